@@ -62,6 +62,10 @@ def parse(path: Path, data: bytes, fmt: str) -> Document:
 
 # --- text decoding ---------------------------------------------------------------------------------
 
+_LATIN_LOOKALIKES = {
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "cp850", "cp437",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
@@ -89,6 +93,13 @@ def decode_text(data: bytes) -> str:
         if best is None:
             raise DocumentError("not text in any known encoding; not indexed") from None
         text = str(best)
+        if best.encoding in _LATIN_LOOKALIKES:
+            # Short Western text is often guessed as a sibling code page (cp1250 for French, say);
+            # Windows-1252 is by far the most common of them, so it wins when it decodes cleanly.
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
     sample = text[:8192]
     if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
         raise DocumentError("binary content (control characters) in a file named like text; not indexed")

@@ -28,6 +28,15 @@ def is_editor_temp(name: str) -> bool:
     )
 
 
+def human_size(n: float) -> str:
+    """1234567 -> '1.2 MB'."""
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
 @dataclass(frozen=True)
 class FoundFile:
     """A file to index: the path as found under the root, its stat and its format."""
@@ -171,7 +180,7 @@ def _consider_file(path: Path, real_root: Path | None, max_bytes: int, result: S
         return
     if st.st_size > max_bytes:
         result.errors.append(
-            (path, f"file is {st.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (setting max_file_mb)")
+            (path, f"file is {human_size(st.st_size)}, over the {human_size(max_bytes)} limit (setting max_file_mb)")
         )
         return
     result.files.append(FoundFile(path, st.st_size, st.st_mtime_ns, fmt))

@@ -164,7 +164,7 @@ class Store:
         with self.transaction() as c:
             version = int(c.execute("PRAGMA user_version").fetchone()[0])
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in _statements(script):
+                for statement in _statements(script, self.driver.complete_statement):
                     c.execute(statement)
                 c.execute(f"PRAGMA user_version = {number}")
 
@@ -385,15 +385,14 @@ class Store:
         return problems
 
 
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (trigger bodies keep their inner semicolons)."""
+def _statements(script: str, complete: Any) -> list[str]:
+    """Split a migration script into statements, using SQLite's own notion of a complete statement
+    (so trigger bodies keep their inner semicolons)."""
     out, buf = [], ""
-    for line in script.strip().splitlines():
-        buf += line + "\n"
-        stripped = buf.strip()
-        if stripped.endswith(";") and (not stripped.upper().startswith("CREATE TRIGGER") or stripped.upper().endswith("END;")):
-            out.append(stripped)
+    for part in script.split(";"):
+        buf += part + ";"
+        if complete(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
             buf = ""
-    if buf.strip():
-        out.append(buf.strip())
     return out

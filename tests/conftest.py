@@ -1,0 +1,69 @@
+"""Shared fixtures. Every test gets its own ASSISTANT_HOME; the real embedding model loads once."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MODELS = Path(os.environ.get("ASSISTANT_MODELS_DIR", REPO / "models"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private state folder for each test; no test touches the user's real config or index."""
+    h = tmp_path / "home"
+    monkeypatch.setenv("ASSISTANT_HOME", str(h))
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(MODELS))
+    for var in list(os.environ):
+        if var.startswith("ASSISTANT_") and var not in ("ASSISTANT_HOME", "ASSISTANT_MODELS_DIR"):
+            monkeypatch.delenv(var)
+    return h
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default embedding model (all-MiniLM-L6-v2), loaded once per test session."""
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    path = MODELS / "all-MiniLM-L6-v2"
+    if not path.exists():
+        pytest.fail(f"default embedding model missing at {path}: run ./install.sh")
+    return SentenceTransformerEmbedder(path, threads=2)
+
+
+@pytest.fixture
+def assistant(home: Path, embedder):
+    from assistant import Assistant, Settings
+
+    a = Assistant(Settings.load(), embedder=embedder)
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    d = tmp_path / "library"
+    d.mkdir()
+    return d
+
+
+def run_cli(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from assistant.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_cli_json(*args: str, capsys: pytest.CaptureFixture[str]):
+    code, out, err = run_cli(*args, "--json", capsys=capsys)
+    assert code == 0, err
+    return json.loads(out)

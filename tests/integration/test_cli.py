@@ -1,0 +1,103 @@
+"""The `assistant` command as users and scripts run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, run_cli, run_cli_json
+from docgen import write_pdf
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+def test_index_search_status_docs_json(library: Path, capsys) -> None:
+    (library / "a.md").write_text("# Trip\n\nThe train to Lyon leaves from platform 7.\n")
+    write_pdf(library / "b.pdf", ["Nothing here.", "The invoice total is 120 euros."])
+    report = run_cli_json("index", str(library), capsys=capsys)
+    for key in ("added", "updated", "removed", "moved", "unchanged", "chunks_embedded", "chunks_reused"):
+        assert isinstance(report[key], int), key
+    assert report["added"] == 2 and report["errors"] == []
+
+    hits = run_cli_json("search", "which platform for the train", "-k", "2", capsys=capsys)
+    assert len(hits) == 2
+    assert set(hits[0]) == {"path", "chunk_id", "score", "text", "heading", "page", "start_line", "end_line"}
+    assert hits[0]["path"] == str(library / "a.md") and os.path.isabs(hits[0]["path"])
+    assert (hits[0]["heading"], hits[0]["start_line"], hits[0]["page"]) == ("Trip", 3, None)
+    assert hits[0]["score"] >= hits[1]["score"]
+    pdf_hit = run_cli_json("search", "invoice total", "-k", "1", capsys=capsys)[0]
+    assert (pdf_hit["page"], pdf_hit["start_line"]) == (2, None)
+
+    status = run_cli_json("status", capsys=capsys)
+    assert {"documents", "chunks", "errors", "index_path", "embedding_model", "llm_model"} <= set(status)
+    assert (status["documents"], status["errors"], status["embedding_model"]) == (2, 0, "all-MiniLM-L6-v2")
+
+    docs = run_cli_json("docs", capsys=capsys)
+    assert sorted(Path(d["path"]).name for d in docs) == ["a.md", "b.pdf"]
+
+    code, out, _ = run_cli("search", "train platform", capsys=capsys)
+    assert code == 0 and "[1]" in out and "a.md" in out and "lines 3-3" in out
+
+
+def test_no_argument_index_uses_the_sample_library(capsys) -> None:
+    report = run_cli_json("index", capsys=capsys)
+    assert report["added"] >= 3
+    hits = run_cli_json("search", "how does incremental sync work", capsys=capsys)
+    assert "sample" in hits[0]["path"]
+
+
+def test_errors_are_clear_and_exit_nonzero(library: Path, capsys) -> None:
+    code, _, err = run_cli("search", "   ", capsys=capsys)
+    assert code == 1 and "query is empty" in err
+    code, _, err = run_cli("index", str(library / "missing"), capsys=capsys)
+    assert code == 1 and "no such file or folder" in err
+    assert "Traceback" not in err
+
+
+def test_paths_and_doctor(home: Path, capsys) -> None:
+    paths = run_cli_json("paths", capsys=capsys)
+    assert paths["index_file"] == str(home / "index.sqlite")
+    assert paths["models_dir"] == str(MODELS)
+    checks = run_cli_json("doctor", capsys=capsys)
+    assert all(c["ok"] for c in checks), [c for c in checks if not c["ok"]]
+    assert {c["name"] for c in checks} >= {"sqlite driver", "fts5", "sqlite-vec", "embedding model", "chat model"}
+
+
+def test_help_explains_every_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True).stdout
+    for word in ("index", "search", "status", "docs", "forget", "doctor", "paths", "ASSISTANT_HOME"):
+        assert word in out
+
+
+def test_index_and_search_with_network_blocked(home: Path, library: Path) -> None:
+    (library / "a.md").write_text("# Keys\n\nThe spare key is in the red box.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    for args in (["index", str(library), "--json"], ["search", "where is the spare key", "--json"]):
+        p = subprocess.run([sys.executable, str(TESTS / "netblock.py"), *args], capture_output=True, text=True,
+                           env=env, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert "NETWORK-ATTEMPT" not in p.stderr, p.stderr
+    assert "red box" in json.loads(p.stdout)[0]["text"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and util-linux setpriv")
+def test_unreadable_file_as_root_without_override_capabilities(library: Path) -> None:
+    """Root reads every file, so the run drops CAP_DAC_OVERRIDE/READ_SEARCH: permissions then apply."""
+    (library / "ok.txt").write_text("Readable words about otters.\n")
+    secret = library / "secret.txt"
+    secret.write_text("nobody may read this")
+    secret.chmod(0)
+    caps = "-dac_override,-dac_read_search"
+    p = subprocess.run(["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}",
+                        sys.executable, "-m", "assistant.cli", "index", str(library), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["added"] == 1
+    assert [(Path(e["path"]).name, "Permission denied" in e["error"]) for e in report["errors"]] == [
+        ("secret.txt", True)]

@@ -1,0 +1,242 @@
+"""Incremental sync with the real embedding model, real files and a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from docgen import prose, write_docx, write_pdf
+
+from assistant import Assistant, IndexMismatchError, Settings
+from assistant.embedding import HashEmbedder
+
+
+def long_markdown(n: int = 30) -> str:
+    return "# Field notes\n\n" + "\n\n".join(prose(i, sentences=4) for i in range(n)) + "\n"
+
+
+def touch_later(p: Path) -> None:
+    """Make sure an edit changes the mtime even on coarse-grained file systems."""
+    st = p.stat()
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+
+
+def test_every_format_is_indexed_and_searchable(assistant: Assistant, library: Path) -> None:
+    (library / "notes.md").write_text("# Garden\n\n## Tomatoes\n\nWater the tomatoes every morning in July.\n")
+    (library / "guide.rst").write_text("Boats\n=====\n\nThe ferry to the island leaves at nine o'clock.\n")
+    (library / "page.html").write_text("<h1>Recipes</h1><p>Bake the sourdough bread at 230 degrees.</p>")
+    (library / "plain.txt").write_text("The spare key is hidden under the blue flowerpot.\n")
+    (library / "tool.py").write_text("def parse_invoice(path):\n    '''Read an invoice PDF and total it.'''\n")
+    (library / "cfg.yaml").write_text("database:\n  host: db.internal\n  port: 5432\n")
+    write_pdf(library / "manual.pdf", ["Chapter one is about setup.", "The warranty lasts five years."])
+    write_docx(library / "memo.docx", [("Budget", ["The marketing budget for 2027 is 40,000 euros."])])
+    (library / "latin1.txt").write_bytes("Le café crème coûte trois euros à Montréal.".encode("cp1252"))
+
+    report = assistant.index([library])
+    assert report.errors == []
+    assert report.added == 9 and report.chunks_embedded >= 9
+
+    def top(q: str):
+        return assistant.search(q, k=1)[0]
+
+    assert top("how long is the warranty").path.endswith("manual.pdf")
+    assert top("how long is the warranty").page == 2
+    hit = top("marketing budget next year")
+    assert hit.path.endswith("memo.docx") and hit.heading == "Budget"
+    assert top("when does the boat to the island depart").path.endswith("guide.rst")
+    assert top("oven temperature for bread").heading == "Recipes"
+    hit = top("watering tomatoes")
+    assert (hit.heading, hit.start_line, hit.end_line) == ("Garden > Tomatoes", 5, 5)
+    assert "crème" in top("price of coffee in Montreal").text
+    assert top("postgres port").path.endswith("cfg.yaml")
+    assert assistant.store.check() == []
+
+
+def test_edit_rename_move_delete_counts(assistant: Assistant, library: Path, monkeypatch) -> None:
+    doc = library / "notes.md"
+    doc.write_text(long_markdown())
+    (library / "other.txt").write_text(prose(999))
+    first = assistant.index([library])
+    assert (first.added, first.chunks_embedded) == (2, first.chunks_embedded)
+    n_chunks = assistant.status()["chunks"]
+    assert n_chunks >= 25
+
+    # Unchanged folder: nothing is parsed at all.
+    import assistant.indexing as indexing
+
+    parsed: list[str] = []
+    real_parse = indexing.parse
+    monkeypatch.setattr(indexing, "parse", lambda p, d, f: parsed.append(str(p)) or real_parse(p, d, f))
+    again = assistant.index([library])
+    assert (again.unchanged, again.chunks_embedded, again.added, again.updated) == (2, 0, 0, 0)
+    assert parsed == []
+
+    # Edit one paragraph of the long file: about one chunk is embedded again.
+    text = doc.read_text().replace(prose(12, sentences=4), prose(12, sentences=4) + " Suddenly a heron appeared.")
+    doc.write_text(text)
+    touch_later(doc)
+    edit = assistant.index([library])
+    assert (edit.updated, edit.unchanged) == (1, 1)
+    assert 1 <= edit.chunks_embedded <= 2
+    assert edit.chunks_reused >= n_chunks - 3
+    assert "heron" in assistant.search("a heron appeared", k=1)[0].text
+
+    # Touch without change: hash confirms, nothing parsed.
+    touch_later(doc)
+    parsed.clear()
+    same = assistant.index([library])
+    assert (same.unchanged, same.updated, same.chunks_embedded) == (2, 0, 0) and parsed == []
+
+    # Rename, then move into a sub-folder: no embedding.
+    doc.rename(library / "renamed.md")
+    moved = assistant.index([library])
+    assert (moved.moved, moved.added, moved.removed, moved.chunks_embedded) == (1, 0, 0, 0)
+    (library / "sub").mkdir()
+    (library / "renamed.md").rename(library / "sub" / "deeper.md")
+    moved = assistant.index([library])
+    assert (moved.moved, moved.chunks_embedded) == (1, 0)
+    assert assistant.search("a heron appeared", k=1)[0].path == str(library / "sub" / "deeper.md")
+
+    # Delete.
+    (library / "other.txt").unlink()
+    gone = assistant.index([library])
+    assert (gone.removed, gone.unchanged) == (1, 1)
+    assert [d.path for d in assistant.documents()] == [str(library / "sub" / "deeper.md")]
+    assert assistant.store.check() == []
+
+
+def test_copy_of_a_file_reuses_its_vectors(assistant: Assistant, library: Path) -> None:
+    (library / "a.md").write_text(long_markdown(10))
+    assistant.index([library])
+    shutil.copy(library / "a.md", library / "b.md")
+    r = assistant.index([library])
+    assert (r.added, r.chunks_embedded) == (1, 0) and r.chunks_reused > 0
+
+
+def _bad_library(library: Path) -> dict[str, str]:
+    """Every kind of bad input beside two good files; returns name -> expected error fragment."""
+    (library / "good.md").write_text("# Good\n\nThe lighthouse keeper feeds the cat at noon.\n")
+    (library / "good2.txt").write_text("Remember to renew the passport before March.\n")
+    (library / "corrupt.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj <</Type/Pages/Kids[2 0 R]>> trailer junk")
+    (library / "binary.txt").write_bytes(os.urandom(2048).replace(b"\n", b"\0"))
+    (library / "empty.txt").write_bytes(b"")
+    (library / "big.txt").write_text("x" * 5000)
+    (library / "latin.txt").write_bytes("Déjà vu à Noël: grève générale.".encode("latin-1"))
+    os.symlink(library / "nowhere.txt", library / "broken.txt")
+    os.symlink(library / "loop_b.txt", library / "loop_a.txt")
+    os.symlink(library / "loop_a.txt", library / "loop_b.txt")
+    (library / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # unsupported: skipped, not an error
+    (library / ".hidden.md").write_text("secret")
+    (library / "node_modules").mkdir()
+    (library / "node_modules" / "x.js").write_text("var a;")
+    return {
+        "corrupt.pdf": "PDF", "binary.txt": "binary", "empty.txt": "empty", "big.txt": "over the",
+        "broken.txt": "broken symlink", "loop_a.txt": "symlink loop", "loop_b.txt": "symlink loop",
+    }
+
+
+def test_bad_inputs_get_per_file_errors_and_the_rest_is_indexed(home: Path, embedder, library: Path) -> None:
+    expected = _bad_library(library)
+    a = Assistant(Settings.load({"max_file_mb": 0.004}), embedder=embedder)
+    report = a.index([library])
+    errors = {Path(e["path"]).name: e["error"] for e in report.errors}
+    assert set(errors) == set(expected)
+    for name, fragment in expected.items():
+        assert fragment in errors[name], (name, errors[name])
+    assert report.added == 3  # good.md, good2.txt and the latin-1 file
+    assert report.skipped >= 3  # png, hidden file, node_modules
+    assert "grève" in a.search("general strike at Christmas", k=1)[0].text
+    docs = {Path(d.path).name: d for d in a.documents()}
+    assert docs["corrupt.pdf"].status == "error" and docs["good.md"].status == "ok"
+    assert a.status()["errors"] == len(expected)
+    assert a.store.check() == []
+    # A second run reports the same errors without re-reading the files.
+    again = a.index([library])
+    assert {Path(e["path"]).name for e in again.errors} == set(expected)
+    assert again.unchanged == 3 and again.chunks_embedded == 0
+    # Fixing a file clears its error.
+    (library / "empty.txt").write_text("Now the empty file has words about zebras.\n")
+    touch_later(library / "empty.txt")
+    fixed = a.index([library])
+    assert fixed.updated == 1 and "empty.txt" not in {Path(e["path"]).name for e in fixed.errors}
+    assert a.store.check() == []
+
+
+def test_file_deleted_mid_run(assistant: Assistant, library: Path) -> None:
+    for i in range(6):
+        (library / f"f{i}.txt").write_text(prose(i))
+    victim = library / "f4.txt"
+
+    def progress(done: int, total: int, path: str) -> None:
+        if path.endswith("f1.txt") and victim.exists():
+            victim.unlink()
+
+    report = assistant.index([library], progress=progress)
+    assert [Path(e["path"]).name for e in report.errors] == ["f4.txt"]
+    assert "vanished" in report.errors[0]["error"]
+    assert report.added == 5
+    assert assistant.store.check() == []
+
+
+def test_interrupt_leaves_the_index_consistent(assistant: Assistant, library: Path) -> None:
+    for i in range(12):
+        (library / f"f{i:02}.md").write_text(long_markdown(3 + i % 3).replace("Field", f"Field {i}"))
+
+    def progress(done: int, total: int, path: str) -> None:
+        if done == 7:
+            raise KeyboardInterrupt
+
+    report = assistant.index([library], progress=progress)
+    assert report.interrupted
+    assert assistant.store.check() == []
+    finished = assistant.index([library])
+    assert finished.added + report.added == 12
+    assert finished.chunks_embedded + report.chunks_embedded == assistant.status()["chunks"]
+    assert assistant.store.check() == []
+
+
+def test_unreadable_file(home: Path, embedder, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "ok.txt").write_text("Readable words about otters.\n")
+    secret = lib / "secret.txt"
+    secret.write_text("nobody may read this")
+    secret.chmod(0)
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file; covered by test_cli's capability-dropping variant")
+    a = Assistant(Settings.load(), embedder=embedder)
+    r = a.index([lib])
+    assert [(Path(e["path"]).name, "Permission denied" in e["error"]) for e in r.errors] == [("secret.txt", True)]
+
+
+def test_embedding_model_mismatch_says_how_to_rebuild(assistant: Assistant, library: Path, home: Path) -> None:
+    (library / "a.txt").write_text("Quiet words.")
+    assistant.index([library])
+    assistant.close()
+    other = Assistant(Settings.load(), embedder=HashEmbedder(dim=32))
+    with pytest.raises(IndexMismatchError, match=r"all-MiniLM-L6-v2.*--rebuild"):
+        other.search("words")
+    report = other.index([library], rebuild=True)
+    assert report.added == 1
+    assert other.status()["embedding_model"] == "hash-32"
+
+
+def test_forget(assistant: Assistant, library: Path) -> None:
+    (library / "a.txt").write_text("Alpha words.")
+    (library / "b.txt").write_text("Beta words.")
+    assistant.index([library])
+    assert assistant.forget(library / "a.txt") == 1
+    assert assistant.forget(library) == 1
+    assert assistant.status()["documents"] == 0 and assistant.roots() == []
+
+
+def test_index_file_is_private_and_in_wal_mode(assistant: Assistant, library: Path, home: Path) -> None:
+    (library / "a.txt").write_text("Alpha words.")
+    assistant.index([library])
+    db = home / "index.sqlite"
+    assert db.stat().st_mode & 0o777 == 0o600
+    assert assistant.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert time.time() - assistant.documents()[0].indexed_at < 600

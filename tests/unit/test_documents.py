@@ -1,0 +1,100 @@
+"""Parsers: structure, positions and clear errors for each format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from docgen import write_docx, write_pdf
+
+from assistant.documents import decode_text, detect_format, parse
+from assistant.errors import DocumentError
+
+
+def blocks(path: Path):
+    return parse(path, path.read_bytes(), detect_format(path)).blocks
+
+
+def test_formats_are_detected_by_extension_and_name() -> None:
+    cases = {"a.md": "markdown", "a.rst": "rst", "a.HTML": "html", "a.pdf": "pdf", "a.docx": "docx",
+             "a.txt": "text", "a.py": "code", "a.json": "code", "a.yaml": "code", "Makefile": "code",
+             "README": "text", "a.png": None, "a.exe": None}
+    for name, fmt in cases.items():
+        assert detect_format(Path(name)) == fmt, name
+
+
+def test_markdown_keeps_heading_path_lines_and_code_blocks(tmp_path: Path) -> None:
+    p = tmp_path / "a.md"
+    p.write_text("# Title\n\nIntro para.\n\n## Setup\n\nStep one.\n\n```sh\npip install x\n\necho done\n```\n"
+                 "\nAfter code.\n\nSub Title\n---------\n\nUnder setext.\n")
+    bs = [b for b in blocks(p) if b.kind != "heading"]
+    assert [(b.text.split("\n")[0], b.heading, b.start_line) for b in bs] == [
+        ("Intro para.", ("Title",), 3),
+        ("Step one.", ("Title", "Setup"), 7),
+        ("```sh", ("Title", "Setup"), 9),
+        ("After code.", ("Title", "Setup"), 15),
+        ("Under setext.", ("Title", "Sub Title"), 20),
+    ]
+    code = bs[2]
+    assert code.kind == "code" and code.end_line == 13 and "echo done" in code.text
+
+
+def test_rst_headings_by_adornment_style(tmp_path: Path) -> None:
+    p = tmp_path / "a.rst"
+    p.write_text("=====\nTop\n=====\n\nPreamble.\n\nSection A\n=========\n\nText A.\n\nSub\n---\n\nText B.\n\n"
+                 "Section C\n=========\n\nText C.\n")
+    bs = [(b.text, b.heading) for b in blocks(p) if b.kind != "heading"]
+    assert bs == [("Preamble.", ("Top",)), ("Text A.", ("Top", "Section A")),
+                  ("Text B.", ("Top", "Section A", "Sub")), ("Text C.", ("Top", "Section C"))]
+
+
+def test_html_drops_scripts_and_keeps_headings(tmp_path: Path) -> None:
+    p = tmp_path / "a.html"
+    p.write_text("<html><head><title>t</title><script>var x=1;</script></head><body>\n<h1>Guide</h1>\n"
+                 "<p>First <b>bold</b> para.</p>\n<h2>Part</h2>\n<ul><li>item one</li><li>item two</li></ul>\n"
+                 "<pre>code  here</pre></body></html>")
+    bs = [b for b in blocks(p) if b.kind != "heading"]
+    texts = [b.text for b in bs]
+    assert "First bold para." in texts and "item one" in texts and "code  here" in texts
+    assert all("var x" not in t for t in texts)
+    assert bs[0].heading == ("Guide",) and bs[-1].heading == ("Guide", "Part")
+    assert bs[0].start_line == 3
+
+
+def test_pdf_keeps_page_numbers(tmp_path: Path) -> None:
+    p = write_pdf(tmp_path / "a.pdf", ["Alpha page text about rivers.", "Beta page text about glaciers."])
+    bs = blocks(p)
+    assert [(b.page, "rivers" in b.text, "glaciers" in b.text) for b in bs] == [(1, True, False), (2, False, True)]
+
+
+def test_docx_headings_and_paragraphs(tmp_path: Path) -> None:
+    p = write_docx(tmp_path / "a.docx", [("Budget", ["The budget is 42 coins."]), ("Plan", ["Plant cedar."])])
+    bs = [(b.text, b.heading) for b in blocks(p) if b.kind != "heading"]
+    assert bs == [("The budget is 42 coins.", ("Budget",)), ("Plant cedar.", ("Plan",))]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("bad.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "PDF"),
+        ("notpdf.pdf", b"hello world, I am not a PDF", "not a PDF"),
+        ("bad.docx", b"PK\x03\x04 not really a zip", "DOCX"),
+        ("bin.txt", bytes(range(256)) * 8, "binary"),
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"\n\n   \n", "no text"),
+    ],
+)
+def test_bad_content_gives_a_clear_error(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(DocumentError, match=message):
+        parse(p, data, detect_format(p))
+
+
+def test_non_utf8_text_is_decoded() -> None:
+    assert decode_text("Café crème, naïve façade — déjà vu.".encode("cp1252")).startswith("Café crème")
+    russian = "Съешь же ещё этих мягких французских булок, да выпей чаю. " * 3
+    assert decode_text(russian.encode("cp1251")) == russian
+    assert decode_text("Grüße aus Köln".encode("utf-16")) == "Grüße aus Köln"
+    assert decode_text("\ufeffBOM text".encode()) == "BOM text"
+    assert decode_text(b"a\r\nb\rc") == "a\nb\nc"
