@@ -68,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="drop the index and embed everything again (needed after changing embedding model)")
     sp.add_argument("-v", "--verbose", action="store_true", help="also list skipped files with the reason")
 
-    sp = cmd("search", cmd_search, "Show the passages of your documents nearest to a query.")
-    sp.add_argument("query", help="what to look for, in your own words")
+    sp = cmd("search", cmd_search, "Show the passages of your documents that best match a query "
+                                   "(keywords and meaning combined).")
+    sp.add_argument("query", help="what to look for, in your own words (any text is fine)")
     sp.add_argument("-k", type=int, default=None, help="number of passages (default: setting search_k, 5)")
+    _add_filters(sp)
+    sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
+                    help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
 
     cmd("status", cmd_status, "Counts of documents, chunks and errors, and which models are in use.")
     cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
@@ -79,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("doctor", cmd_doctor, "Check Python, the SQLite driver, sqlite-vec, the models and offline mode.")
     cmd("paths", cmd_paths, "Print where the config, index, logs and models live.")
     return p
+
+
+def _add_filters(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--path", action="append", default=[], metavar="GLOB",
+                    help="only documents whose absolute path matches (e.g. '*/contracts/*', ~/notes); repeatable")
+    sp.add_argument("--type", action="append", default=[], metavar="EXT",
+                    help="only documents with this extension (e.g. pdf, md); repeatable")
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    from .retrieval import Filters
+
+    return Filters(tuple(args.path), tuple(args.type))
 
 
 def _settings() -> Settings:
@@ -146,16 +163,19 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    hits = _assistant().search(args.query, k=args.k)
+    hits = _assistant().search(args.query, k=args.k, mode=args.mode, filters=_filters(args))
     if args.json:
         _print_json([h.to_dict() for h in hits])
         return 0
     if not hits:
         print("No passages found. Is anything indexed? Try `assistant status`.")
+    elif not any(h.relevant for h in hits):
+        print("Nothing in your documents seems to be about this. The closest passages:\n")
     for i, h in enumerate(hits, 1):
         where = f"page {h.page}" if h.page else (f"lines {h.start_line}-{h.end_line}" if h.start_line else "")
         head = f" — {h.heading}" if h.heading else ""
-        print(f"[{i}] {h.path} {where}{head}  (score {h.score:.3f})")
+        mark = "" if h.relevant else ", not relevant"
+        print(f"[{i}] {h.path} {where}{head}  (similarity {h.cosine or 0:.2f}{mark})")
         text = " ".join(h.text.split())
         print(f"    {_printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
     return 0

@@ -33,6 +33,10 @@ class Settings:
     """Chunks per call to the embedding model."""
     search_k: int = 5
     """Number of passages a search returns by default."""
+    search_mode: str = "hybrid"
+    """How to search: hybrid (keywords + meaning, fused), bm25 (keywords only) or dense (meaning only)."""
+    relevance_threshold: float = 0.35
+    """Cosine similarity (0-1) a passage needs to count as relevant to the question; see README."""
     threads: int = 0
     """CPU threads for the models; 0 means the number of physical cores."""
 

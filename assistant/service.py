@@ -7,11 +7,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import EmptyQueryError
 from .indexing import Indexer, ProgressFn
 from .paths import sample_library
+from .retrieval import Filters, Retriever
 from .store import Store
 from .types import DocumentInfo, Hit, IndexReport
 
@@ -112,27 +115,34 @@ class Assistant:
 
     # --- reading -----------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """The passages nearest in meaning to the query, best first.
+    def search(
+        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+    ) -> list[Hit]:
+        """The passages that best match the query, best first, each marked relevant or not.
+
+        Args:
+            query: any text; FTS5 syntax in it is treated as plain words.
+            k: number of passages (default: setting search_k).
+            mode: "hybrid" (default), "bm25" or "dense".
+            filters: restrict to path globs and file types.
 
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
         """
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty; type some words to search for")
-        k = k or self.settings.search_k
-        store = self._bound_store()
         vector = self.embedder.embed([query.strip()])[0]
-        pairs = store.vector_search(vector, k)
-        rows = store.chunk_rows([cid for cid, _ in pairs])
-        hits = []
-        for cid, score in pairs:
-            r = rows.get(cid)
-            if r is None:
-                continue
-            hits.append(Hit(r["path"], cid, round(score, 4), r["text"], r["heading"], r["page"],
-                            r["start_line"], r["end_line"]))
-        return hits
+        return self.search_vector(query, vector, k, mode, filters)
+
+    def search_vector(
+        self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
+        filters: Filters | None = None,
+    ) -> list[Hit]:
+        """search() with the query already embedded (lets callers batch the embedding)."""
+        store = self._bound_store()
+        retriever = Retriever(store, self.settings.relevance_threshold)
+        return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
+                                filters)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.list_documents()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,18 @@ import numpy as np
 from .errors import IndexMismatchError, SqliteDriverError
 from .types import Chunk, DocumentInfo
 
-MIGRATIONS: list[str] = [
+def _migrate_quantized_vectors(c: Any) -> None:
+    """2: a binary-quantized vec0 table for a fast first pass, and float blobs in a plain table for
+    rescoring its candidates (vec0 point lookups are too slow for that)."""
+    row = c.execute("SELECT value FROM meta WHERE key = 'embedding_dim'").fetchone()
+    if row is None:
+        return  # no vectors yet: bind_embedding creates every vector table
+    Store._create_vectors(c, int(row[0]))
+    c.execute("INSERT INTO chunk_embeddings(id, embedding) SELECT rowid, embedding FROM chunk_vectors")
+    c.execute("INSERT INTO chunk_bits(rowid, embedding) SELECT id, vec_quantize_binary(embedding) FROM chunk_embeddings")
+
+
+MIGRATIONS: list[str | Callable[[Any], None]] = [
     # 1: documents, chunks, keyword index
     """
     CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,6 +75,7 @@ MIGRATIONS: list[str] = [
             VALUES ('delete', old.id, old.text, coalesce(old.heading, ''));
     END;
     """,
+    _migrate_quantized_vectors,
 ]
 
 
@@ -164,6 +176,10 @@ class Store:
         with self.transaction() as c:
             version = int(c.execute("PRAGMA user_version").fetchone()[0])
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                if callable(script):
+                    script(c)
+                    c.execute(f"PRAGMA user_version = {number}")
+                    continue
                 for statement in _statements(script, self.driver.complete_statement):
                     c.execute(statement)
                 c.execute(f"PRAGMA user_version = {number}")
@@ -198,17 +214,24 @@ class Store:
 
     @staticmethod
     def _create_vectors(c: Any, dim: int) -> None:
-        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING vec0(embedding float[{int(dim)}] "
+        """The vector tables: exact float vectors (vec0, cosine), their binary quantization (vec0, hamming)
+        for the fast first pass, and the float vectors again as plain blobs for cheap rescoring by id."""
+        dim = int(dim)
+        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING vec0(embedding float[{dim}] "
                   "distance_metric=cosine)")
+        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_bits USING vec0(embedding bit[{dim}], chunk_size=4096)")
+        c.execute("CREATE TABLE IF NOT EXISTS chunk_embeddings(id INTEGER PRIMARY KEY "
+                  "REFERENCES chunks(id) ON DELETE CASCADE, embedding BLOB NOT NULL)")
         c.execute("CREATE TRIGGER IF NOT EXISTS chunks_vec_ad AFTER DELETE ON chunks BEGIN "
-                  "DELETE FROM chunk_vectors WHERE rowid = old.id; END")
+                  "DELETE FROM chunk_vectors WHERE rowid = old.id; DELETE FROM chunk_bits WHERE rowid = old.id; END")
 
     def reset(self) -> None:
         """Forget every document, chunk and vector and the embedding model binding (roots are kept)."""
         with self.transaction() as c:
             c.execute("DELETE FROM documents")
             c.execute("DROP TRIGGER IF EXISTS chunks_vec_ad")
-            c.execute("DROP TABLE IF EXISTS chunk_vectors")
+            for table in ("chunk_vectors", "chunk_bits", "chunk_embeddings"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
             c.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')")
         self.dim = None
 
@@ -248,7 +271,7 @@ class Store:
             batch = hashes[i : i + 500]
             marks = ",".join("?" * len(batch))
             rows = self.conn.execute(
-                f"SELECT c.content_hash, v.embedding FROM chunks c JOIN chunk_vectors v ON v.rowid = c.id "
+                f"SELECT c.content_hash, v.embedding FROM chunks c JOIN chunk_embeddings v ON v.id = c.id "
                 f"WHERE c.content_hash IN ({marks})",
                 batch,
             )
@@ -271,7 +294,10 @@ class Store:
                     (doc_id, chunk.position, chunk.text, chunk.heading, chunk.page, chunk.start_line,
                      chunk.end_line, chunk.token_count, chunk.content_hash),
                 )
-                c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cur.lastrowid, blob))
+                cid = cur.lastrowid
+                c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
+                c.execute("INSERT INTO chunk_bits(rowid, embedding) VALUES (?, vec_quantize_binary(?))", (cid, blob))
+                c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
 
     def record_error(
         self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
@@ -325,8 +351,37 @@ class Store:
 
     # --- search ------------------------------------------------------------------------------------
 
-    def vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Exact cosine KNN: (chunk id, cosine similarity), best first."""
+    def vector_search(
+        self, query: np.ndarray, k: int, globs: Iterable[str] = (), exts: Iterable[str] = (), coarse: int = 0
+    ) -> list[tuple[int, float]]:
+        """Cosine KNN: (chunk id, cosine similarity), best first.
+
+        Unfiltered: a hamming-distance pass over the binary-quantized vectors picks `coarse` candidates
+        (default 3k, at least 150), which are rescored exactly with their float vectors. Filtered: exact
+        scoring of every chunk the filters allow.
+        """
+        if self.meta("embedding_model") is None:
+            return []
+        blob = _vec_blob(query)
+        where, params = _filter_sql(globs, exts)
+        if where:
+            sql = (f"SELECT id, vec_distance_cosine(embedding, ?) AS d FROM chunk_embeddings "
+                   f"WHERE id IN ({where}) ORDER BY d LIMIT ?")
+            rows = self.conn.execute(sql, (blob, *params, int(k)))
+        else:
+            n = coarse or max(150, 3 * k)
+            ids = [r for (r,) in self.conn.execute(
+                "SELECT rowid FROM chunk_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ?", (blob, n))]
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            rows = self.conn.execute(
+                f"SELECT id, vec_distance_cosine(embedding, ?) AS d FROM chunk_embeddings WHERE id IN ({marks}) "
+                "ORDER BY d LIMIT ?", (blob, *ids, int(k)))
+        return [(int(r), 1.0 - float(d)) for r, d in rows]
+
+    def exact_vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """sqlite-vec's exact float scan (the reference the fast path is measured against)."""
         if self.meta("embedding_model") is None:
             return []
         rows = self.conn.execute(
@@ -334,6 +389,27 @@ class Store:
             (_vec_blob(query), int(k)),
         )
         return [(int(r), 1.0 - float(d)) for r, d in rows]
+
+    def keyword_search(
+        self, match: str, k: int, globs: Iterable[str] = (), exts: Iterable[str] = ()
+    ) -> list[tuple[int, float]]:
+        """FTS5 BM25 search with a MATCH expression built by retrieval.fts_query: (chunk id, bm25), best first."""
+        where, params = _filter_sql(globs, exts)
+        extra = f" AND rowid IN ({where})" if where else ""
+        rows = self.conn.execute(
+            f"SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{extra} "
+            "ORDER BY s LIMIT ?", (match, *params, int(k)))
+        return [(int(r), float(s)) for r, s in rows]
+
+    def cosines(self, ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """Cosine similarity of the query to each of these chunks."""
+        if not ids or self.meta("embedding_model") is None:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT id, vec_distance_cosine(embedding, ?) FROM chunk_embeddings WHERE id IN ({marks})",
+            (_vec_blob(query), *ids))
+        return {int(r): 1.0 - float(d) for r, d in rows}
 
     def chunk_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:
@@ -375,14 +451,31 @@ class Store:
         except Exception as exc:  # the driver's DatabaseError: the keyword index disagrees with the chunks
             problems.append(f"keyword index: {exc}")
         if self.meta("embedding_model") is not None:
-            nvec = q("SELECT count(*) FROM chunk_vectors").fetchone()[0]
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
-            if nvec != nchunks:
-                problems.append(f"{nvec} vectors for {nchunks} chunks")
+            for table in ("chunk_vectors", "chunk_bits", "chunk_embeddings"):
+                nvec = q(f"SELECT count(*) FROM {table}").fetchone()[0]
+                if nvec != nchunks:
+                    problems.append(f"{nvec} rows in {table} for {nchunks} chunks")
             missing = q("SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunk_vectors)").fetchone()[0]
             if missing:
                 problems.append(f"{missing} chunks without a vector")
         return problems
+
+
+def _filter_sql(globs: Iterable[str], exts: Iterable[str]) -> tuple[str, list[str]]:
+    """A subquery selecting the chunk ids allowed by path globs and file extensions ('' if no filter)."""
+    globs, exts = list(globs), list(exts)
+    if not globs and not exts:
+        return "", []
+    clauses, params = [], []
+    if globs:
+        clauses.append("(" + " OR ".join("d.path GLOB ?" for _ in globs) + ")")
+        params += globs
+    if exts:
+        clauses.append("(" + " OR ".join("lower(d.path) GLOB ?" for _ in exts) + ")")
+        params += ["*" + e for e in exts]
+    return ("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE " + " AND ".join(clauses),
+            params)
 
 
 def _statements(script: str, complete: Any) -> list[str]:

@@ -59,6 +59,10 @@ class Hit:
     page: int | None
     start_line: int | None
     end_line: int | None
+    relevant: bool = True  # cosine similarity to the question reached the calibrated threshold
+    cosine: float | None = None
+    bm25_rank: int | None = None  # 1-based rank in the keyword results, None if not among them
+    vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

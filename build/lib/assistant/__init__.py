@@ -1,0 +1,35 @@
+"""assistant: a private, fully offline assistant that answers questions about your own documents.
+
+Importing this package is cheap: models load on first use. It also switches every Hugging Face library
+to offline mode and turns off telemetry, so nothing ever reaches for the network.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
+             "DO_NOT_TRACK", "ANONYMIZED_TELEMETRY", "TOKENIZERS_PARALLELISM"):
+    os.environ.setdefault(_var, "false" if _var == "TOKENIZERS_PARALLELISM" else "1")
+
+from .config import Settings  # noqa: E402
+from .errors import (  # noqa: E402
+    AssistantError,
+    ConfigError,
+    DocumentError,
+    EmptyQueryError,
+    IndexBusyError,
+    IndexMismatchError,
+    ModelNotFoundError,
+    SqliteDriverError,
+)
+from .paths import Paths  # noqa: E402
+from .service import Assistant  # noqa: E402
+from .types import Chunk, Document, DocumentInfo, Hit, IndexReport  # noqa: E402
+
+__all__ = [
+    "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
+    "EmptyQueryError", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "ModelNotFoundError",
+    "Paths", "Settings", "SqliteDriverError",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,239 @@
+"""The `assistant` command. It wires arguments to the Assistant service and prints text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+from .errors import AssistantError
+
+EPILOG = """\
+examples:
+  assistant index ~/Documents          index a folder (and keep it registered)
+  assistant index                      re-sync every registered folder
+  assistant search "tax deadline" -k 3 the passages nearest to a question
+  assistant status --json              counts and paths, for scripts
+  assistant doctor                     check the installation
+
+State lives in the platform's config/data folders; ASSISTANT_HOME=DIR moves all of it.
+Every setting can be given in config.toml or as ASSISTANT_<SETTING> (see `assistant paths`)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="assistant",
+        description="A private, offline assistant for your own documents: index folders, search them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"assistant {__version__}")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    def cmd(name: str, func: Callable[[argparse.Namespace], int], help: str, json_flag: bool = True) -> Any:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        if json_flag:
+            sp.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        return sp
+
+    sp = cmd("index", cmd_index, "Add or re-sync files and folders: only new or changed text is embedded.")
+    sp.add_argument("paths", nargs="*", type=Path,
+                    help="files or folders (default: the registered folders, or the bundled sample library)")
+    sp.add_argument("--rebuild", action="store_true",
+                    help="drop the index and embed everything again (needed after changing embedding model)")
+    sp.add_argument("-v", "--verbose", action="store_true", help="also list skipped files with the reason")
+
+    sp = cmd("search", cmd_search, "Show the passages of your documents nearest to a query.")
+    sp.add_argument("query", help="what to look for, in your own words")
+    sp.add_argument("-k", type=int, default=None, help="number of passages (default: setting search_k, 5)")
+
+    cmd("status", cmd_status, "Counts of documents, chunks and errors, and which models are in use.")
+    cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
+    sp = cmd("forget", cmd_forget, "Remove a file or folder from the index (the files themselves are untouched).")
+    sp.add_argument("path", type=Path)
+    cmd("doctor", cmd_doctor, "Check Python, the SQLite driver, sqlite-vec, the models and offline mode.")
+    cmd("paths", cmd_paths, "Print where the config, index, logs and models live.")
+    return p
+
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def _assistant() -> Any:
+    from .service import Assistant
+
+    return Assistant(_settings())
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int, str], None] | None, Callable[[], None]]:
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def update(done: int, total: int, path: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(os.path.basename(path)[-40:], refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    a = _assistant()
+    progress, close = _progress_bar(sys.stderr.isatty())
+    if not args.paths and not a.roots():
+        print("No folder registered yet: indexing the bundled sample library. "
+              "Run `assistant index ~/Documents` to index your own files.", file=sys.stderr)
+    try:
+        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild)
+    finally:
+        close()
+    data = report.to_dict()
+    if args.json:
+        data.pop("interrupted")
+        _print_json({k: data[k] for k in ("added", "updated", "removed", "moved", "unchanged",
+                                          "chunks_embedded", "chunks_reused", "errors", "skipped")}
+                    | {"interrupted": report.interrupted})
+    else:
+        print(f"added {report.added}, updated {report.updated}, removed {report.removed}, moved {report.moved}, "
+              f"unchanged {report.unchanged}, skipped {report.skipped}; "
+              f"chunks embedded {report.chunks_embedded}, reused {report.chunks_reused}")
+        for e in report.errors:
+            print(f"  error: {e['path']}: {e['error']}")
+        if args.verbose:
+            from .scanning import scan
+
+            roots = [Path(p) for p in (args.paths or a.roots())]
+            for path, reason in scan(roots, int(a.settings.max_file_mb * 1e6)).skipped:
+                print(f"  skipped: {path}: {reason}")
+    if report.interrupted:
+        print("interrupted: files indexed so far are kept; run the command again to finish", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = _assistant().search(args.query, k=args.k)
+    if args.json:
+        _print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("No passages found. Is anything indexed? Try `assistant status`.")
+    for i, h in enumerate(hits, 1):
+        where = f"page {h.page}" if h.page else (f"lines {h.start_line}-{h.end_line}" if h.start_line else "")
+        head = f" — {h.heading}" if h.heading else ""
+        print(f"[{i}] {h.path} {where}{head}  (score {h.score:.3f})")
+        text = " ".join(h.text.split())
+        print(f"    {_printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
+    return 0
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (ANSI escapes included) so document text cannot drive the terminal."""
+    return "".join(ch for ch in text if ch.isprintable() or ch == " ")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    st = _assistant().status()
+    if args.json:
+        _print_json(st)
+        return 0
+    print(f"index:           {st['index_path']}")
+    print(f"documents:       {st['documents']} ({st['errors']} with errors)")
+    print(f"chunks:          {st['chunks']}")
+    print(f"embedding model: {st['embedding_model']}")
+    print(f"chat model:      {st['llm_model']}")
+    print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    docs = _assistant().documents()
+    if args.json:
+        _print_json([d.to_dict() for d in docs])
+        return 0
+    if not docs:
+        print("The index is empty. Run `assistant index PATH`.")
+    for d in docs:
+        extra = f"  {d.error}" if d.error else ""
+        print(f"{d.status:5}  {d.chunks:5} chunks  {d.path}{extra}")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    n = _assistant().forget(args.path)
+    if args.json:
+        _print_json({"removed": n})
+    else:
+        print(f"removed {n} document(s) from the index")
+    return 0
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    s = _settings()
+    data = {
+        "config_file": str(s.paths.config_file),
+        "index_file": str(s.paths.index_file),
+        "log_dir": str(s.paths.log_dir),
+        "models_dir": str(s.models_dir),
+        "embedding_model": str(s.embedding_model_path),
+        "llm_model": str(s.llm_model_path),
+        "assistant_home": os.environ.get("ASSISTANT_HOME"),
+    }
+    if args.json:
+        _print_json(data)
+    else:
+        for k, v in data.items():
+            print(f"{k:16} {v if v is not None else '(not set)'}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    checks = run_checks(_settings())
+    if args.json:
+        _print_json([c.__dict__ for c in checks])
+    else:
+        for c in checks:
+            print(f"{'ok  ' if c.ok else 'FAIL'}  {c.name:18} {c.detail}")
+        bad = [c for c in checks if not c.ok]
+        print("\nAll checks passed." if not bad else f"\n{len(bad)} check(s) failed: see the lines marked FAIL.")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

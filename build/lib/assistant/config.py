@@ -1,0 +1,146 @@
+"""Settings: defaults < TOML config file < ASSISTANT_* environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .paths import Paths, default_models_dir
+
+
+@dataclass
+class Settings:
+    """Every tunable of the assistant. Each field can be set in config.toml or as ASSISTANT_<NAME>."""
+
+    models_dir: Path = field(default_factory=default_models_dir)
+    """Folder holding the GGUF chat models and the embedding model folder."""
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """Embedding model: a folder name inside models_dir, or an absolute path to a sentence-transformers folder."""
+    llm_model: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    """Chat model: a .gguf file name inside models_dir, or an absolute path."""
+    max_file_mb: float = 50.0
+    """Files larger than this (megabytes) are not indexed."""
+    chunk_overlap_tokens: int = 32
+    """Tokens repeated between consecutive pieces of a paragraph too long for one chunk."""
+    chunk_min_tokens: int = 48
+    """Consecutive short paragraphs are merged until a chunk has at least this many tokens."""
+    embed_batch_size: int = 32
+    """Chunks per call to the embedding model."""
+    search_k: int = 5
+    """Number of passages a search returns by default."""
+    threads: int = 0
+    """CPU threads for the models; 0 means the number of physical cores."""
+
+    paths: Paths = field(default_factory=Paths.discover)
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None, paths: Paths | None = None) -> Settings:
+        """Build settings from the config file, the environment and explicit overrides.
+
+        Raises:
+            ConfigError: the config file is not valid TOML, or a value has the wrong type.
+        """
+        paths = paths or Paths.discover()
+        values: dict[str, Any] = {}
+        if paths.config_file.exists():
+            try:
+                values.update(tomllib.loads(paths.config_file.read_text(encoding="utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{paths.config_file} is not valid TOML: {exc}. Fix or delete it.") from exc
+        known = {f.name: f for f in fields(cls) if f.name != "paths"}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ConfigError(
+                f"{paths.config_file}: unknown setting(s) {', '.join(sorted(unknown))}. "
+                f"Known settings: {', '.join(known)}."
+            )
+        for name in known:
+            env = os.environ.get(f"ASSISTANT_{name.upper()}")
+            if env is not None:
+                values[name] = env
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        settings = cls(paths=paths)
+        for name, value in values.items():
+            setattr(settings, name, _coerce(name, known[name], value))
+        return settings
+
+    @property
+    def embedding_model_path(self) -> Path:
+        return _resolve_model(self.models_dir, self.embedding_model)
+
+    @property
+    def llm_model_path(self) -> Path:
+        return _resolve_model(self.models_dir, self.llm_model)
+
+    @property
+    def effective_threads(self) -> int:
+        if self.threads > 0:
+            return self.threads
+        return physical_cores()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "paths"}
+        return {k: str(v) if isinstance(v, Path) else v for k, v in out.items()}
+
+    def save(self, **changes: Any) -> None:
+        """Write the given settings into the config file, keeping the others it holds."""
+        import tomllib as _t
+
+        path = self.paths.config_file
+        current: dict[str, Any] = _t.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        for name, value in changes.items():
+            setattr(self, name, value)
+            current[name] = str(value) if isinstance(value, Path) else value
+        self.paths.ensure()
+        path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in current.items()), encoding="utf-8")
+
+
+def _resolve_model(models_dir: Path, name: str) -> Path:
+    p = Path(name).expanduser()
+    return p if p.is_absolute() else Path(models_dir) / p
+
+
+def _coerce(name: str, f: dataclasses.Field[Any], value: Any) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind == "Path":
+            return Path(str(value)).expanduser()
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: {value!r} is not a valid {kind}") from exc
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (hyper-threads excluded where Linux tells us), at least 1."""
+    try:
+        cores = set()
+        text = Path("/proc/cpuinfo").read_text()
+        phys = core = None
+        for line in text.splitlines():
+            if line.startswith("physical id"):
+                phys = line.split(":")[1].strip()
+            elif line.startswith("core id"):
+                core = line.split(":")[1].strip()
+                cores.add((phys, core))
+        if cores:
+            return min(len(cores), os.cpu_count() or 1)
+    except OSError:
+        pass
+    return max(1, os.cpu_count() or 1)

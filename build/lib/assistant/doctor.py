@@ -1,0 +1,106 @@
+"""`assistant doctor`: checks that say what works on this machine and what to do about what does not."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+from .config import Settings
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    checks = [Check("python", sys.version_info >= (3, 11), sys.version.split()[0] + " at " + sys.executable)]
+    checks += _sqlite()
+    checks.append(_embedding(settings))
+    checks += _llm(settings)
+    checks.append(_offline())
+    checks.append(_state(settings))
+    return checks
+
+
+def _sqlite() -> list[Check]:
+    from .store import sqlite_driver
+
+    try:
+        driver, name = sqlite_driver()
+    except Exception as exc:
+        return [Check("sqlite driver", False, str(exc))]
+    out = [Check("sqlite driver", True, name + ", extension loading available")]
+    conn = driver.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        out.append(Check("fts5", True, "keyword index available"))
+    except Exception as exc:
+        out.append(Check("fts5", False, f"FTS5 missing from this SQLite build: {exc}"))
+    try:
+        import sqlite_vec
+
+        conn.enable_load_extension(True)
+        sqlite_vec.load(conn)
+        version = conn.execute("SELECT vec_version()").fetchone()[0]
+        out.append(Check("sqlite-vec", True, f"{version} loaded"))
+    except Exception as exc:
+        out.append(Check("sqlite-vec", False, f"cannot load sqlite-vec: {exc}. Run ./install.sh"))
+    conn.close()
+    return out
+
+
+def _embedding(settings: Settings) -> Check:
+    path = settings.embedding_model_path
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        return Check("embedding model", False, f"not found at {path}; run ./install.sh or set embedding_model")
+    try:
+        from .embedding import SentenceTransformerEmbedder
+
+        e = SentenceTransformerEmbedder(path, threads=settings.effective_threads)
+        v = e.embed(["doctor check"])
+        return Check("embedding model", True, f"{e.model_id}: {e.dim}-d, reads {e.max_tokens} tokens, "
+                                              f"loaded offline (norm {float((v[0] ** 2).sum()) ** 0.5:.2f})")
+    except Exception as exc:
+        return Check("embedding model", False, f"{path}: {exc}")
+
+
+def _llm(settings: Settings) -> list[Check]:
+    out = []
+    try:
+        import llama_cpp
+
+        out.append(Check("llama-cpp-python", True, f"{llama_cpp.__version__}"))
+    except Exception as exc:
+        out.append(Check("llama-cpp-python", False, f"cannot import llama_cpp: {exc}. Run ./install.sh"))
+    ggufs = sorted(settings.models_dir.glob("*.gguf")) if settings.models_dir.is_dir() else []
+    chosen = settings.llm_model_path
+    if chosen.exists():
+        names = ", ".join(f"{g.name} ({g.stat().st_size / 1e6:.0f} MB)" for g in ggufs) or chosen.name
+        out.append(Check("chat model", True, f"{chosen.name} selected; found: {names}"))
+    else:
+        out.append(Check("chat model", False, f"{chosen} not found; run ./install.sh or drop a .gguf into "
+                                              f"{settings.models_dir}"))
+    return out
+
+
+def _offline() -> Check:
+    flags = {v: os.environ.get(v) for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY")}
+    ok = all(v == "1" for v in flags.values())
+    return Check("offline mode", ok, "no network needed: models load from local files, hub access and "
+                                     "telemetry are off" if ok else f"offline switches not set: {flags}")
+
+
+def _state(settings: Settings) -> Check:
+    p = settings.paths
+    try:
+        p.ensure()
+        probe = p.data_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+        return Check("state folder", True, f"{p.data_dir} is writable")
+    except OSError as exc:
+        return Check("state folder", False, f"{p.data_dir}: {exc}; set ASSISTANT_HOME to a writable folder")

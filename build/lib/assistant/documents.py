@@ -1,0 +1,396 @@
+"""Turning a file's bytes into a Document: one parser per format, each keeping structure and positions."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import DocumentError
+from .types import Block, Document
+
+MARKDOWN = {".md", ".markdown", ".mdx"}
+RST = {".rst", ".rest"}
+HTML = {".html", ".htm", ".xhtml"}
+PLAIN = {".txt", ".text", ".org", ".adoc", ".tex", ".log"}
+CODE = {
+    ".py", ".pyi", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".rs", ".java", ".kt", ".kts",
+    ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".cs", ".rb", ".php", ".swift", ".scala", ".m",
+    ".sh", ".bash", ".zsh", ".fish", ".ps1", ".sql", ".r", ".lua", ".pl", ".pm", ".hs", ".ex", ".exs",
+    ".erl", ".clj", ".dart", ".vue", ".svelte", ".css", ".scss", ".less",
+    ".json", ".jsonl", ".yaml", ".yml", ".toml", ".csv", ".tsv", ".ini", ".cfg", ".conf", ".xml",
+    ".properties", ".gradle", ".proto", ".graphql", ".tf",
+}
+PLAIN_NAMES = {"readme", "license", "copying", "authors", "changelog", "notice", "todo"}
+CODE_NAMES = {"makefile", "dockerfile", "containerfile", "justfile", "cmakelists.txt", "gemfile", "rakefile"}
+
+
+def detect_format(path: Path) -> str | None:
+    """The parser to use for a path, by its extension or name; None if the file type is not supported."""
+    name = path.name.lower()
+    ext = path.suffix.lower()
+    if ext == ".pdf":
+        return "pdf"
+    if ext == ".docx":
+        return "docx"
+    if ext in MARKDOWN:
+        return "markdown"
+    if ext in RST:
+        return "rst"
+    if ext in HTML:
+        return "html"
+    if ext in PLAIN or name in PLAIN_NAMES:
+        return "text"
+    if ext in CODE or name in CODE_NAMES:
+        return "code"
+    return None
+
+
+def parse(path: Path, data: bytes, fmt: str) -> Document:
+    """Parse a file's bytes into blocks.
+
+    Raises:
+        DocumentError: the content is binary, corrupt, encrypted or holds no text.
+    """
+    parser = _PARSERS[fmt]
+    blocks = tuple(b for b in parser(data) if b.text.strip())
+    if not blocks:
+        raise DocumentError("no text found in the file (it is empty or holds only whitespace)")
+    return Document(path=str(path), format=fmt, blocks=blocks)
+
+
+# --- text decoding ---------------------------------------------------------------------------------
+
+_LATIN_LOOKALIKES = {
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "cp850", "cp437",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text of unknown encoding: UTF-8 (with or without BOM), UTF-16 with BOM, else the best guess.
+
+    Raises:
+        DocumentError: the bytes are not text (NUL bytes or mostly control characters).
+    """
+    if not data:
+        raise DocumentError("the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"invalid UTF-16 text: {exc}") from exc
+    if b"\x00" in data[:8192]:
+        raise DocumentError("binary content (NUL bytes) in a file named like text; not indexed")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise DocumentError("not text in any known encoding; not indexed") from None
+        text = str(best)
+        if best.encoding in _LATIN_LOOKALIKES:
+            # Short Western text is often guessed as a sibling code page (cp1250 for French, say);
+            # Windows-1252 is by far the most common of them, so it wins when it decodes cleanly.
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                pass
+    sample = text[:8192]
+    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+        raise DocumentError("binary content (control characters) in a file named like text; not indexed")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- line-oriented formats -------------------------------------------------------------------------
+
+
+def _paragraphs(
+    lines: list[str], first_line: int, heading: tuple[str, ...], kind: str = "para"
+) -> list[Block]:
+    """Split lines into blank-line separated blocks, keeping 1-based line numbers."""
+    out: list[Block] = []
+    start: int | None = None
+    for i, line in enumerate(lines + [""]):
+        if line.strip():
+            if start is None:
+                start = i
+        elif start is not None:
+            text = "\n".join(lines[start:i]).strip("\n")
+            out.append(Block(text, kind, heading, None, first_line + start, first_line + i - 1))
+            start = None
+    return out
+
+
+def _parse_text(data: bytes) -> list[Block]:
+    return _paragraphs(decode_text(data).split("\n"), 1, ())
+
+
+def _parse_code(data: bytes) -> list[Block]:
+    return _paragraphs(decode_text(data).split("\n"), 1, (), kind="code")
+
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+
+
+def _parse_markdown(data: bytes) -> list[Block]:
+    lines = decode_text(data).split("\n")
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    para: list[str] = []
+    para_start = 0
+    i = 0
+
+    def path() -> tuple[str, ...]:
+        return tuple(t for _, t in stack)
+
+    def flush() -> None:
+        nonlocal para
+        if para:
+            blocks.extend(_paragraphs(para, para_start + 1, path()))
+            para = []
+
+    def heading(level: int, title: str, line: int) -> None:
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        blocks.append(Block(title, "heading", path(), None, line, line, level))
+        stack.append((level, title))
+
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            flush()
+            marker = fence.group(1)
+            j = i + 1
+            while j < len(lines) and not lines[j].strip().startswith(marker[0] * len(marker)):
+                j += 1
+            end = min(j, len(lines) - 1)
+            blocks.append(Block("\n".join(lines[i : end + 1]), "code", path(), None, i + 1, end + 1))
+            i = end + 1
+            continue
+        atx = _ATX.match(line)
+        if atx:
+            flush()
+            heading(len(atx.group(1)), atx.group(2).strip() or "(untitled)", i + 1)
+            i += 1
+            continue
+        if (
+            line.strip()
+            and i + 1 < len(lines)
+            and _SETEXT.match(lines[i + 1])
+            and (i == 0 or not lines[i - 1].strip())  # a setext heading is a single line after a blank
+        ):
+            flush()
+            heading(1 if lines[i + 1].strip()[0] == "=" else 2, line.strip(), i + 1)
+            i += 2
+            continue
+        if not para:
+            para_start = i
+        para.append(line)
+        i += 1
+    flush()
+    return blocks
+
+
+_RST_ADORN = re.compile(r"^([=\-~`:'\"^_*+#<>.])\1{2,}\s*$")
+
+
+def _parse_rst(data: bytes) -> list[Block]:
+    lines = decode_text(data).split("\n")
+    blocks: list[Block] = []
+    styles: list[tuple[str, bool]] = []  # adornment styles in order of first use = heading levels
+    stack: list[tuple[int, str]] = []
+    body_start = 0
+    i = 0
+
+    def flush(end: int) -> None:
+        blocks.extend(_paragraphs(lines[body_start:end], body_start + 1, tuple(t for _, t in stack)))
+
+    while i < len(lines):
+        over = False
+        title_i = i
+        if _RST_ADORN.match(lines[i]) and i + 2 < len(lines) and _RST_ADORN.match(lines[i + 2]):
+            over, title_i = True, i + 1
+        title = lines[title_i].strip() if title_i < len(lines) else ""
+        under = title_i + 1
+        if (
+            title
+            and not _RST_ADORN.match(lines[title_i])
+            and under < len(lines)
+            and _RST_ADORN.match(lines[under])
+            and len(lines[under].rstrip()) >= len(title)
+            and (title_i == 0 or not lines[title_i - 1].strip() or over)
+        ):
+            flush(i)
+            style = (lines[under].strip()[0], over)
+            if style not in styles:
+                styles.append(style)
+            level = styles.index(style) + 1
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            blocks.append(Block(title, "heading", tuple(t for _, t in stack), None, title_i + 1, title_i + 1, level))
+            stack.append((level, title))
+            i = under + 1
+            body_start = i
+            continue
+        i += 1
+    flush(len(lines))
+    return blocks
+
+
+# --- HTML ------------------------------------------------------------------------------------------
+
+_HTML_BLOCKS = {
+    "p", "div", "li", "ul", "ol", "table", "tr", "td", "th", "section", "article", "blockquote", "dd", "dt",
+    "figcaption", "caption", "br", "hr", "main", "header", "footer", "aside", "form", "body",
+}
+
+
+def _parse_html(data: bytes) -> list[Block]:
+    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4.element import Comment, Doctype
+
+    soup = BeautifulSoup(decode_text(data), "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
+        tag.decompose()
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    buf: list[str] = []
+    buf_line: list[int | None] = [None]
+
+    def path() -> tuple[str, ...]:
+        return tuple(t for _, t in stack)
+
+    def flush() -> None:
+        text = re.sub(r"[ \t\r\f\v]+", " ", "".join(buf)).strip()
+        text = re.sub(r" ?\n ?", "\n", text)
+        if text:
+            line = buf_line[0]
+            blocks.append(Block(text, "para", path(), None, line, line + text.count("\n") if line else None))
+        buf.clear()
+        buf_line[0] = None
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, Comment | Doctype):
+                continue
+            if isinstance(child, NavigableString):
+                if buf_line[0] is None and str(child).strip():
+                    buf_line[0] = getattr(node, "sourceline", None)
+                buf.append(str(child))
+                continue
+            if not isinstance(child, Tag):
+                continue
+            name = child.name.lower()
+            if re.fullmatch(r"h[1-6]", name):
+                flush()
+                level = int(name[1])
+                title = " ".join(child.get_text(" ").split()) or "(untitled)"
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                blocks.append(Block(title, "heading", path(), None, child.sourceline, child.sourceline, level))
+                stack.append((level, title))
+            elif name == "pre":
+                flush()
+                text = child.get_text()
+                line = child.sourceline
+                blocks.append(Block(text, "code", path(), None, line, line + text.count("\n") if line else None))
+            elif name in _HTML_BLOCKS:
+                flush()
+                walk(child)
+                flush()
+            else:
+                walk(child)
+
+    walk(soup)
+    flush()
+    return blocks
+
+
+# --- binary office formats ----------------------------------------------------------------------------
+
+
+def _parse_pdf(data: bytes) -> list[Block]:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise DocumentError("not a PDF file (no %PDF header); the file may be corrupt or misnamed")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError("the PDF is password-protected; save an unprotected copy to index it")
+        blocks: list[Block] = []
+        for number, page in enumerate(reader.pages, start=1):
+            text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
+            for b in _paragraphs(text.split("\n"), 1, ()):
+                blocks.append(Block(b.text, "para", (), number, None, None))
+    except DocumentError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if not blocks:
+        raise DocumentError("the PDF has no extractable text (scanned images?); OCR is not supported")
+    return blocks
+
+
+def _parse_docx(data: bytes) -> list[Block]:
+    import zipfile
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # python-docx raises assorted errors on malformed packages
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            text = para.text.strip()
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            m = re.match(r"(?:Heading|heading) (\d)", style)
+            if m or style == "Title":
+                level = int(m.group(1)) if m else 0
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                blocks.append(Block(text, "heading", tuple(t for _, t in stack), level=level))
+                stack.append((level, text))
+            else:
+                blocks.append(Block(text, "para", tuple(t for _, t in stack)))
+        elif tag == "tbl":
+            table = Table(child, document)
+            rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+            if rows:
+                blocks.append(Block("\n".join(rows), "para", tuple(t for _, t in stack)))
+    return blocks
+
+
+_PARSERS: dict[str, Callable[[bytes], list[Block]]] = {
+    "text": _parse_text,
+    "code": _parse_code,
+    "markdown": _parse_markdown,
+    "rst": _parse_rst,
+    "html": _parse_html,
+    "pdf": _parse_pdf,
+    "docx": _parse_docx,
+}
