@@ -19,6 +19,8 @@ examples:
   assistant index ~/Documents          index a folder (and keep it registered)
   assistant index                      re-sync every registered folder
   assistant search "tax deadline" -k 3 the passages nearest to a question
+  assistant search "invoice" --type pdf --path '*/2026/*'
+  assistant eval questions.jsonl --k 5 measure retrieval quality on your own question set
   assistant status --json              counts and paths, for scripts
   assistant doctor                     check the installation
 
@@ -75,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(sp)
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
+
+    sp = cmd("eval", cmd_eval, "Measure retrieval quality on a question set (JSONL: question, answers).")
+    sp.add_argument("questions", type=Path, help="JSON Lines file: {\"question\": ..., \"answers\": [...]}")
+    sp.add_argument("--docs", type=Path, action="append", default=[],
+                    help="index this folder first (incrementally); repeatable")
+    sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
 
     cmd("status", cmd_status, "Counts of documents, chunks and errors, and which models are in use.")
     cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
@@ -184,6 +193,28 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _printable(text: str) -> str:
     """Drop control characters (ANSI escapes included) so document text cannot drive the terminal."""
     return "".join(ch for ch in text if ch.isprintable() or ch == " ")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_questions
+
+    questions = load_questions(args.questions)
+    a = _assistant()
+    if args.docs:
+        progress, close = _progress_bar(sys.stderr.isatty())
+        try:
+            report = a.index(args.docs, progress=progress)
+        finally:
+            close()
+        print(f"indexed: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+              f"errors {len(report.errors)}", file=sys.stderr)
+    result = evaluate(a, questions, k=args.k, mode=args.mode)
+    if args.json:
+        _print_json(result)
+        return 0
+    for key, value in result.items():
+        print(f"{key:16} {value}")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -1,0 +1,123 @@
+"""Hybrid search with the real model and a real SQLite index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli_json
+from docgen import prose, write_pdf
+
+from assistant import Assistant, EmptyQueryError
+from assistant.evaluation import evaluate, load_questions
+from assistant.retrieval import Filters, fts_query
+
+
+@pytest.fixture
+def indexed(assistant: Assistant, library: Path) -> Assistant:
+    (library / "travel").mkdir()
+    (library / "money").mkdir()
+    (library / "travel" / "trains.md").write_text(
+        "# Trains\n\nThe night train to Vienna departs from platform 7 at 22:40.\n\n"
+        "Seat reservations are mandatory on the TGV and cost 10 euros.\n")
+    (library / "travel" / "ferry.txt").write_text("The ferry to Mykonos leaves Piraeus at dawn every Tuesday.\n")
+    write_pdf(library / "money" / "invoice.pdf", ["Invoice INV-2291 from Acme Corp.", "Total due: 1,250 euros by May 3."])
+    (library / "money" / "budget.md").write_text("# Budget\n\nThe household budget for groceries is 600 euros a month.\n")
+    (library / "recipes.md").write_text("# Pancakes\n\nWhisk two eggs with flour and milk, rest the batter an hour.\n")
+    r = assistant.index([library])
+    assert r.errors == [] and r.added == 5
+    return assistant
+
+
+@pytest.mark.parametrize("query", [
+    '"unbalanced quote', "AND", "OR NOT", "*", "platform:7", "-train", "(((", "NEAR(train platform)",
+    "train' OR 1=1 --", "^start", "a + b", "{col}: x", "?!", "Zürich café ünïcödé", "🚂 train",
+])
+def test_any_text_is_a_valid_query(indexed: Assistant, query: str) -> None:
+    hits = indexed.search(query, k=3)
+    assert isinstance(hits, list) and len(hits) <= 3
+
+
+def test_fts_query_quotes_words_and_drops_stopwords() -> None:
+    assert fts_query('what is the "night" train*?') == '"night" OR "train"'
+    assert fts_query("the and of") == '"the" OR "and" OR "of"'
+    assert fts_query("?!* ()") is None
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_empty_query_gets_a_clear_message(indexed: Assistant, query: str) -> None:
+    with pytest.raises(EmptyQueryError, match="empty"):
+        indexed.search(query)
+
+
+def test_hybrid_finds_exact_codes_and_paraphrases(indexed: Assistant) -> None:
+    code = indexed.search("INV-2291", k=1)[0]
+    assert code.path.endswith("invoice.pdf") and code.bm25_rank == 1
+    para = indexed.search("overnight rail service to Austria", k=1)[0]
+    assert para.path.endswith("trains.md") and para.vector_rank is not None
+    assert indexed.search("how much is owed on the bill", k=1)[0].page == 2
+
+
+def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
+    q = "euros"
+    everything = {Path(h.path).name for h in indexed.search(q, k=10)}
+    assert {"trains.md", "invoice.pdf", "budget.md"} <= everything
+    pdf_only = indexed.search(q, k=10, filters=Filters(types=("pdf",)))
+    assert {Path(h.path).name for h in pdf_only} == {"invoice.pdf"}
+    travel = indexed.search(q, k=10, filters=Filters(paths=("*/travel/*",)))
+    assert {Path(h.path).parent.name for h in travel} == {"travel"}
+    folder = indexed.search(q, k=10, filters=Filters(paths=(str(library / "money"),), types=(".md",)))
+    assert [Path(h.path).name for h in folder] == ["budget.md"]
+    assert indexed.search(q, k=10, filters=Filters(types=("docx",))) == []
+
+
+def test_relevance_gate(indexed: Assistant) -> None:
+    on_topic = indexed.search("when does the night train to Vienna leave", k=3)
+    assert on_topic[0].relevant and on_topic[0].cosine >= indexed.settings.relevance_threshold
+    off_topic = indexed.search("how many moons does Jupiter have", k=3)
+    assert off_topic and not any(h.relevant for h in off_topic)
+
+
+def test_neighbours_do_not_crowd_out_other_documents(assistant: Assistant, library: Path) -> None:
+    # One file with many near-identical adjacent paragraphs about kayaks, another with one.
+    paras = [f"Kayak safety rule {i}: always wear a kayak life jacket when kayaking. {prose(i, 2)}" for i in range(8)]
+    (library / "kayak-a.md").write_text("# Kayaks\n\n" + "\n\n".join(paras) + "\n")
+    (library / "kayak-b.md").write_text("# Paddling\n\nA kayak life jacket keeps you afloat when kayaking.\n")
+    assistant.index([library])
+    hits = assistant.search("kayak life jacket when kayaking", k=3)
+    assert "kayak-b.md" in {Path(h.path).name for h in hits}
+    a_positions = sorted(assistant.store.chunk_rows([h.chunk_id for h in hits if h.path.endswith("kayak-a.md")])
+                         .values(), key=lambda r: r["position"])
+    gaps = [b["position"] - a["position"] for a, b in zip(a_positions, a_positions[1:], strict=False)]
+    assert all(g > 1 for g in gaps)
+
+
+def test_eval_metrics_on_a_hand_checked_set(indexed: Assistant, tmp_path: Path, capsys) -> None:
+    qs = tmp_path / "q.jsonl"
+    rows = [
+        {"question": "Which platform does the Vienna night train leave from?", "answers": ["platform 7"]},
+        {"question": "When does the ferry to Mykonos leave?", "answers": ["every Tuesday", "dawn"]},
+        {"question": "What is the grocery budget?", "answers": ["600 EUROS"]},  # case-insensitive
+        {"question": "What is the airline baggage allowance?", "answers": ["23 kg"]},  # nowhere in the library
+        {"question": "How far away is the Andromeda galaxy?", "answers": []},  # off-topic: gate only
+    ]
+    qs.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = evaluate(indexed, load_questions(qs), k=3)
+    assert result["questions"] == 5
+    assert (result["hit@1"], result["hit@k"], result["mrr"]) == (0.75, 0.75, 0.75)
+    assert result["relevant_rate"] in (0.6, 0.8)  # the three answerable ones; the baggage one may be close
+    assert result["mode"] == "hybrid" and result["k"] == 3
+    cli = run_cli_json("eval", str(qs), "--k", "3", "--mode", "bm25", capsys=capsys)
+    assert set(cli) == {"questions", "hit@1", "hit@k", "k", "mrr", "relevant_rate", "latency_ms_p50",
+                        "latency_ms_p95", "mode"}
+    assert cli["mode"] == "bm25" and cli["hit@k"] == 0.75
+
+
+def test_bad_question_file_says_which_line(tmp_path: Path) -> None:
+    from assistant import AssistantError
+
+    qs = tmp_path / "q.jsonl"
+    qs.write_text('{"question": "ok", "answers": ["a"]}\n{"answers": ["no question"]}\n')
+    with pytest.raises(AssistantError, match="line 2"):
+        load_questions(qs)
