@@ -1,6 +1,7 @@
 """Hybrid search: FTS5 (BM25) and sqlite-vec (cosine) candidates, fused, diversified and gated.
 
 - Any user text is a valid query: words are extracted and quoted, so FTS5 syntax never reaches SQLite.
+- The vector stage is an exact scan of an in-process copy of the vectors (see vectors.py).
 - Fusion is reciprocal rank fusion (RRF, k=60); `bench/` and the README compare it with each mode alone.
 - Duplicate chunks and chunks adjacent to a better hit of the same document are moved behind the others,
   so one document cannot fill the top k with neighbouring passages.
@@ -19,6 +20,7 @@ import numpy as np
 from .errors import EmptyQueryError
 from .store import Store
 from .types import Hit
+from .vectors import VectorIndex
 
 RRF_K = 60
 MODES = ("hybrid", "bm25", "dense")
@@ -86,8 +88,9 @@ class Candidate:
 class Retriever:
     """Runs one search mode over a Store."""
 
-    def __init__(self, store: Store, relevance_threshold: float, pool: int = 50) -> None:
+    def __init__(self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50) -> None:
         self.store = store
+        self.vectors = vectors
         self.threshold = relevance_threshold
         self.pool = pool
 
@@ -109,7 +112,9 @@ class Retriever:
         pool = max(self.pool, 4 * k)
         cands: dict[int, Candidate] = {}
         if mode in ("hybrid", "dense"):
-            for rank, (cid, cos) in enumerate(self.store.vector_search(vector, pool, globs, exts), start=1):
+            self.vectors.sync(self.store)
+            allowed = self.store.allowed_chunk_ids(globs, exts)
+            for rank, (cid, cos) in enumerate(self.vectors.search(vector, pool, allowed), start=1):
                 cands[cid] = Candidate(cid, cosine=cos, vector_rank=rank)
         if mode in ("hybrid", "bm25"):
             match = fts_query(query)

@@ -15,6 +15,7 @@ from .errors import EmptyQueryError
 from .indexing import Indexer, ProgressFn
 from .paths import sample_library
 from .retrieval import Filters, Retriever
+from .vectors import VectorIndex
 from .store import Store
 from .types import DocumentInfo, Hit, IndexReport
 
@@ -31,6 +32,7 @@ class Assistant:
         self._embedder = embedder
         self._local = threading.local()
         self._lock = threading.Lock()
+        self.vectors = VectorIndex()  # shared by every thread of this process
 
     # --- parts -------------------------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class Assistant:
         store = self.store
         if rebuild:
             store.reset()
+            self.vectors = VectorIndex()
         store = self._bound_store()
         if paths:
             targets = [Path(os.path.realpath(p)) for p in paths]
@@ -140,7 +143,7 @@ class Assistant:
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding)."""
         store = self._bound_store()
-        retriever = Retriever(store, self.settings.relevance_threshold)
+        retriever = Retriever(store, self.vectors, self.settings.relevance_threshold)
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
 

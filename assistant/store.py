@@ -20,15 +20,16 @@ import numpy as np
 from .errors import IndexMismatchError, SqliteDriverError
 from .types import Chunk, DocumentInfo
 
-def _migrate_quantized_vectors(c: Any) -> None:
-    """2: a binary-quantized vec0 table for a fast first pass, and float blobs in a plain table for
-    rescoring its candidates (vec0 point lookups are too slow for that)."""
+def _migrate_plain_vectors(c: Any) -> None:
+    """2: float vectors also as plain blobs keyed by chunk id, for the in-process exact vector index
+    (vec0 reads by id are slow), plus a counter that tells readers when vectors changed."""
+    c.execute("CREATE TABLE vector_epoch(n INTEGER NOT NULL)")
+    c.execute("INSERT INTO vector_epoch(n) VALUES (0)")
     row = c.execute("SELECT value FROM meta WHERE key = 'embedding_dim'").fetchone()
     if row is None:
         return  # no vectors yet: bind_embedding creates every vector table
     Store._create_vectors(c, int(row[0]))
     c.execute("INSERT INTO chunk_embeddings(id, embedding) SELECT rowid, embedding FROM chunk_vectors")
-    c.execute("INSERT INTO chunk_bits(rowid, embedding) SELECT id, vec_quantize_binary(embedding) FROM chunk_embeddings")
 
 
 MIGRATIONS: list[str | Callable[[Any], None]] = [
@@ -75,7 +76,7 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
             VALUES ('delete', old.id, old.text, coalesce(old.heading, ''));
     END;
     """,
-    _migrate_quantized_vectors,
+    _migrate_plain_vectors,
 ]
 
 
@@ -214,24 +215,28 @@ class Store:
 
     @staticmethod
     def _create_vectors(c: Any, dim: int) -> None:
-        """The vector tables: exact float vectors (vec0, cosine), their binary quantization (vec0, hamming)
-        for the fast first pass, and the float vectors again as plain blobs for cheap rescoring by id."""
+        """The vector tables: exact float vectors in vec0 (cosine), and the same vectors as plain blobs
+        keyed by chunk id, which the in-process vector index loads and follows through vector_epoch."""
         dim = int(dim)
         c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING vec0(embedding float[{dim}] "
                   "distance_metric=cosine)")
-        c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_bits USING vec0(embedding bit[{dim}], chunk_size=4096)")
         c.execute("CREATE TABLE IF NOT EXISTS chunk_embeddings(id INTEGER PRIMARY KEY "
                   "REFERENCES chunks(id) ON DELETE CASCADE, embedding BLOB NOT NULL)")
         c.execute("CREATE TRIGGER IF NOT EXISTS chunks_vec_ad AFTER DELETE ON chunks BEGIN "
-                  "DELETE FROM chunk_vectors WHERE rowid = old.id; DELETE FROM chunk_bits WHERE rowid = old.id; END")
+                  "DELETE FROM chunk_vectors WHERE rowid = old.id; END")
+        c.execute("CREATE TRIGGER IF NOT EXISTS chunk_embeddings_ai AFTER INSERT ON chunk_embeddings BEGIN "
+                  "UPDATE vector_epoch SET n = n + 1; END")
+        c.execute("CREATE TRIGGER IF NOT EXISTS chunk_embeddings_ad AFTER DELETE ON chunk_embeddings BEGIN "
+                  "UPDATE vector_epoch SET n = n + 1; END")
 
     def reset(self) -> None:
         """Forget every document, chunk and vector and the embedding model binding (roots are kept)."""
         with self.transaction() as c:
             c.execute("DELETE FROM documents")
             c.execute("DROP TRIGGER IF EXISTS chunks_vec_ad")
-            for table in ("chunk_vectors", "chunk_bits", "chunk_embeddings"):
+            for table in ("chunk_vectors", "chunk_embeddings"):
                 c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("UPDATE vector_epoch SET n = n + 1")
             c.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')")
         self.dim = None
 
@@ -296,7 +301,6 @@ class Store:
                 )
                 cid = cur.lastrowid
                 c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
-                c.execute("INSERT INTO chunk_bits(rowid, embedding) VALUES (?, vec_quantize_binary(?))", (cid, blob))
                 c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
 
     def record_error(
@@ -351,34 +355,37 @@ class Store:
 
     # --- search ------------------------------------------------------------------------------------
 
-    def vector_search(
-        self, query: np.ndarray, k: int, globs: Iterable[str] = (), exts: Iterable[str] = (), coarse: int = 0
-    ) -> list[tuple[int, float]]:
-        """Cosine KNN: (chunk id, cosine similarity), best first.
+    def vector_epoch(self) -> int:
+        """A number that changes whenever any vector is added or removed (by any connection)."""
+        return int(self.conn.execute("SELECT n FROM vector_epoch").fetchone()[0])
 
-        Unfiltered: a hamming-distance pass over the binary-quantized vectors picks `coarse` candidates
-        (default 3k, at least 150), which are rescored exactly with their float vectors. Filtered: exact
-        scoring of every chunk the filters allow.
-        """
+    def embedding_ids(self) -> np.ndarray:
         if self.meta("embedding_model") is None:
-            return []
-        blob = _vec_blob(query)
-        where, params = _filter_sql(globs, exts)
-        if where:
-            sql = (f"SELECT id, vec_distance_cosine(embedding, ?) AS d FROM chunk_embeddings "
-                   f"WHERE id IN ({where}) ORDER BY d LIMIT ?")
-            rows = self.conn.execute(sql, (blob, *params, int(k)))
+            return np.zeros(0, dtype=np.int64)
+        return np.fromiter((r for (r,) in self.conn.execute("SELECT id FROM chunk_embeddings")), dtype=np.int64)
+
+    def embeddings(self, ids: Iterable[int] | None = None) -> tuple[np.ndarray, list[bytes]]:
+        """(ids, float32 blobs) of every stored vector, or of the given chunk ids."""
+        if self.meta("embedding_model") is None:
+            return np.zeros(0, dtype=np.int64), []
+        if ids is None:
+            rows = self.conn.execute("SELECT id, embedding FROM chunk_embeddings").fetchall()
         else:
-            n = coarse or max(150, 3 * k)
-            ids = [r for (r,) in self.conn.execute(
-                "SELECT rowid FROM chunk_bits WHERE embedding MATCH vec_quantize_binary(?) AND k = ?", (blob, n))]
-            if not ids:
-                return []
-            marks = ",".join("?" * len(ids))
-            rows = self.conn.execute(
-                f"SELECT id, vec_distance_cosine(embedding, ?) AS d FROM chunk_embeddings WHERE id IN ({marks}) "
-                "ORDER BY d LIMIT ?", (blob, *ids, int(k)))
-        return [(int(r), 1.0 - float(d)) for r, d in rows]
+            rows = []
+            id_list = [int(i) for i in ids]
+            for i in range(0, len(id_list), 500):
+                batch = id_list[i : i + 500]
+                rows += self.conn.execute(
+                    f"SELECT id, embedding FROM chunk_embeddings WHERE id IN ({','.join('?' * len(batch))})",
+                    batch).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+    def allowed_chunk_ids(self, globs: Iterable[str], exts: Iterable[str]) -> np.ndarray | None:
+        """Chunk ids the filters allow, or None when there is no filter."""
+        where, params = _filter_sql(globs, exts)
+        if not where:
+            return None
+        return np.fromiter((r for (r,) in self.conn.execute(where, params)), dtype=np.int64)
 
     def exact_vector_search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """sqlite-vec's exact float scan (the reference the fast path is measured against)."""
@@ -452,7 +459,7 @@ class Store:
             problems.append(f"keyword index: {exc}")
         if self.meta("embedding_model") is not None:
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
-            for table in ("chunk_vectors", "chunk_bits", "chunk_embeddings"):
+            for table in ("chunk_vectors", "chunk_embeddings"):
                 nvec = q(f"SELECT count(*) FROM {table}").fetchone()[0]
                 if nvec != nchunks:
                     problems.append(f"{nvec} rows in {table} for {nchunks} chunks")

@@ -1,0 +1,169 @@
+"""Query latency and vector recall at 10k and 100k chunks, against sqlite-vec's exact scan in the same run.
+
+    .venv/bin/python bench/query.py [--from-index INDEX.sqlite] [--sizes 10000 100000] [--queries 200] [--json]
+
+Chunks come from a real index: its texts and real all-MiniLM-L6-v2 vectors. Sizes larger than it are
+filled with copies of its chunks whose vectors get Gaussian noise (cosine ~0.9 to the original) so
+that neighbourhoods are realistic, and dense. Without --from-index, the first 100 PEPs of
+../shared/corpus/peps are indexed first. Queries are real questions (../shared/eval/superbowl50 and the
+off-topic set), embedded once; latency excludes embedding the question.
+
+Reported per size: exact sqlite-vec KNN (k=10) p50/p95; the project's vector stage (the in-process
+index, change check included) p50/p95 and its recall@10 against sqlite-vec's exact scan; the time to load
+the in-process index once; the whole hybrid query
+(FTS5 + vector + fusion + fetching rows, k=5) p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import DEFAULT_CORPUS, REPO, machine  # noqa: E402
+
+SHARED_QUESTIONS = REPO.parent / "shared" / "eval" / "superbowl50" / "questions.jsonl"
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))], 2)
+
+
+def load_source(path: Path) -> tuple[list[tuple[str, str | None]], np.ndarray]:
+    from assistant.store import Store
+
+    s = Store(path, readonly=True)
+    rows = s.conn.execute(
+        "SELECT c.text, c.heading, e.embedding FROM chunks c JOIN chunk_embeddings e ON e.id = c.id ORDER BY c.id"
+    ).fetchall()
+    s.close()
+    texts = [(t, h) for t, h, _ in rows]
+    vecs = np.stack([np.frombuffer(b, dtype=np.float32) for _, _, b in rows])
+    return texts, vecs
+
+
+def build(path: Path, texts: list[tuple[str, str | None]], vecs: np.ndarray, n: int, dim: int, model: str) -> None:
+    from assistant.chunking import _make_chunk
+    from assistant.store import Store
+
+    store = Store(path)
+    store.bind_embedding(model, dim)
+    rng = np.random.default_rng(7)
+    per_doc = 20
+    for d in range(0, n, per_doc):
+        chunks, blobs = [], []
+        for i in range(d, min(n, d + per_doc)):
+            j = i % len(texts)
+            v = vecs[j]
+            if i >= len(texts):
+                v = v + rng.normal(scale=0.025, size=dim).astype(np.float32)
+                v = v / np.linalg.norm(v)
+            text, heading = texts[j]
+            c = _make_chunk(text, heading, None, 1, 1)
+            chunks.append(type(c)(c.text, i - d, c.heading, None, 1, 1, 10, f"{c.content_hash}{i}"))
+            blobs.append(np.asarray(v, dtype=np.float32).tobytes())
+        store.write_document(f"/bench/doc{d // per_doc}.md", 1, 1, f"h{d}", "markdown", 1, chunks, blobs)
+    store.conn.execute("PRAGMA optimize")
+    store.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--from-index", type=Path, default=None)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="assistant-bench-query-"))
+    os.environ["ASSISTANT_HOME"] = str(work / "home")
+    from assistant import Assistant, Settings
+    from assistant.retrieval import Retriever
+    from assistant.store import Store
+    from assistant.vectors import VectorIndex
+
+    settings = Settings.load()
+    a = Assistant(settings)
+    source = args.from_index
+    if source is None:
+        corpus = work / "corpus"
+        corpus.mkdir()
+        for p in sorted(DEFAULT_CORPUS.iterdir())[:100]:
+            shutil.copy(p, corpus / p.name)
+        a.index([corpus])
+        source = settings.paths.index_file
+    texts, vecs = load_source(source)
+    dim = vecs.shape[1]
+
+    questions = []
+    for f in (SHARED_QUESTIONS, REPO / "bench" / "data" / "offtopic.jsonl"):
+        if f.exists():
+            questions += [json.loads(line)["question"] for line in f.read_text().splitlines() if line.strip()]
+    random.Random(3).shuffle(questions)
+    questions = questions[: args.queries] or ["how do I configure logging", "what is a decorator"]
+    qvecs = a.embedder.embed(questions)
+
+    results = []
+    for n in args.sizes:
+        db = work / f"bench-{n}.sqlite"
+        t0 = time.perf_counter()
+        build(db, texts, vecs, n, dim, a.embedder.model_id)
+        build_s = time.perf_counter() - t0
+        store = Store(db)
+        store.bind_embedding(a.embedder.model_id, dim)
+        vectors = VectorIndex()
+        t0 = time.perf_counter()
+        vectors.sync(store)
+        load_s = time.perf_counter() - t0
+        retriever = Retriever(store, vectors, settings.relevance_threshold)
+        for q, v in list(zip(questions, qvecs, strict=True))[:5]:  # warm the page cache
+            store.exact_vector_search(v, 10)
+            retriever.search(q, v, 5)
+        exact_ms, fast_ms, hybrid_ms, recalls = [], [], [], []
+        for q, v in zip(questions, qvecs, strict=True):
+            t = time.perf_counter()
+            exact = [cid for cid, _ in store.exact_vector_search(v, 10)]
+            exact_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            vectors.sync(store)
+            fast = [cid for cid, _ in vectors.search(v, 10)]
+            fast_ms.append((time.perf_counter() - t) * 1000)
+            recalls.append(len(set(exact) & set(fast)) / max(1, len(exact)))
+            t = time.perf_counter()
+            retriever.search(q, v, 5)
+            hybrid_ms.append((time.perf_counter() - t) * 1000)
+        store.close()
+        results.append({
+            "chunks": n, "real_chunks": min(n, len(texts)), "build_s": round(build_s, 1),
+            "vector_load_s": round(load_s, 2),
+            "exact_sqlite_vec_ms_p50": pct(exact_ms, 50), "exact_sqlite_vec_ms_p95": pct(exact_ms, 95),
+            "vector_stage_ms_p50": pct(fast_ms, 50), "vector_stage_ms_p95": pct(fast_ms, 95),
+            "vector_recall@10": round(float(np.mean(recalls)), 4),
+            "hybrid_query_ms_p50": pct(hybrid_ms, 50), "hybrid_query_ms_p95": pct(hybrid_ms, 95),
+        })
+        db.unlink()
+    shutil.rmtree(work, ignore_errors=True)
+    out = {"machine": machine(), "queries": len(questions), "results": results}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"machine: {out['machine']}\nqueries: {out['queries']}")
+        keys = list(results[0])
+        print("  ".join(f"{k:>24}" for k in keys))
+        for r in results:
+            print("  ".join(f"{r[k]!s:>24}" for k in keys))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
