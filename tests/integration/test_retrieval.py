@@ -121,3 +121,17 @@ def test_bad_question_file_says_which_line(tmp_path: Path) -> None:
     qs.write_text('{"question": "ok", "answers": ["a"]}\n{"answers": ["no question"]}\n')
     with pytest.raises(AssistantError, match="line 2"):
         load_questions(qs)
+
+
+def test_reader_sees_another_writers_changes(indexed: Assistant, library: Path, embedder) -> None:
+    from assistant import Settings
+
+    reader = Assistant(Settings.load(), embedder=embedder)
+    assert not any("zebra" in h.text for h in reader.search("zebra crossing rules", k=3))
+    (library / "zebra.md").write_text("# Roads\n\nPedestrians have priority on a zebra crossing.\n")
+    indexed.index([library])
+    assert "zebra" in reader.search("zebra crossing rules", k=1)[0].text
+    (library / "zebra.md").unlink()
+    indexed.index([library])
+    assert not any("zebra" in h.text for h in reader.search("zebra crossing rules", k=3))
+    reader.close()

@@ -42,3 +42,38 @@ def test_failed_migration_rolls_back_entirely(tmp_path: Path, monkeypatch: pytes
     s = Store(db)
     assert s.schema_version == version
     assert s.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'").fetchone()[0] == 0
+
+
+def test_v1_index_with_vectors_upgrades_to_in_process_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database written by schema 1 (vectors only in vec0) gains the plain vector table and epoch."""
+    import numpy as np
+
+    from assistant.vectors import VectorIndex
+
+    db = tmp_path / "v1.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])
+    old = Store(db)
+    assert old.schema_version == 1
+    old.set_meta("embedding_model", "m")
+    old.set_meta("embedding_dim", "4")
+    old.conn.execute("CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[4] distance_metric=cosine)")
+    old.conn.execute("INSERT INTO documents(id, path, status, chunk_count, indexed_at) VALUES (1, '/a.txt', 'ok', 2, 0)")
+    for cid, vec in ((1, [1, 0, 0, 0]), (2, [0, 1, 0, 0])):
+        old.conn.execute("INSERT INTO chunks(id, document_id, position, text, token_count, content_hash) "
+                         "VALUES (?, 1, ?, ?, 1, ?)", (cid, cid, f"text {cid}", f"h{cid}"))
+        old.conn.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)",
+                         (cid, np.array(vec, dtype=np.float32).tobytes()))
+    old.close()
+    monkeypatch.undo()
+
+    new = Store(db)
+    new.bind_embedding("m", 4)
+    assert new.schema_version == len(store_mod.MIGRATIONS)
+    assert new.check() == []
+    index = VectorIndex()
+    index.sync(new)
+    assert [cid for cid, _ in index.search(np.array([0, 1, 0, 0], dtype=np.float32), 1)] == [2]
+    # Deleting the document removes its vectors everywhere, and the in-process index follows.
+    new.delete_documents(["/a.txt"])
+    index.sync(new)
+    assert len(index) == 0 and new.check() == []
