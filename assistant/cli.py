@@ -78,6 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
 
+    sp = cmd("ask", cmd_ask, "Answer a question from your documents with the local chat model, citing sources.")
+    sp.add_argument("question", help="your question, in your own words")
+    _add_filters(sp)
+    sp.add_argument("--chat", metavar="ID", help="continue this conversation (see `assistant chats`)")
+    sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder (default: setting llm_model)")
+    sp.add_argument("-k", type=int, default=None, help="passages to retrieve (default: setting search_k)")
+
+    sp = cmd("chats", cmd_chats, "List conversations (newest first), or show one with --show ID.")
+    sp.add_argument("--show", metavar="ID", help="print the messages of one conversation")
+    sp.add_argument("--delete", metavar="ID", help="delete a conversation")
+
+    cmd("models", cmd_models, "List the .gguf chat models found, with size, architecture, context and quantization.")
+
+    sp = cmd("summarize", cmd_summarize, "Summarise a whole indexed document (map-reduce over all its chunks).")
+    sp.add_argument("path", type=Path)
+    sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder")
+
     sp = cmd("eval", cmd_eval, "Measure retrieval quality on a question set (JSONL: question, answers).")
     sp.add_argument("questions", type=Path, help="JSON Lines file: {\"question\": ..., \"answers\": [...]}")
     sp.add_argument("--docs", type=Path, action="append", default=[],
@@ -107,14 +124,14 @@ def _filters(args: argparse.Namespace) -> Any:
     return Filters(tuple(args.path), tuple(args.type))
 
 
-def _settings() -> Settings:
-    return Settings.load()
+def _settings(**overrides: Any) -> Settings:
+    return Settings.load(overrides)
 
 
-def _assistant() -> Any:
+def _assistant(**overrides: Any) -> Any:
     from .service import Assistant
 
-    return Assistant(_settings())
+    return Assistant(_settings(**overrides))
 
 
 def _print_json(data: Any) -> None:
@@ -193,6 +210,123 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _printable(text: str) -> str:
     """Drop control characters (ANSI escapes included) so document text cannot drive the terminal."""
     return "".join(ch for ch in text if ch.isprintable() or ch == " ")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import threading
+
+    a = _assistant(llm_model=args.model)
+    cancel = threading.Event()
+    streamed = not args.json
+
+    def on_token(piece: str) -> None:
+        if streamed:
+            sys.stdout.write(_printable_keep_newlines(piece))
+            sys.stdout.flush()
+
+    try:
+        answer = a.ask(args.question, chat_id=args.chat, filters=_filters(args), k=args.k, on_token=on_token,
+                       cancel=cancel)
+    except KeyboardInterrupt:
+        print("\n(stopped)", file=sys.stderr)
+        return 130
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print("\n")
+    if answer.grounded and answer.sources:
+        print("Sources:")
+        for i, h in enumerate(answer.sources, 1):
+            mark = "*" if i in answer.citations else " "
+            where = f"page {h.page}" if h.page else (f"lines {h.start_line}-{h.end_line}" if h.start_line else "")
+            print(f" {mark}[{i}] {h.path} {where}")
+        if answer.citations:
+            print(" (* cited in the answer)")
+    st = answer.stats
+    if st.get("completion_tokens"):
+        print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
+              f"{st['completion_tokens']} generated at {st['tokens_per_s']} tokens/s, "
+              f"first token after {st['ttft_s']:.2f} s", file=sys.stderr)
+    print(f"conversation {answer.chat_id}: continue with  assistant ask --chat {answer.chat_id} \"...\"",
+          file=sys.stderr)
+    return 0
+
+
+def _printable_keep_newlines(text: str) -> str:
+    return "\n".join(_printable(line) for line in text.split("\n"))
+
+
+def cmd_chats(args: argparse.Namespace) -> int:
+    a = _assistant()
+    if args.delete:
+        ok = a.delete_chat(args.delete)
+        if not ok:
+            raise AssistantError(f"no conversation with id {args.delete!r}")
+        print(f"deleted conversation {args.delete}")
+        return 0
+    if args.show:
+        msgs = a.chat_messages(args.show)
+        if args.json:
+            _print_json(msgs)
+            return 0
+        if not msgs:
+            raise AssistantError(f"no conversation with id {args.show!r} (or it is empty)")
+        for m in msgs:
+            print(f"{'you' if m['role'] == 'user' else 'assistant'}: {_printable_keep_newlines(m['content'])}\n")
+        return 0
+    chats = a.chats()
+    if args.json:
+        _print_json(chats)
+        return 0
+    if not chats:
+        print("No conversations yet. Start one with: assistant ask \"...\"")
+    import datetime as _dt
+
+    for c in chats:
+        when = _dt.datetime.fromtimestamp(c["updated_at"]).strftime("%Y-%m-%d %H:%M")
+        print(f"{c['id']}  {when}  {c['turns']:3} turns  {_printable(c['title'])}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    a = _assistant()
+    found = a.models()
+    chosen = a.settings.llm_model_path.name
+    if args.json:
+        _print_json([m.to_dict() | {"selected": m.name == chosen} if hasattr(m, "to_dict")
+                     else {"path": str(m[0]), "error": m[1]} for m in found])
+        return 0
+    if not found:
+        print(f"No .gguf models in {a.settings.models_dir}. Run ./install.sh or copy a GGUF file there.")
+    for m in found:
+        if isinstance(m, tuple):
+            print(f"  {m[0].name}: unreadable: {m[1]}")
+            continue
+        mark = "*" if m.name == chosen else " "
+        print(f"{mark} {m.name:40} {m.size_mb:8.1f} MB  {m.architecture:10} ctx {m.context_length or '?':>6}  "
+              f"{m.quantization}")
+    print("(* selected: set llm_model in the config or use --model)")
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    a = _assistant(llm_model=args.model)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rsummarising part {done}/{total}…", end="", file=sys.stderr, flush=True)
+
+    def on_token(piece: str) -> None:
+        if not args.json:
+            sys.stdout.write(_printable_keep_newlines(piece))
+            sys.stdout.flush()
+
+    text = a.summarize(args.path, on_token=on_token, progress=progress)
+    if args.json:
+        _print_json({"path": os.path.realpath(args.path), "summary": text})
+    else:
+        print()
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -35,8 +35,17 @@ class Settings:
     """Number of passages a search returns by default."""
     search_mode: str = "hybrid"
     """How to search: hybrid (keywords + meaning, fused), bm25 (keywords only) or dense (meaning only)."""
-    relevance_threshold: float = 0.35
-    """Cosine similarity (0-1) a passage needs to count as relevant to the question; see README."""
+    relevance_threshold: float = 0.58
+    """Relevance (cosine + 0.5 x share of question words found, 0-1.5) a passage needs to count as being
+    about the question; below it for every passage, `ask` refuses instead of answering. See README."""
+    n_ctx: int = 4096
+    """Context window of the chat model in tokens (capped at what the model supports)."""
+    answer_tokens: int = 384
+    """Most tokens an answer may have; this much of the context window is kept free for it."""
+    temperature: float = 0.0
+    """Sampling temperature of the chat model; 0 always picks the most likely token."""
+    seed: int = 0
+    """Random seed for sampling, so answers are reproducible."""
     threads: int = 0
     """CPU threads for the models; 0 means the number of physical cores."""
 

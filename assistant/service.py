@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,17 @@ import numpy as np
 
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import EmptyQueryError
+from .chat import generate_answer, merge_hits, sources_json
+from .errors import AssistantError, EmptyQueryError
+from .generation import Generator, LlamaCppGenerator
+from .models import discover
+from .summary import summarize_texts
 from .indexing import Indexer, ProgressFn
 from .paths import sample_library
 from .retrieval import Filters, Retriever
 from .vectors import VectorIndex
 from .store import Store
-from .types import DocumentInfo, Hit, IndexReport
+from .types import Answer, DocumentInfo, Hit, IndexReport
 
 
 class Assistant:
@@ -27,9 +32,12 @@ class Assistant:
     connection) is kept per thread.
     """
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, embedder: Embedder | None = None, generator: Generator | None = None
+    ) -> None:
         self.settings = settings or Settings.load()
         self._embedder = embedder
+        self._generator: Generator | None = generator
         self._local = threading.local()
         self._lock = threading.Lock()
         self.vectors = VectorIndex()  # shared by every thread of this process
@@ -54,6 +62,23 @@ class Assistant:
                     s.embedding_model_path, threads=s.effective_threads, batch_size=s.embed_batch_size
                 )
             return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        """The chat model, loaded on first use (one per process).
+
+        Raises:
+            ModelNotFoundError: the configured model file is missing or broken.
+        """
+        with self._lock:
+            if self._generator is None:
+                s = self.settings
+                self._generator = LlamaCppGenerator(s.llm_model_path, n_ctx=s.n_ctx, threads=s.effective_threads)
+            return self._generator
+
+    @property
+    def generator_loaded(self) -> bool:
+        return self._generator is not None
 
     def _bound_store(self) -> Store:
         store = self.store
@@ -90,8 +115,6 @@ class Assistant:
             targets = [Path(os.path.realpath(p)) for p in paths]
             missing = [str(p) for p in paths if not os.path.lexists(p)]
             if missing:
-                from .errors import AssistantError
-
                 raise AssistantError(f"no such file or folder: {', '.join(missing)}")
             for t in targets:
                 if t.is_dir():
@@ -146,6 +169,90 @@ class Assistant:
         retriever = Retriever(store, self.vectors, self.settings.relevance_threshold)
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
+
+    # --- answering ---------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, chat_id: str | None = None, filters: Filters | None = None, k: int | None = None,
+        on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+    ) -> Answer:
+        """Answer a question from the documents, continuing a conversation when chat_id is given.
+
+        Tokens are passed to on_token as they are generated; setting `cancel` stops generation (the
+        partial answer is kept). When no passage is relevant the model is not run at all.
+
+        Raises:
+            EmptyQueryError: the question is empty.
+            AssistantError: chat_id names no conversation.
+            ModelNotFoundError: the chat model is missing or broken.
+        """
+        if not question or not question.strip():
+            raise EmptyQueryError("the question is empty; type a question about your documents")
+        question = question.strip()
+        store = self._bound_store()
+        history: list[tuple[str, str]] = []
+        if chat_id is not None:
+            if store.chat(chat_id) is None:
+                raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
+            history = self.chat_history(chat_id)
+        k = k or self.settings.search_k
+        hits = self.search(question, k=k, filters=filters)
+        if history:
+            # A follow-up ("and who won it?") is searched together with the previous question too.
+            context = f"{history[-1][0]} {question}"
+            hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
+        s = self.settings
+        generator = self.generator if any(h.relevant for h in hits) else None
+        if chat_id is None:
+            chat_id = store.create_chat(" ".join(question.split())[:80])
+        answer = generate_answer(
+            generator, question, hits, history, chat_id,  # type: ignore[arg-type]
+            answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed, on_token=on_token, cancel=cancel,
+        )
+        store.add_turn(chat_id, question, answer.answer, answer.grounded, sources_json(answer))
+        return answer
+
+    def chat_history(self, chat_id: str) -> list[tuple[str, str]]:
+        """(question, answer) pairs of a conversation, oldest first."""
+        msgs = self.store.chat_messages(chat_id)
+        pairs = []
+        for q, a in zip(msgs[::2], msgs[1::2], strict=False):
+            if q["role"] == "user" and a["role"] == "assistant":
+                pairs.append((q["content"], a["content"]))
+        return pairs
+
+    def chats(self) -> list[dict[str, Any]]:
+        return self.store.list_chats()
+
+    def chat_messages(self, chat_id: str) -> list[dict[str, Any]]:
+        return self.store.chat_messages(chat_id)
+
+    def rename_chat(self, chat_id: str, title: str) -> bool:
+        return self.store.rename_chat(chat_id, title)
+
+    def delete_chat(self, chat_id: str) -> bool:
+        return self.store.delete_chat(chat_id)
+
+    def models(self) -> list[Any]:
+        """The .gguf files in the models folder with their header information (or read errors)."""
+        return discover(self.settings.models_dir)
+
+    def summarize(
+        self, path: Path, on_token: Callable[[str], None] | None = None,
+        progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
+    ) -> str:
+        """Summarise a whole indexed document by map-reduce over all of its chunks.
+
+        Raises:
+            AssistantError: the file is not in the index.
+        """
+        real = os.path.realpath(path)
+        texts = self.store.document_chunks(real)
+        if not texts:
+            raise AssistantError(f"{path} is not indexed (or has no text); run `assistant index {path}` first")
+        s = self.settings
+        return summarize_texts(self.generator, texts, s.answer_tokens, s.temperature, s.seed,
+                               on_token=on_token, progress=progress, cancel=cancel)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.list_documents()

@@ -59,13 +59,32 @@ class Hit:
     page: int | None
     start_line: int | None
     end_line: int | None
-    relevant: bool = True  # cosine similarity to the question reached the calibrated threshold
+    relevant: bool = True  # relevance reached the calibrated threshold (setting relevance_threshold)
+    relevance: float | None = None  # cosine + 0.5 x share of the question's content words in the passage
     cosine: float | None = None
     bm25_rank: int | None = None  # 1-based rank in the keyword results, None if not among them
     vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class Answer:
+    """A reply to a question: the text, whether it rests on the user's documents, and its sources."""
+
+    answer: str
+    grounded: bool
+    sources: list[Hit]
+    citations: list[int]  # 1-based numbers into `sources` that the answer cites
+    chat_id: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer, "grounded": self.grounded, "sources": [h.to_dict() for h in self.sources],
+            "citations": self.citations, "chat_id": self.chat_id, "stats": self.stats,
+        }
 
 
 @dataclass
