@@ -35,6 +35,8 @@ class Settings:
     """Number of passages a search returns by default."""
     search_mode: str = "hybrid"
     """How to search: hybrid (keywords + meaning, fused), bm25 (keywords only) or dense (meaning only)."""
+    fusion: str = "linear"
+    """How hybrid search combines its two lists: linear (0.75 x cosine + 0.25 x normalised BM25) or rrf."""
     relevance_threshold: float = 0.58
     """Relevance (cosine + 0.5 x share of question words found, 0-1.5) a passage needs to count as being
     about the question; below it for every passage, `ask` refuses instead of answering. See README."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EmptyQueryError
+from .errors import ConfigError, EmptyQueryError
 from .store import Store
 from .types import Hit
 from .vectors import VectorIndex
@@ -126,6 +126,8 @@ class Retriever:
             raise EmptyQueryError("the query is empty; type some words to search for")
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if self.fusion not in ("linear", "rrf"):
+            raise ConfigError(f"unknown fusion {self.fusion!r}; set fusion to linear or rrf")
         filters = filters or Filters()
         globs, exts = filters.globs(), filters.extensions()
         pool = max(self.pool, 4 * k)

@@ -166,7 +166,7 @@ class Assistant:
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding)."""
         store = self._bound_store()
-        retriever = Retriever(store, self.vectors, self.settings.relevance_threshold)
+        retriever = Retriever(store, self.vectors, self.settings.relevance_threshold, fusion=self.settings.fusion)
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
 
