@@ -67,3 +67,24 @@ def run_cli_json(*args: str, capsys: pytest.CaptureFixture[str]):
     code, out, err = run_cli(*args, "--json", capsys=capsys)
     assert code == 0, err
     return json.loads(out)
+
+
+@pytest.fixture(scope="session")
+def generator():
+    """The real default chat model (SmolLM2-135M-Instruct Q4_1), loaded once per test session."""
+    from assistant.generation import LlamaCppGenerator
+
+    path = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not path.exists():
+        pytest.fail(f"default chat model missing at {path}: run ./install.sh")
+    return LlamaCppGenerator(path, n_ctx=4096, threads=2)
+
+
+@pytest.fixture
+def answering(home: Path, embedder, generator):
+    from assistant import Assistant, Settings
+
+    a = Assistant(Settings.load({"temperature": 0.0, "seed": 0, "answer_tokens": 96}), embedder=embedder,
+                  generator=generator)
+    yield a
+    a.close()
