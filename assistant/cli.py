@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="index this folder first (incrementally); repeatable")
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    sp.add_argument("--answers", action="store_true",
+                    help="also generate answers: how often they contain a gold answer, how often the model refused")
+    sp.add_argument("--limit", type=int, default=None, help="with --answers: only the first N questions")
+
+    sp = cmd("add", cmd_add, "Register a folder to keep indexed, and index it now.")
+    sp.add_argument("path", type=Path)
+    sp = cmd("remove", cmd_remove, "Unregister a folder and drop its documents from the index.")
+    sp.add_argument("path", type=Path)
+    cmd("roots", cmd_roots, "List the registered folders.")
+    cmd("watch", cmd_watch, "Keep the index in step with the registered folders, in the foreground, with a "
+                            "live log (Ctrl-C stops).", json_flag=False)
+    sp = cmd("daemon", cmd_daemon, "The background sync service: start, stop, status, logs, install.")
+    sp.add_argument("action", choices=["start", "stop", "status", "logs", "install", "run"],
+                    help="start/stop it; status; logs (-n, -f); install a systemd user unit; run in the foreground")
+    sp.add_argument("-n", type=int, default=40, help="logs: number of lines")
+    sp.add_argument("-f", "--follow", action="store_true", help="logs: keep printing new lines")
 
     cmd("status", cmd_status, "Counts of documents, chunks and errors, and which models are in use.")
     cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
@@ -343,6 +360,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"indexed: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
               f"errors {len(report.errors)}", file=sys.stderr)
     result = evaluate(a, questions, k=args.k, mode=args.mode)
+    if args.answers:
+        from .evaluation import evaluate_answers
+
+        def progress(done: int, total: int) -> None:
+            if sys.stderr.isatty():
+                print(f"\ranswering {done}/{total}", end="", file=sys.stderr, flush=True)
+
+        result |= evaluate_answers(a, questions, k=args.k, limit=args.limit, progress=progress)
     if args.json:
         _print_json(result)
         return 0
@@ -351,8 +376,102 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    a = _assistant()
+    a.add_root(args.path)
+    args.paths, args.rebuild, args.verbose = [args.path], False, False
+    return cmd_index(args)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    n = _assistant().remove_root(args.path)
+    if args.json:
+        _print_json({"removed": n})
+    else:
+        print(f"unregistered {os.path.realpath(args.path)}; removed {n} document(s) from the index")
+    return 0
+
+
+def cmd_roots(args: argparse.Namespace) -> int:
+    roots = _assistant().roots()
+    if args.json:
+        _print_json(roots)
+    else:
+        print("\n".join(roots) if roots else "No folders registered. Add one with: assistant add PATH")
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from . import daemon
+
+    print("watching the registered folders; Ctrl-C stops", file=sys.stderr)
+    return daemon.run(_settings(), foreground_log=True, nice=0)
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from . import daemon
+
+    s = _settings()
+    files = daemon.DaemonFiles(s)
+    if args.action == "run":
+        return daemon.run(s)
+    if args.action == "start":
+        pid = daemon.start(s)
+        print(f"daemon started (pid {pid}); log: {files.log}")
+    elif args.action == "stop":
+        pid = daemon.stop(s)
+        print(f"daemon (pid {pid}) stopped" if pid else "no daemon is running")
+    elif args.action == "status":
+        st = daemon.status(s)
+        if args.json:
+            _print_json(st)
+        else:
+            print(_daemon_line(st))
+        return 0 if st["running"] else 3
+    elif args.action == "logs":
+        return _tail(files.log, args.n, args.follow)
+    elif args.action == "install":
+        unit = daemon.install(s)
+        print(f"wrote {unit}\nenable it with:\n  systemctl --user daemon-reload\n"
+              "  systemctl --user enable --now assistant.service\n"
+              "(on macOS use launchd instead: see the README)")
+    return 0
+
+
+def _daemon_line(st: dict[str, Any]) -> str:
+    if not st["running"]:
+        return "no daemon running (start one with `assistant daemon start`)"
+    last = st.get("last_change")
+    when = time.strftime("%H:%M:%S", time.localtime(last["at"])) if last else None
+    text = f"daemon running (pid {st['pid']}), {st.get('state')}, queue {st.get('queue', 0)}"
+    if last:
+        text += f", last change {os.path.basename(last['path'])} at {when}"
+    for root, why in (st.get("polling") or {}).items():
+        text += f"\n  {root}: {why}"
+    return text
+
+
+def _tail(path: Path, n: int, follow: bool) -> int:
+    if not path.exists():
+        print(f"no log yet at {path}")
+        return 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f.readlines()[-n:]:
+            print(_printable(line.rstrip("\n")))
+        while follow:
+            line = f.readline()
+            if line:
+                print(_printable(line.rstrip("\n")), flush=True)
+            else:
+                time.sleep(0.3)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    st = _assistant().status()
+    from . import daemon
+
+    a = _assistant()
+    st = a.status() | {"daemon": daemon.status(a.settings)}
     if args.json:
         _print_json(st)
         return 0
@@ -362,6 +481,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"embedding model: {st['embedding_model']}")
     print(f"chat model:      {st['llm_model']}")
     print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")
+    print(f"watching:        {_daemon_line(st['daemon'])}")
     return 0
 
 

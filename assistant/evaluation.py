@@ -98,3 +98,31 @@ def evaluate(
         "latency_ms_p95": round(_percentile(latencies, 95), 2),
         "mode": mode,
     }
+
+
+def evaluate_answers(
+    assistant: Any, questions: list[Question], k: int = 5, limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Generate an answer for each question (with answers) and report how often it contains a gold
+    answer (case-insensitive) and how often the assistant refused (not grounded)."""
+    chosen = [q for q in questions if q.answers][: limit or None]
+    contains = refused = 0
+    times = []
+    for i, q in enumerate(chosen, 1):
+        t0 = time.perf_counter()
+        ans = assistant.ask(q.question, k=k, save=False)
+        times.append(time.perf_counter() - t0)
+        if not ans.grounded:
+            refused += 1
+        if any(a.lower() in ans.answer.lower() for a in q.answers if a.strip()):
+            contains += 1
+        if progress:
+            progress(i, len(chosen))
+    n = max(1, len(chosen))
+    return {
+        "answers_evaluated": len(chosen),
+        "answer_contains_gold": round(contains / n, 4),
+        "refusal_rate": round(refused / n, 4),
+        "answer_s_p50": round(statistics.median(times), 2) if times else None,
+    }

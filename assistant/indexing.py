@@ -51,8 +51,13 @@ class Indexer:
         self.min_tokens = min_tokens
         self.overlap = overlap
 
-    def sync(self, roots: list[Path], progress: ProgressFn | None = None) -> IndexReport:
+    def sync(
+        self, roots: list[Path], progress: ProgressFn | None = None, scope: list[Path] | None = None
+    ) -> IndexReport:
         """Index new and changed files under the roots, drop deleted ones, follow moves.
+
+        With `scope` (paths below the roots, existing or not), only those paths are brought in step:
+        this is how the watcher applies a burst of file events.
 
         A failure in one file is recorded (status 'error') and the run goes on. Ctrl-C stops at a file
         boundary: what was written stays, nothing is half-written.
@@ -62,9 +67,9 @@ class Indexer:
         """
         report = IndexReport()
         roots = [Path(os.path.realpath(r)) for r in roots]
-        found = scan(roots, self.max_bytes)
+        found = scan(roots, self.max_bytes, scope)
         report.skipped = len(found.skipped)
-        known = self.store.documents_under(str(r) for r in roots)
+        known = self.store.documents_under(str(p) for p in (scope if scope is not None else roots))
         present = {str(f.path) for f in found.files}
         vanished = {p: d for p, d in known.items() if p not in present}
         by_hash: dict[str, StoredDocument] = {}

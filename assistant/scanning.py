@@ -80,25 +80,51 @@ class _Ignore:
         return False
 
 
-def scan(roots: list[Path], max_bytes: int) -> Scan:
+class Scope:
+    """Limits a walk to some paths (files or folders) below a root: folders on the way to them are
+    entered, everything else is passed over, so a change deep in a big tree costs little."""
+
+    def __init__(self, paths: list[Path] | None) -> None:
+        self.paths = None if paths is None else [str(Path(os.path.abspath(p))) for p in paths]
+
+    def enter(self, directory: Path) -> bool:
+        if self.paths is None:
+            return True
+        d = str(directory)
+        return any(p == d or p.startswith(d + os.sep) or d.startswith(p + os.sep) for p in self.paths)
+
+    def take(self, file: Path) -> bool:
+        if self.paths is None:
+            return True
+        f = str(file)
+        return any(p == f or f.startswith(p + os.sep) for p in self.paths)
+
+
+def scan(roots: list[Path], max_bytes: int, scope: list[Path] | None = None) -> Scan:
     """Walk the roots (files or folders) and collect what to index.
 
     Hidden entries, dependency and virtualenv folders, unsupported file types, editor temp files and
     whatever .assistantignore excludes are skipped with a reason. Symlinks are followed only when they
-    stay inside the root they were found in and do not loop.
+    stay inside the root they were found in and do not loop. With `scope`, only those paths below the
+    roots are looked at (roots that no longer exist are passed over).
     """
     result = Scan()
+    limit = Scope(scope)
     for root in roots:
         root = Path(os.path.abspath(root))
         if root.is_dir():
             real_root = Path(os.path.realpath(root))
-            _walk(root, real_root, _Ignore().child(root), max_bytes, result, {str(real_root)})
-        else:
+            _walk(root, real_root, _Ignore().child(root), max_bytes, result, {str(real_root)}, limit)
+        elif os.path.lexists(root) or scope is None:
             _consider_file(root, None, max_bytes, result, explicit=True)
     return result
 
 
-def _walk(directory: Path, real_root: Path, ignore: _Ignore, max_bytes: int, result: Scan, seen: set[str]) -> None:
+def _walk(
+    directory: Path, real_root: Path, ignore: _Ignore, max_bytes: int, result: Scan, seen: set[str],
+    limit: Scope | None = None,
+) -> None:
+    limit = limit or Scope(None)
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -112,6 +138,8 @@ def _walk(directory: Path, real_root: Path, ignore: _Ignore, max_bytes: int, res
         except OSError:
             is_dir = False
         if is_dir:
+            if not limit.enter(path):
+                continue
             if name.startswith("."):
                 result.skipped.append((path, "hidden folder"))
                 continue
@@ -130,7 +158,9 @@ def _walk(directory: Path, real_root: Path, ignore: _Ignore, max_bytes: int, res
                 result.skipped.append((path, "symlink loop (folder already visited)"))
                 continue
             seen.add(real)
-            _walk(path, real_root, ignore.child(path), max_bytes, result, seen)
+            _walk(path, real_root, ignore.child(path), max_bytes, result, seen, limit)
+            continue
+        if not limit.take(path):
             continue
         if name.startswith("."):
             if name != IGNORE_FILE:

@@ -20,6 +20,7 @@ from .summary import summarize_texts
 from .indexing import Indexer, ProgressFn
 from .paths import sample_library
 from .retrieval import Filters, Retriever
+from .locks import writer_lock
 from .vectors import VectorIndex
 from .store import Store
 from .types import Answer, DocumentInfo, Hit, IndexReport
@@ -96,7 +97,8 @@ class Assistant:
     # --- indexing ----------------------------------------------------------------------------------
 
     def index(
-        self, paths: list[Path] | None = None, progress: ProgressFn | None = None, rebuild: bool = False
+        self, paths: list[Path] | None = None, progress: ProgressFn | None = None, rebuild: bool = False,
+        on_wait: Callable[[dict[str, Any]], None] | None = None, role: str = "index",
     ) -> IndexReport:
         """Sync files or folders into the index and register folders as roots.
 
@@ -106,6 +108,10 @@ class Assistant:
             IndexMismatchError: the index was built with another embedding model (use rebuild=True).
             IndexWriteError: the index file cannot be written.
         """
+        with writer_lock(self.settings.paths.index_file, role, on_wait=on_wait):
+            return self._index(paths, progress, rebuild)
+
+    def _index(self, paths: list[Path] | None, progress: ProgressFn | None, rebuild: bool) -> IndexReport:
         store = self.store
         if rebuild:
             store.reset()
@@ -124,12 +130,43 @@ class Assistant:
             if not targets:
                 targets = [sample_library()]
                 store.add_root(str(targets[0].resolve()))
+        return self.indexer().sync(targets, progress)
+
+    def indexer(self) -> Indexer:
+        """An Indexer over this thread's store (callers hold the writer lock while using it)."""
         s = self.settings
-        indexer = Indexer(
-            store, self.embedder, max_bytes=int(s.max_file_mb * 1e6),
-            min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens,
-        )
-        return indexer.sync(targets, progress)
+        return Indexer(self._bound_store(), self.embedder, max_bytes=int(s.max_file_mb * 1e6),
+                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens)
+
+    def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None) -> IndexReport:
+        """Bring just these paths (changed, created, moved or deleted) in step, under their roots."""
+        roots = [Path(r) for r in self.store.roots()]
+        by_root: dict[Path, list[Path]] = {}
+        for p in paths:
+            for r in roots:
+                if str(p) == str(r) or str(p).startswith(str(r) + os.sep):
+                    by_root.setdefault(r, []).append(p)
+                    break
+        total = IndexReport()
+        with writer_lock(self.settings.paths.index_file, role):
+            for root, scope in by_root.items():
+                _add_reports(total, self.indexer().sync([root], progress, scope=scope))
+        return total
+
+    def add_root(self, path: Path) -> bool:
+        """Register a folder to keep indexed (the watcher and `assistant index` cover it)."""
+        real = os.path.realpath(path)
+        if not os.path.isdir(real):
+            raise AssistantError(f"{path} is not a folder")
+        return self.store.add_root(real)
+
+    def remove_root(self, path: Path) -> int:
+        """Unregister a folder and drop its documents from the index."""
+        real = os.path.realpath(path)
+        if real not in self.store.roots():
+            raise AssistantError(f"{path} is not a registered folder; `assistant roots` lists them")
+        with writer_lock(self.settings.paths.index_file, "remove"):
+            return self.forget(Path(real))
 
     def forget(self, path: Path) -> int:
         """Remove a file, or every document under a folder, from the index; unregister the folder."""
@@ -174,9 +211,11 @@ class Assistant:
 
     def ask(
         self, question: str, chat_id: str | None = None, filters: Filters | None = None, k: int | None = None,
-        on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None,
+        on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None, save: bool = True,
     ) -> Answer:
         """Answer a question from the documents, continuing a conversation when chat_id is given.
+
+        With save=False (evaluation runs) nothing is written to the conversation history.
 
         Tokens are passed to on_token as they are generated; setting `cancel` stops generation (the
         partial answer is kept). When no passage is relevant the model is not run at all.
@@ -203,13 +242,14 @@ class Assistant:
             hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
         s = self.settings
         generator = self.generator if any(h.relevant for h in hits) else None
-        if chat_id is None:
+        if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
         answer = generate_answer(
-            generator, question, hits, history, chat_id,  # type: ignore[arg-type]
+            generator, question, hits, history, chat_id or "",  # type: ignore[arg-type]
             answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed, on_token=on_token, cancel=cancel,
         )
-        store.add_turn(chat_id, question, answer.answer, answer.grounded, sources_json(answer))
+        if save and chat_id:
+            store.add_turn(chat_id, question, answer.answer, answer.grounded, sources_json(answer))
         return answer
 
     def chat_history(self, chat_id: str) -> list[tuple[str, str]]:
@@ -270,3 +310,10 @@ class Assistant:
             "llm_model": self.settings.llm_model,
             "roots": store.roots(),
         }
+
+
+def _add_reports(total: IndexReport, r: IndexReport) -> None:
+    for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "chunks_embedded", "chunks_reused"):
+        setattr(total, name, getattr(total, name) + getattr(r, name))
+    total.errors += r.errors
+    total.interrupted = total.interrupted or r.interrupted

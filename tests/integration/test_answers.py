@@ -167,3 +167,16 @@ def test_ingest_and_ask_with_network_blocked(home: Path, library: Path) -> None:
         assert p.returncode == 0, p.stderr
         assert "NETWORK-ATTEMPT" not in p.stderr, p.stderr
     assert json.loads(p.stdout)["grounded"] is True
+
+
+def test_eval_answers_reports_gold_and_refusals(answering: Assistant, lib: Path, tmp_path: Path) -> None:
+    from assistant.evaluation import evaluate_answers, load_questions
+
+    qs = tmp_path / "q.jsonl"
+    qs.write_text('{"question": "Who built the lighthouse on Skerry Island?", "answers": ["Margaret Hale"]}\n'
+                  '{"question": "How many moons does Jupiter have?", "answers": ["95"]}\n')
+    r = evaluate_answers(answering, load_questions(qs))
+    assert r["answers_evaluated"] == 2
+    assert r["refusal_rate"] == 0.5  # Jupiter is not in the library: refused without generating
+    assert 0.0 <= r["answer_contains_gold"] <= 0.5
+    assert answering.chats() == []  # evaluation does not fill the conversation list

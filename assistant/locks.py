@@ -1,0 +1,67 @@
+"""One writer at a time per index: an advisory lock (flock) on a file beside the database.
+
+The holder writes its pid and role into the lock file so others can say who is writing. The lock dies
+with its process, so a killed writer never leaves a stale lock behind. Readers never take it (WAL).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import IndexBusyError
+
+
+def _holder(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text() or "{}"))
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def writer_lock(
+    index_file: Path, role: str, wait: float = 600.0, on_wait: Callable[[dict[str, Any]], None] | None = None
+) -> Iterator[None]:
+    """Hold the index's writer lock for the duration of the block.
+
+    Waits up to `wait` seconds for another writer (calling on_wait once with its pid and role).
+
+    Raises:
+        IndexBusyError: another writer kept the lock longer than `wait`.
+    """
+    path = Path(str(index_file) + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told and on_wait:
+                    on_wait(_holder(path))
+                    told = True
+                if time.monotonic() >= deadline:
+                    h = _holder(path)
+                    raise IndexBusyError(
+                        f"another process is writing to the index ({h.get('role', 'unknown')}, pid "
+                        f"{h.get('pid', '?')}); try again when it has finished") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "role": role, "since": time.time()}).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

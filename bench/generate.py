@@ -1,0 +1,122 @@
+"""Generation speed: the project's answer path versus raw llama_cpp.Llama, same model, threads and prompt;
+and time to first token of a first question versus a follow-up late in a long conversation.
+
+    .venv/bin/python bench/generate.py [--runs 3] [--max-tokens 128] [--json]
+
+The prompt is a real one: the project's instructions and five passages of its sample library.
+Both paths generate greedily with the same sampler settings from an empty KV cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest import machine  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--turns", type=int, default=12, help="earlier turns in the long conversation")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    os.environ["ASSISTANT_HOME"] = tempfile.mkdtemp(prefix="assistant-bench-gen-")
+
+    from llama_cpp import Llama
+
+    from assistant import Assistant, Settings
+    from assistant.generation import GenerationRequest, GenerationStats
+    from assistant.prompts import build_prompt
+
+    settings = Settings.load()
+    threads = settings.effective_threads
+    a = Assistant(settings)
+    a.index()  # the bundled sample library
+    gen = a.generator
+    question = "How does assistant keep the index up to date when files change?"
+    hits = a.search(question, k=5)
+    prompt = build_prompt(gen, question, hits, [], args.max_tokens)
+    text = gen.render(prompt.messages)
+
+    raw = Llama(model_path=str(settings.llm_model_path), n_ctx=gen.n_ctx, n_threads=threads,
+                n_threads_batch=threads, verbose=False)
+
+    def run_raw() -> tuple[float, float, int]:
+        raw.reset()
+        t0 = time.perf_counter()
+        first = 0.0
+        n = 0
+        for _ in raw.create_completion(text, max_tokens=args.max_tokens, temperature=0.0, top_k=1,
+                                       repeat_penalty=1.1, stream=True):
+            n += 1
+            if n == 1:
+                first = time.perf_counter() - t0
+        total = time.perf_counter() - t0
+        return first, (n - 1) / (total - first), n
+
+    def run_ours() -> tuple[float, float, int]:
+        gen.llm.reset()
+        stats = GenerationStats()
+        for _ in gen.stream(GenerationRequest(prompt.messages, args.max_tokens, 0.0, 0), stats):
+            pass
+        return stats.ttft_s, stats.tokens_per_s, stats.completion_tokens
+
+    run_raw(), run_ours()  # warm-up
+    raw_runs, our_runs = [], []
+    for _ in range(args.runs):
+        raw_runs.append(run_raw())
+        our_runs.append(run_ours())
+
+    def med(rows: list[tuple[float, float, int]], i: int) -> float:
+        return round(statistics.median(r[i] for r in rows), 4)
+
+    # First question versus follow-up in a long conversation (same final prompt, cold vs warm cache).
+    from docgen_bench import long_history
+
+    history = long_history(args.turns)
+    before = build_prompt(gen, "What is a chunk?", hits, history[:-1], args.max_tokens)
+    after = build_prompt(gen, question, hits, history, args.max_tokens)
+    gen.llm.reset()
+    cold = GenerationStats()
+    for _ in gen.stream(GenerationRequest(after.messages, 16, 0.0, 0), cold):
+        pass
+    gen.llm.reset()
+    for _ in gen.stream(GenerationRequest(before.messages, 16, 0.0, 0), GenerationStats()):
+        pass
+    warm = GenerationStats()
+    for _ in gen.stream(GenerationRequest(after.messages, 16, 0.0, 0), warm):
+        pass
+
+    result = {
+        "machine": machine(),
+        "model": gen.model_id,
+        "threads": threads,
+        "prompt_tokens": prompt.tokens,
+        "raw_ttft_s": med(raw_runs, 0), "raw_tokens_per_s": med(raw_runs, 1),
+        "project_ttft_s": med(our_runs, 0), "project_tokens_per_s": med(our_runs, 1),
+        "tokens_per_s_ratio": round(med(our_runs, 1) / med(raw_runs, 1), 3),
+        "ttft_ratio_raw_over_project": round(med(raw_runs, 0) / med(our_runs, 0), 3),
+        "conversation_prompt_tokens": warm.prompt_tokens,
+        "follow_up_cached_tokens": warm.cached_tokens,
+        "conversation_ttft_cold_s": cold.ttft_s,
+        "conversation_ttft_follow_up_s": warm.ttft_s,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for k, v in result.items():
+            print(f"{k:32} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
