@@ -42,6 +42,7 @@ class Assistant:
         self._local = threading.local()
         self._lock = threading.Lock()
         self.vectors = VectorIndex()  # shared by every thread of this process
+        self.generating = threading.Event()  # set while the chat model runs; indexing here backs off
 
     # --- parts -------------------------------------------------------------------------------------
 
@@ -244,10 +245,15 @@ class Assistant:
         generator = self.generator if any(h.relevant for h in hits) else None
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
-        answer = generate_answer(
-            generator, question, hits, history, chat_id or "",  # type: ignore[arg-type]
-            answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed, on_token=on_token, cancel=cancel,
-        )
+        self.generating.set()
+        try:
+            answer = generate_answer(
+                generator, question, hits, history, chat_id or "",  # type: ignore[arg-type]
+                answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed, on_token=on_token,
+                cancel=cancel,
+            )
+        finally:
+            self.generating.clear()
         if save and chat_id:
             store.add_turn(chat_id, question, answer.answer, answer.grounded, sources_json(answer))
         return answer
@@ -272,6 +278,18 @@ class Assistant:
 
     def delete_chat(self, chat_id: str) -> bool:
         return self.store.delete_chat(chat_id)
+
+    def set_model(self, name: str) -> None:
+        """Switch the chat model (a .gguf in the models folder); it loads on next use."""
+        with self._lock:
+            self.settings.llm_model = name
+            self._generator = None
+
+    def warm_up(self) -> None:
+        """Load the models and the vector index now (front ends call this in the background at start)."""
+        store = self._bound_store()
+        self.vectors.sync(store)
+        _ = self.generator
 
     def models(self) -> list[Any]:
         """The .gguf files in the models folder with their header information (or read errors)."""
