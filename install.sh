@@ -100,6 +100,15 @@ step "Installing assistant and its dependencies (the first llama-cpp-python buil
 "$VPY" -c 'import llama_cpp, sentence_transformers, sqlite_vec, textual, watchdog' \
   || { echo "error: dependency installation failed (see the pip output above)" >&2; exit 1; }
 
+if [ "$DEV" = 1 ] && ! command -v tmux >/dev/null 2>&1; then
+  step "Installing tmux (the terminal smoke test drives the app through it)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -q tmux >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q tmux >/dev/null; }
+  else
+    echo "tmux not found: install it with your package manager to run the terminal smoke test"
+  fi
+fi
+
 step "Installing the default models into models/"
 mkdir -p "$MODELS"
 if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; then

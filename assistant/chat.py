@@ -36,8 +36,8 @@ def merge_hits(lists: list[list[Hit]], k: int) -> list[Hit]:
 def not_covered_text(hits: list[Hit]) -> str:
     if not hits:
         return NOT_COVERED + " Nothing is indexed that comes close."
-    lines = [NOT_COVERED, "", "The closest passages, none of them about your question:"]
-    lines += [f"[{i}] {source_label(h)}" for i, h in enumerate(hits, 1)]
+    lines = [NOT_COVERED, "", "The closest passages, none of them about your question:", ""]
+    lines += [f"- [{i}] {source_label(h)}" for i, h in enumerate(hits, 1)]
     return "\n".join(lines)
 
 

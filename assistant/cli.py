@@ -17,6 +17,7 @@ from .errors import AssistantError
 
 EPILOG = """\
 examples:
+  assistant                            open the chat app
   assistant index ~/Documents          index a folder (and keep it registered)
   assistant index                      re-sync every registered folder
   assistant search "tax deadline" -k 3 the passages nearest to a question
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        args.func = cmd_chat  # plain `assistant` opens the chat app
     try:
         return int(args.func(args) or 0)
     except AssistantError as exc:
@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(sp)
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
+
+    cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
 
     sp = cmd("ask", cmd_ask, "Answer a question from your documents with the local chat model, citing sources.")
     sp.add_argument("question", help="your question, in your own words")
@@ -227,6 +229,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 def _printable(text: str) -> str:
     """Drop control characters (ANSI escapes included) so document text cannot drive the terminal."""
     return "".join(ch for ch in text if ch.isprintable() or ch == " ")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty():
+        print("assistant chat needs a terminal; use `assistant ask` or `assistant search` in scripts",
+              file=sys.stderr)
+        return 2
+    from tui.app import run  # the only place the command line reaches the UI
+
+    run(_assistant())
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

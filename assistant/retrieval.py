@@ -163,7 +163,8 @@ class Retriever:
             cos = float(c.cosine or 0.0)
             score = {"hybrid": c.fused, "dense": cos, "bm25": 1.0 / (RRF_K + (c.bm25_rank or 0))}[mode]
             hits.append(Hit(
-                r["path"], c.chunk_id, round(score, 6), r["text"], r["heading"], r["page"], r["start_line"], r["end_line"],
+                r["path"], c.chunk_id, round(score, 6), r["text"], r["heading"], r["page"], r["start_line"],
+                r["end_line"],
                 relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4), cosine=round(cos, 4),
                 bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
             ))

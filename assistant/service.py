@@ -10,20 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from .chat import generate_answer, merge_hits, sources_json
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
-from .chat import generate_answer, merge_hits, sources_json
 from .errors import AssistantError, EmptyQueryError
 from .generation import Generator, LlamaCppGenerator
-from .models import discover
-from .summary import summarize_texts
 from .indexing import Indexer, ProgressFn
+from .locks import writer_lock
+from .models import discover
 from .paths import sample_library
 from .retrieval import Filters, Retriever
-from .locks import writer_lock
-from .vectors import VectorIndex
 from .store import Store
+from .summary import summarize_texts
 from .types import Answer, DocumentInfo, Hit, IndexReport
+from .vectors import VectorIndex
 
 
 class Assistant:

@@ -20,6 +20,7 @@ import numpy as np
 from .errors import IndexMismatchError, SqliteDriverError
 from .types import Chunk, DocumentInfo
 
+
 def _migrate_plain_vectors(c: Any) -> None:
     """2: float vectors also as plain blobs keyed by chunk id, for the in-process exact vector index
     (vec0 reads by id are slow), plus a counter that tells readers when vectors changed."""

@@ -22,8 +22,10 @@ def indexed(assistant: Assistant, library: Path) -> Assistant:
         "# Trains\n\nThe night train to Vienna departs from platform 7 at 22:40.\n\n"
         "Seat reservations are mandatory on the TGV and cost 10 euros.\n")
     (library / "travel" / "ferry.txt").write_text("The ferry to Mykonos leaves Piraeus at dawn every Tuesday.\n")
-    write_pdf(library / "money" / "invoice.pdf", ["Invoice INV-2291 from Acme Corp.", "Total due: 1,250 euros by May 3."])
-    (library / "money" / "budget.md").write_text("# Budget\n\nThe household budget for groceries is 600 euros a month.\n")
+    write_pdf(library / "money" / "invoice.pdf",
+              ["Invoice INV-2291 from Acme Corp.", "Total due: 1,250 euros by May 3."])
+    (library / "money" / "budget.md").write_text(
+        "# Budget\n\nThe household budget for groceries is 600 euros a month.\n")
     (library / "recipes.md").write_text("# Pancakes\n\nWhisk two eggs with flour and milk, rest the batter an hour.\n")
     r = assistant.index([library])
     assert r.errors == [] and r.added == 5

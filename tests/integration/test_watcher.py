@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from docgen import prose
 
-from assistant import Assistant, Settings
+from assistant import Assistant
 from assistant.store import Store
 from assistant.watcher import Watcher
 

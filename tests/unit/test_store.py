@@ -57,7 +57,8 @@ def test_v1_index_with_vectors_upgrades_to_in_process_search(tmp_path: Path, mon
     old.set_meta("embedding_model", "m")
     old.set_meta("embedding_dim", "4")
     old.conn.execute("CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[4] distance_metric=cosine)")
-    old.conn.execute("INSERT INTO documents(id, path, status, chunk_count, indexed_at) VALUES (1, '/a.txt', 'ok', 2, 0)")
+    old.conn.execute("INSERT INTO documents(id, path, status, chunk_count, indexed_at) "
+                     "VALUES (1, '/a.txt', 'ok', 2, 0)")
     for cid, vec in ((1, [1, 0, 0, 0]), (2, [0, 1, 0, 0])):
         old.conn.execute("INSERT INTO chunks(id, document_id, position, text, token_count, content_hash) "
                          "VALUES (?, 1, ?, ?, 1, ?)", (cid, cid, f"text {cid}", f"h{cid}"))

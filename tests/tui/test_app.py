@@ -1,0 +1,178 @@
+"""The Textual app driven by Pilot, with the real core (real embedding model, real SQLite, real files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scripted import ScriptedGenerator
+
+from assistant import Assistant, Settings
+from tui.app import AssistantApp
+from tui.screens import ChatsScreen, HelpScreen, LibraryScreen, SourceScreen
+from tui.widgets import AnswerView, SourceList, UserMessage
+
+LIGHTHOUSE = ("# Skerry Island lighthouse\n\nThe lighthouse on Skerry Island was built in 1874 by the engineer "
+              "Margaret Hale. Its lamp could be seen from 22 nautical miles away.\n")
+
+
+@pytest.fixture
+def lib(library: Path) -> Path:
+    (library / "lighthouse.md").write_text(LIGHTHOUSE)
+    (library / "tricky.md").write_text(
+        "# Tricky\n\nRich [bold red]markup[/] and an ANSI \x1b[31mred\x1b[0m escape and a bell \x07 here, "
+        "about the Skerry ferry timetable.\n")
+    return library
+
+
+def make(home: Path, embedder, generator, lib: Path) -> Assistant:
+    a = Assistant(Settings.load({"temperature": 0.0, "answer_tokens": 64}), embedder=embedder, generator=generator)
+    a.index([lib])
+    return a
+
+
+async def ask(pilot, app: AssistantApp, question: str) -> AnswerView:
+    await pilot.click("#question")
+    for ch in question:
+        await pilot.press(ch if ch != " " else "space")
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return list(app.query(AnswerView))[-1]
+
+
+@pytest.mark.asyncio
+async def test_ask_streams_an_answer_with_its_sources_real_model(home, embedder, generator, lib) -> None:
+    app = AssistantApp(make(home, embedder, generator, lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask(pilot, app, "Who built the lighthouse on Skerry Island?")
+        assert view.text.strip()  # streamed from the real SmolLM2
+        sources = view.query_one(SourceList)
+        assert sources.hits[0].path.endswith("lighthouse.md")
+        assert "not-grounded" not in view.classes
+        assert app.chat_id is not None
+
+
+@pytest.mark.asyncio
+async def test_off_topic_is_shown_as_not_covered(home, embedder, lib) -> None:
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask(pilot, app, "How many moons does Jupiter have?")
+        assert "not-grounded" in view.classes
+        assert "do not seem to cover" in view.text
+
+
+@pytest.mark.asyncio
+async def test_escape_stops_the_answer(home, embedder, lib) -> None:
+    slow = ScriptedGenerator(" ".join(["word"] * 400), delay=0.02)
+    app = AssistantApp(make(home, embedder, slow, lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#question")
+        for ch in "lighthouse builder":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await pilot.pause(0.6)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        view = app.query_one(AnswerView)
+        assert "stopped" in str(view.status.render())
+        assert 0 < len(view.text.split()) < 400
+
+
+@pytest.mark.asyncio
+async def test_open_a_source_and_the_editor(home, embedder, lib, tmp_path, monkeypatch) -> None:
+    record = tmp_path / "editor-args"
+    editor = tmp_path / "fake-editor"
+    editor.write_text(f"#!/bin/sh\necho \"$@\" > {record}\n")
+    editor.chmod(0o755)
+    monkeypatch.setenv("EDITOR", str(editor))
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "Skerry ferry timetable markup")
+        app.query_one(SourceList).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourceScreen)
+        hit = app.screen.hit
+        passage = str(app.screen.query_one("#passage").render())
+        if hit.path.endswith("tricky.md"):
+            assert "[bold red]markup[/]" in passage  # markup shown literally
+            assert "\x1b" not in passage and "\x07" not in passage  # escapes and controls removed
+        await pilot.press("e")
+        await pilot.pause(0.5)
+        assert record.read_text().split() == [f"+{hit.start_line}", hit.path]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SourceScreen)
+
+
+@pytest.mark.asyncio
+async def test_conversations_switch_and_resume(home, embedder, lib) -> None:
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "Who built the lighthouse?")
+        first = app.chat_id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.chat_id is None and not list(app.query(UserMessage))
+        await ask(pilot, app, "What could be seen from far away?")
+        assert app.chat_id != first
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatsScreen)
+        ol = app.screen.query_one("OptionList")
+        ids = [ol.get_option_at_index(i).id for i in range(ol.option_count)]
+        ol.highlighted = ids.index(first)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.chat_id == first
+        assert [str(m.render()) for m in app.query(UserMessage)] == ["Who built the lighthouse?"]
+        assert app.query_one(AnswerView).query_one(SourceList).hits
+
+
+@pytest.mark.asyncio
+async def test_add_a_folder_and_watch_it_index(home, embedder, lib, tmp_path) -> None:
+    a = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator())
+    app = AssistantApp(a, watch=True)
+    new = tmp_path / "new-folder"
+    new.mkdir()
+    (new / "first.md").write_text("# First\n\nA note about kestrels.\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LibraryScreen)
+        await pilot.press("a")
+        await pilot.pause()
+        for ch in str(new):
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+
+        async def documents() -> list[str]:
+            await pilot.pause(0.3)
+            table = app.screen.query_one("DataTable")
+            return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+
+        for _ in range(100):
+            if any(p.endswith("first.md") for p in await documents()):
+                break
+        assert any(p.endswith("first.md") for p in await documents())
+        (new / "second.md").write_text("# Second\n\nA note about falcons, written while the app watches.\n")
+        for _ in range(100):
+            if any(p.endswith("second.md") for p in await documents()):
+                break
+        assert any(p.endswith("second.md") for p in await documents())
+        assert app.watching == "this app"
+
+
+@pytest.mark.asyncio
+async def test_help_and_palette_commands(home, embedder, lib) -> None:
+    app = AssistantApp(Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator()), watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Library", "Conversations", "New conversation", "Settings", "Help"} <= set(titles)

@@ -1,0 +1,246 @@
+"""The Textual chat app: the front door of assistant. It only uses `assistant`'s public API; every call
+into the core runs in a thread worker and reports back through messages or call_from_thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from assistant import Assistant, AssistantError
+
+from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
+from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
+
+
+class TokenArrived(Message):
+    def __init__(self, view: AnswerView, text: str) -> None:
+        super().__init__()
+        self.view, self.text = view, text
+
+
+class AnswerCompleted(Message):
+    def __init__(self, view: AnswerView, answer: Any | None, error: str | None = None) -> None:
+        super().__init__()
+        self.view, self.answer, self.error = view, answer, error
+
+
+class IndexChanged(Message):
+    """The app's own watcher indexed something."""
+
+
+class AssistantApp(App[None]):
+    TITLE = "assistant"
+    SUB_TITLE = "your documents, offline"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("escape", "stop", "Stop answer", show=True),
+        Binding("ctrl+l", "library", "Library"),
+        Binding("ctrl+o", "chats", "Chats"),
+        Binding("ctrl+n", "new_chat", "New chat"),
+        Binding("ctrl+s", "settings", "Settings"),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(self, assistant: Assistant, watch: bool = True) -> None:
+        super().__init__()
+        self.assistant = assistant
+        self.watch_folders = watch
+        self.chat_id: str | None = None
+        self.cancel = threading.Event()
+        self.watching = "off"
+        self.indexing = ""
+        self._stop_watcher = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="messages")
+        yield QuestionInput(id="question")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(QuestionInput).focus()
+        self.query_one("#messages", VerticalScroll).anchor()
+        self.warm_up()
+        if self.watch_folders:
+            self.start_watcher()
+        self.set_interval(1.0, self.update_status)
+        self.update_status()
+
+    # --- background work ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="warm-up")
+    def warm_up(self) -> None:
+        try:
+            self.assistant.warm_up()
+        except AssistantError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Models", severity="error", timeout=15)
+        except Exception as exc:  # never a traceback on screen
+            self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error", timeout=15)
+
+    @work(thread=True, exclusive=True, group="watcher")
+    def start_watcher(self) -> None:
+        from assistant.daemon import running_pid
+        from assistant.watcher import Watcher
+
+        pid = running_pid(self.assistant.settings)
+        if pid is not None:
+            self.watching = f"daemon (pid {pid})"
+            return
+        self.watching = "this app"
+
+        def on_report(report: Any, scope: Any) -> None:
+            if report.added or report.updated or report.removed or report.moved:
+                self.post_message(IndexChanged())
+
+        def on_status(st: Any) -> None:
+            self.indexing = "" if st.state == "watching" else f"{st.state}…"
+
+        try:
+            Watcher(self.assistant, on_report=on_report, on_status=on_status, busy=self.assistant.generating,
+                    stop=self._stop_watcher).run()
+        except AssistantError as exc:
+            self.watching = "off"
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+
+    def update_status(self) -> None:
+        self.refresh_counts()
+
+    @work(thread=True, exclusive=True, group="status")
+    def refresh_counts(self) -> None:
+        a = self.assistant
+        try:
+            counts = a.store.counts()
+        except Exception:
+            counts = {"documents": 0, "chunks": 0}
+        self.call_from_thread(self.query_one(StatusBar).show, a.settings.llm_model, a.generator_loaded,
+                              counts["documents"], counts["chunks"], self.watching, self.indexing)
+
+    def on_unmount(self) -> None:
+        self._stop_watcher.set()
+        self.cancel.set()
+
+    # --- asking -------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#question")
+    async def ask(self, event: Input.Submitted) -> None:
+        question = event.value.strip()
+        if not question:
+            return
+        box = self.query_one(QuestionInput)
+        box.remember(question)
+        box.value = ""
+        messages = self.query_one("#messages", VerticalScroll)
+        view = AnswerView()
+        await messages.mount(UserMessage(question))
+        await messages.mount(view)
+        messages.anchor()
+        self.cancel = threading.Event()
+        self.generate(question, view, self.cancel)
+
+    @work(thread=True, exclusive=True, group="answer")
+    def generate(self, question: str, view: AnswerView, cancel: threading.Event) -> None:
+        try:
+            answer = self.assistant.ask(question, chat_id=self.chat_id, cancel=cancel,
+                                        on_token=lambda t: self.post_message(TokenArrived(view, t)))
+            self.post_message(AnswerCompleted(view, answer))
+        except AssistantError as exc:
+            self.post_message(AnswerCompleted(view, None, str(exc)))
+        except Exception as exc:
+            self.post_message(AnswerCompleted(view, None, f"{type(exc).__name__}: {exc}"))
+
+    async def on_token_arrived(self, message: TokenArrived) -> None:
+        await message.view.append(message.text)
+
+    async def on_answer_completed(self, message: AnswerCompleted) -> None:
+        if message.error:
+            await message.view.finish(None, "failed")
+            self.notify(message.error, severity="error", timeout=10)
+            return
+        answer = message.answer
+        note = "  (stopped)" if answer.stats.get("stopped") == "cancelled" else ""
+        if answer.chat_id:
+            self.chat_id = answer.chat_id
+        await message.view.finish(answer, note)
+
+    def action_stop(self) -> None:
+        if isinstance(self.screen, Screen) and self.screen is not self.screen_stack[0]:
+            return
+        self.cancel.set()
+
+    @on(SourceList.Chosen)
+    def open_source(self, event: SourceList.Chosen) -> None:
+        self.push_screen(SourceScreen(event.hit))
+
+    def on_index_changed(self, message: IndexChanged) -> None:
+        if isinstance(self.screen, LibraryScreen):
+            self.screen.refresh_data()
+
+    # --- navigation ---------------------------------------------------------------------------------
+
+    def action_library(self) -> None:
+        self.push_screen(LibraryScreen())
+
+    def action_chats(self) -> None:
+        def done(chat_id: str | None) -> None:
+            if chat_id == "":
+                self.action_new_chat()
+            elif chat_id:
+                self.load_chat(chat_id)
+
+        self.push_screen(ChatsScreen(), done)
+
+    async def action_new_chat(self) -> None:
+        self.chat_id = None
+        await self.query_one("#messages", VerticalScroll).remove_children()
+        self.notify("new conversation")
+
+    def load_chat(self, chat_id: str) -> None:
+        self.chat_id = chat_id
+        self.run_worker(self._show_chat(chat_id), exclusive=True, group="load-chat")
+
+    async def _show_chat(self, chat_id: str) -> None:
+        import json
+
+        from assistant.types import Answer, Hit
+
+        messages = self.query_one("#messages", VerticalScroll)
+        await messages.remove_children()
+        for m in self.assistant.chat_messages(chat_id):
+            if m["role"] == "user":
+                await messages.mount(UserMessage(m["content"]))
+                continue
+            data = json.loads(m["sources"] or "{}")
+            hits = [Hit(**h) for h in data.get("sources", [])]
+            view = AnswerView()
+            await messages.mount(view)
+            await view.finish(Answer(m["content"], bool(m["grounded"]), hits, data.get("citations", []), chat_id))
+
+    def action_settings(self) -> None:
+        self.push_screen(SettingsScreen())
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Any) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Library", "Folders and documents: add, remove, re-index", self.action_library)
+        yield SystemCommand("Conversations", "Resume, rename or delete a conversation", self.action_chats)
+        yield SystemCommand("New conversation", "Start a new conversation", self.action_new_chat)
+        yield SystemCommand("Settings", "Chat model, sources per answer, temperature", self.action_settings)
+        yield SystemCommand("Help", "The keys of this app", self.action_help)
+
+
+def run(assistant: Assistant) -> None:
+    """Run the app in this terminal."""
+    AssistantApp(assistant).run()

@@ -1,0 +1,299 @@
+"""Secondary screens: a source passage, the library, conversations, settings, help, a text prompt."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    OptionList,
+    ProgressBar,
+    Select,
+    Static,
+)
+from textual.widgets.option_list import Option
+
+from .widgets import clean, plain, where
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Ask for one line of text (a folder to add, a new title)."""
+
+    BINDINGS = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text)
+            yield Input(value=self.value, id="prompt-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SourceScreen(ModalScreen[None]):
+    """A source passage in full, with where it comes from; `e` opens the file at that line."""
+
+    BINDINGS = [("escape,q", "close", "Close"), ("e", "edit", "Open in $EDITOR")]
+
+    def __init__(self, hit: Any) -> None:
+        super().__init__()
+        self.hit = hit
+
+    def compose(self) -> ComposeResult:
+        h = self.hit
+        with Vertical(classes="dialog source"):
+            head = Text(clean(h.path), style="bold")
+            head.append(f"  {where(h)}", style="dim")
+            if h.heading:
+                head.append(f"\n{clean(h.heading)}", style="italic")
+            yield Static(head)
+            with VerticalScroll():
+                yield Static(plain(h.text), id="passage")
+            yield Static(Text("e: open in $EDITOR at this line · Esc: close", style="dim"))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_edit(self) -> None:
+        line = self.hit.start_line or 1
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        cmd = shlex.split(editor) + [f"+{line}", self.hit.path] if editor else ["less", f"+{line}", self.hit.path]
+        try:
+            with self.app.suspend():
+                subprocess.call(cmd)
+        except (OSError, Exception) as exc:  # suspend is unsupported in some drivers (e.g. headless tests)
+            try:
+                subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            except OSError:
+                self.notify(f"cannot open an editor ({exc}); set $EDITOR", severity="error")
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [("escape,q,f1", "close", "Close")]
+    KEYS = [
+        ("Enter", "send the question"), ("Up / Down", "earlier questions"), ("Esc", "stop the answer"),
+        ("Tab", "move to the sources; Enter opens one"), ("e", "in a source: open the file in $EDITOR"),
+        ("Ctrl+L", "library: folders and documents"), ("Ctrl+O", "conversations"), ("Ctrl+N", "new conversation"),
+        ("Ctrl+S", "settings"), ("Ctrl+P", "command palette"), ("F1", "this help"), ("Ctrl+Q", "quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        text = Text("Keys\n\n", style="bold")
+        for key, what in self.KEYS:
+            text.append(f"{key:>12}  ", style="bold")
+            text.append(f"{what}\n")
+        with Vertical(classes="dialog"):
+            yield Static(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class LibraryScreen(Screen[None]):
+    """Registered folders and their documents; add, remove, re-index."""
+
+    BINDINGS = [("escape", "app.pop_screen", "Back"), ("a", "add", "Add folder"), ("d", "remove", "Remove folder"),
+                ("r", "reindex", "Re-index")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("Folders", classes="section")
+        yield OptionList(id="roots")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Label("Documents", classes="section")
+        yield DataTable(id="documents", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("status", "chunks", "document", "error")
+        self.query_one(ProgressBar).display = False
+        self.refresh_data()
+
+    @work(thread=True, exclusive=True, group="library-load")
+    def refresh_data(self) -> None:
+        a = self.app.assistant  # type: ignore[attr-defined]
+        roots, docs = a.roots(), a.documents()
+        self.app.call_from_thread(self._show, roots, docs)
+
+    def _show(self, roots: list[str], docs: list[Any]) -> None:
+        roots_list = self.query_one("#roots", OptionList)
+        roots_list.clear_options()
+        roots_list.add_options([Option(plain(r), id=r) for r in roots] or [Option("(no folders yet: press a)")])
+        table = self.query_one(DataTable)
+        table.clear()
+        for d in docs:
+            table.add_row(d.status, str(d.chunks), plain(d.path), plain(d.error or ""), key=d.path)
+
+    def action_add(self) -> None:
+        def done(path: str | None) -> None:
+            if path:
+                self.run_index(Path(os.path.expanduser(path)), add=True)
+
+        self.app.push_screen(PromptScreen("Folder to add and keep indexed:"), done)
+
+    def action_remove(self) -> None:
+        roots = self.query_one("#roots", OptionList)
+        if roots.highlighted is None:
+            return
+        option = roots.get_option_at_index(roots.highlighted)
+        if option.id:
+            self.remove_root(option.id)
+
+    @work(thread=True, exclusive=True, group="library-write")
+    def remove_root(self, root: str) -> None:
+        try:
+            n = self.app.assistant.remove_root(Path(root))  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.notify, f"removed {root} ({n} documents)")
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+        self.refresh_data()
+
+    def action_reindex(self) -> None:
+        self.run_index(None)
+
+    @work(thread=True, exclusive=True, group="library-write")
+    def run_index(self, path: Path | None, add: bool = False) -> None:
+        a = self.app.assistant  # type: ignore[attr-defined]
+        bar = self.query_one(ProgressBar)
+
+        def progress(done: int, total: int, current: str) -> None:
+            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
+
+        self.app.call_from_thread(setattr, bar, "display", True)
+        try:
+            if add and path is not None:
+                a.add_root(path)
+            report = a.index([path] if path else None, progress=progress, role="app")
+            msg = (f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+                   f"errors {len(report.errors)}")
+            self.app.call_from_thread(self.notify, msg)
+        except Exception as exc:
+            self.app.call_from_thread(self.notify, f"{exc}", severity="error")
+        finally:
+            self.app.call_from_thread(setattr, bar, "display", False)
+        self.refresh_data()
+
+
+class ChatsScreen(Screen[str | None]):
+    """Conversations: resume (Enter), rename (r), delete (d), new (n)."""
+
+    BINDINGS = [("escape", "back", "Back"), ("n", "new", "New"), ("r", "rename", "Rename"), ("d", "delete", "Delete")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("Conversations (Enter resumes)", classes="section")
+        yield OptionList(id="chats")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        chats = self.app.assistant.chats()  # type: ignore[attr-defined]
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        ol.add_options([Option(plain(f"{c['title']}  ({c['turns']} turns, {c['id']})"), id=c["id"]) for c in chats]
+                       or [Option("(no conversations yet)")])
+
+    def _selected(self) -> str | None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is None:
+            return None
+        return ol.get_option_at_index(ol.highlighted).id
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.dismiss(event.option.id)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_new(self) -> None:
+        self.dismiss("")
+
+    def action_rename(self) -> None:
+        chat_id = self._selected()
+        if not chat_id:
+            return
+
+        def done(title: str | None) -> None:
+            if title:
+                self.app.assistant.rename_chat(chat_id, title)  # type: ignore[attr-defined]
+                self.load()
+
+        self.app.push_screen(PromptScreen("New title:"), done)
+
+    def action_delete(self) -> None:
+        chat_id = self._selected()
+        if chat_id:
+            self.app.assistant.delete_chat(chat_id)  # type: ignore[attr-defined]
+            self.notify("conversation deleted")
+            self.load()
+
+
+class SettingsScreen(ModalScreen[None]):
+    """Model, number of sources, temperature; saved to the config file."""
+
+    BINDINGS = [("escape", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        a = self.app.assistant  # type: ignore[attr-defined]
+        s = a.settings
+        models = [m.name for m in a.models() if hasattr(m, "name")] or [s.llm_model]
+        with Vertical(classes="dialog"):
+            yield Label("Chat model")
+            yield Select([(m, m) for m in models], value=s.llm_model if s.llm_model in models else models[0],
+                         id="model", allow_blank=False)
+            yield Label("Sources per answer")
+            yield Input(str(s.search_k), id="k", type="integer")
+            yield Label("Temperature (0 = most likely words)")
+            yield Input(str(s.temperature), id="temperature", type="number")
+            with Horizontal():
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id != "save":
+            self.dismiss(None)
+            return
+        a = self.app.assistant  # type: ignore[attr-defined]
+        try:
+            model = str(self.query_one("#model", Select).value)
+            k = int(self.query_one("#k", Input).value)
+            temperature = float(self.query_one("#temperature", Input).value)
+            if not 1 <= k <= 50 or not 0 <= temperature <= 2:
+                raise ValueError("sources must be 1-50 and temperature 0-2")
+        except ValueError as exc:
+            self.notify(f"invalid setting: {exc}", severity="error")
+            return
+        if model != a.settings.llm_model:
+            a.set_model(model)
+        a.settings.save(llm_model=model, search_k=k, temperature=temperature)
+        self.notify(f"saved to {a.settings.paths.config_file}")
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

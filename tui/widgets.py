@@ -1,0 +1,158 @@
+"""Widgets of the chat app. Document and model text is always shown as plain text (never as markup)."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Remove ANSI escape sequences and control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def plain(text: str) -> Text:
+    """Document text as a Rich Text: never parsed as markup, never able to drive the terminal."""
+    return Text(clean(text))
+
+
+def where(hit: Any) -> str:
+    if hit.page:
+        return f"page {hit.page}"
+    if hit.start_line:
+        return f"lines {hit.start_line}-{hit.end_line}" if hit.end_line != hit.start_line else f"line {hit.start_line}"
+    return ""
+
+
+class QuestionInput(Input):
+    """Enter sends; Up/Down recall earlier questions."""
+
+    BINDINGS = [("up", "older", "Earlier question"), ("down", "newer", "Later question")]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(placeholder="Ask about your documents…  (Enter to send, Esc to stop)", **kwargs)
+        self.history: list[str] = []
+        self._pos = 0
+
+    def remember(self, question: str) -> None:
+        if not self.history or self.history[-1] != question:
+            self.history.append(question)
+        self._pos = len(self.history)
+
+    def action_older(self) -> None:
+        if self.history and self._pos > 0:
+            self._pos -= 1
+            self.value = self.history[self._pos]
+            self.cursor_position = len(self.value)
+
+    def action_newer(self) -> None:
+        if self._pos < len(self.history) - 1:
+            self._pos += 1
+            self.value = self.history[self._pos]
+        else:
+            self._pos = len(self.history)
+            self.value = ""
+        self.cursor_position = len(self.value)
+
+
+class UserMessage(Static):
+    def __init__(self, question: str) -> None:
+        super().__init__(plain(question), classes="user")
+
+
+class SourceList(OptionList):
+    """The numbered sources of one answer; choosing one opens the passage."""
+
+    class Chosen(Message):
+        def __init__(self, hit: Any) -> None:
+            super().__init__()
+            self.hit = hit
+
+    def __init__(self, hits: list[Any], cited: list[int]) -> None:
+        options = []
+        for i, h in enumerate(hits, 1):
+            label = Text()
+            label.append(f"[{i}]{'*' if i in cited else ' '} ", style="bold")
+            label.append(clean(os.path.basename(h.path)))
+            label.append(f"  {where(h)}", style="dim")
+            label.append("" if h.relevant else "  (not relevant)", style="italic dim")
+            snippet = " ".join(clean(h.text).split())[:90]
+            label.append(f"\n     {snippet}", style="dim")
+            options.append(Option(label, id=str(i)))
+        super().__init__(*options, classes="sources")
+        self.hits = hits
+
+    def on_focus(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.Chosen(self.hits[event.option_index]))
+
+
+class AnswerView(Vertical):
+    """One answer: streamed Markdown, then its sources."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="answer")
+        self.markdown = Markdown("", classes="answer-text")
+        self.status = Static(Text("thinking…", style="italic dim"), classes="answer-status")
+        self.stream: Any = None
+        self.text = ""
+
+    def compose(self) -> ComposeResult:
+        yield self.markdown
+        yield self.status
+
+    async def append(self, piece: str) -> None:
+        piece = clean(piece)
+        if not piece:
+            return
+        if self.stream is None:
+            self.stream = Markdown.get_stream(self.markdown)
+            self.status.update(Text("answering… (Esc stops)", style="italic dim"))
+        self.text += piece
+        await self.stream.write(piece)
+
+    async def finish(self, answer: Any | None, note: str = "") -> None:
+        if self.stream is not None:
+            await self.stream.stop()
+            self.stream = None
+        if answer is None:
+            self.status.update(Text(note or "stopped", style="italic dim"))
+            return
+        # The final text has citations to unknown sources removed: show exactly that.
+        await self.markdown.update(clean(answer.answer))
+        if not answer.grounded:
+            self.add_class("not-grounded")
+            self.status.update(Text("Not covered by your documents: no answer was generated from the model's "
+                                    "own knowledge.", style="bold"))
+        else:
+            st = answer.stats
+            self.status.update(Text(f"{st.get('completion_tokens', 0)} tokens · {st.get('tokens_per_s', 0)} tok/s · "
+                                    f"first token {st.get('ttft_s', 0):.2f} s{note}", style="dim"))
+        if answer.sources:
+            await self.mount(SourceList(answer.sources, answer.citations))
+
+
+class StatusBar(Static):
+    """Model, index size, who is watching, indexing progress."""
+
+    def show(self, model: str, loaded: bool, documents: int, chunks: int, watching: str, indexing: str) -> None:
+        parts = [f"model {model}{'' if loaded else ' (loading…)'}", f"{documents} docs · {chunks} chunks",
+                 f"watch: {watching}"]
+        if indexing:
+            parts.append(indexing)
+        self.update(Text("  │  ".join(parts)))
