@@ -25,11 +25,20 @@ from .errors import (  # noqa: E402
 )
 from .paths import Paths  # noqa: E402
 from .service import Assistant  # noqa: E402
-from .types import Chunk, Document, DocumentInfo, Hit, IndexReport  # noqa: E402
+from .types import Answer, Chunk, Document, DocumentInfo, Hit, IndexReport  # noqa: E402
+from .watcher import Watcher, WatchStatus  # noqa: E402
+
+
+def daemon_pid(settings: Settings) -> int | None:
+    """The pid of the background daemon watching this index, or None."""
+    from .daemon import running_pid
+
+    return running_pid(settings)
+
 
 __all__ = [
-    "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
+    "Answer", "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
     "EmptyQueryError", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "ModelNotFoundError",
-    "Paths", "Settings", "SqliteDriverError",
+    "Paths", "Settings", "SqliteDriverError", "WatchStatus", "Watcher", "daemon_pid",
 ]
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
-from assistant import Assistant, AssistantError
+from assistant import Answer, Assistant, AssistantError, Hit, Watcher, daemon_pid
 
 from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
 from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
@@ -90,10 +90,7 @@ class AssistantApp(App[None]):
 
     @work(thread=True, exclusive=True, group="watcher")
     def start_watcher(self) -> None:
-        from assistant.daemon import running_pid
-        from assistant.watcher import Watcher
-
-        pid = running_pid(self.assistant.settings)
+        pid = daemon_pid(self.assistant.settings)
         if pid is not None:
             self.watching = f"daemon (pid {pid})"
             return
@@ -211,8 +208,6 @@ class AssistantApp(App[None]):
 
     async def _show_chat(self, chat_id: str) -> None:
         import json
-
-        from assistant.types import Answer, Hit
 
         messages = self.query_one("#messages", VerticalScroll)
         await messages.remove_children()

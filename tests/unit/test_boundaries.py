@@ -22,3 +22,19 @@ def test_offline_switches_are_set_on_import() -> None:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["1", "1"]
+
+
+def test_tui_uses_only_the_public_api() -> None:
+    import ast
+    from pathlib import Path
+
+    import assistant
+
+    tui = Path(__file__).resolve().parents[2] / "tui"
+    for f in tui.glob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("assistant"):
+                assert node.module == "assistant", f"{f.name} imports {node.module}"
+                assert all(a.name in assistant.__all__ for a in node.names), f"{f.name}: {[a.name for a in node.names]}"
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("assistant.") for a in node.names), f.name
