@@ -11,7 +11,6 @@ contains it. Reports p50/p95 of save-to-searchable.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import DEFAULT_CORPUS, machine  # noqa: E402
+from ingest import DEFAULT_CORPUS, machine, report  # noqa: E402
 
 
 def main() -> int:
@@ -77,7 +76,7 @@ def main() -> int:
         "save_to_searchable_s_p95": round(ordered[min(len(ordered) - 1, int(0.95 * (len(ordered) - 1) + 0.5))], 2),
         "max_s": round(max(delays), 2),
     }
-    print(json.dumps(result, indent=2) if args.json else "\n".join(f"{k:28} {v}" for k, v in result.items()))
+    report(result, args.json)
     return 0
 
 

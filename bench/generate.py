@@ -10,7 +10,6 @@ Both paths generate greedily with the same sampler settings from an empty KV cac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import machine  # noqa: E402
+from ingest import machine, report  # noqa: E402
 
 
 def main() -> int:
@@ -110,11 +109,7 @@ def main() -> int:
         "conversation_ttft_cold_s": cold.ttft_s,
         "conversation_ttft_follow_up_s": warm.ttft_s,
     }
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for k, v in result.items():
-            print(f"{k:32} {v}")
+    report(result, args.json)
     return 0
 
 

@@ -38,6 +38,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
+def report(result: dict, as_json: bool) -> None:
+    """Print a benchmark's figures: JSON for scripts, aligned lines for people."""
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    width = max(len(k) for k in result) + 2
+    for k, v in result.items():
+        print(f"{k:{width}} {v}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", nargs="?", type=Path, default=None)
@@ -98,11 +108,7 @@ def main() -> int:
         "reindex_unchanged_files": again.unchanged,
     }
     shutil.rmtree(work, ignore_errors=True)
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        for k, v in result.items():
-            print(f"{k:26} {v}")
+    report(result, args.json)
     return 0
 
 
