@@ -214,9 +214,11 @@ class ChatsScreen(Screen[str | None]):
     def load(self) -> None:
         chats = self.app.assistant.chats()  # type: ignore[attr-defined]
         ol = self.query_one(OptionList)
+        keep = ol.highlighted or 0
         ol.clear_options()
         ol.add_options([Option(plain(f"{c['title']}  ({c['turns']} turns, {c['id']})"), id=c["id"]) for c in chats]
                        or [Option("(no conversations yet)")])
+        ol.highlighted = min(keep, ol.option_count - 1)  # so r/d keep working after a reload
 
     def _selected(self) -> str | None:
         ol = self.query_one(OptionList)

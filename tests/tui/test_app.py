@@ -176,3 +176,49 @@ async def test_help_and_palette_commands(home, embedder, lib) -> None:
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Library", "Conversations", "New conversation", "Settings", "Help"} <= set(titles)
+
+
+@pytest.mark.asyncio
+async def test_settings_are_saved_to_the_config(home, embedder, lib) -> None:
+    from textual.widgets import Input
+
+    from tui.screens import SettingsScreen
+
+    a = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator())
+    app = AssistantApp(a, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        k = app.screen.query_one("#k", Input)
+        k.value = "7"
+        app.screen.query_one("#temperature", Input).value = "0.3"
+        await pilot.click("#save")
+        await pilot.pause()
+        assert not isinstance(app.screen, SettingsScreen)
+    saved = Settings.load()
+    assert (saved.search_k, saved.temperature) == (7, 0.3)
+    assert "search_k = 7" in (home / "config.toml").read_text()
+
+
+@pytest.mark.asyncio
+async def test_rename_and_delete_a_conversation(home, embedder, lib) -> None:
+    a = make(home, embedder, ScriptedGenerator(), lib)
+    app = AssistantApp(a, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "Who built the lighthouse?")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        ol = app.screen.query_one("OptionList")
+        ol.focus()
+        ol.highlighted = 0
+        await pilot.press("r")
+        await pilot.pause()
+        for ch in "Lighthouse":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert a.chats()[0]["title"] == "Lighthouse"
+        await pilot.press("d")
+        await pilot.pause()
+        assert a.chats() == []
