@@ -211,3 +211,31 @@ def test_kill_9_at_random_moments_leaves_the_index_consistent(home: Path, librar
     # Nothing already indexed was lost: every file's chunks are searchable by their own text.
     n_chunks = s.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
     assert n_chunks >= 40 * 6 // 2
+
+
+def test_watch_limit_falls_back_to_rescans_and_says_so(assistant: Assistant, library: Path, monkeypatch) -> None:
+    """When the kernel refuses more inotify watches (watchdog raises OSError ENOSPC, as it does at
+    fs.inotify.max_user_watches), the root is rescanned periodically instead. The kernel limit is
+    machine-wide, so the refusal is raised at watchdog's schedule() rather than by lowering the limit."""
+    import errno
+
+    from watchdog.observers import Observer
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "schedule", refuse)
+    (library / "a.md").write_text("# A\n\nA note about kingfishers.\n")
+    assistant.add_root(library)
+    w = Watcher(assistant, poll_interval=1.0)
+    stop = threading.Event()
+    t = threading.Thread(target=w.run, args=(stop,), daemon=True)
+    t.start()
+    try:
+        wait_until(lambda: w.status.state == "watching", what="the first reconcile")
+        assert "inotify watch limit reached" in w.status.polling[str(library)]
+        (library / "b.md").write_text("# B\n\nA note about herons, found by a rescan.\n")
+        wait_until(lambda: "b.md" in paths(assistant), what="a rescan to find the new file")
+    finally:
+        stop.set()
+        t.join(timeout=30)
