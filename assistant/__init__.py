@@ -20,6 +20,7 @@ from .errors import (  # noqa: E402
     EmptyQueryError,
     IndexBusyError,
     IndexMismatchError,
+    IndexWriteError,
     ModelNotFoundError,
     SqliteDriverError,
 )
@@ -38,7 +39,7 @@ def daemon_pid(settings: Settings) -> int | None:
 
 __all__ = [
     "Answer", "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
-    "EmptyQueryError", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "ModelNotFoundError",
-    "Paths", "Settings", "SqliteDriverError", "WatchStatus", "Watcher", "daemon_pid",
+    "EmptyQueryError", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "IndexWriteError",
+    "ModelNotFoundError", "Paths", "Settings", "SqliteDriverError", "WatchStatus", "Watcher", "daemon_pid",
 ]
 __version__ = "0.1.0"

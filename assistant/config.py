@@ -104,10 +104,8 @@ class Settings:
 
     def save(self, **changes: Any) -> None:
         """Write the given settings into the config file, keeping the others it holds."""
-        import tomllib as _t
-
         path = self.paths.config_file
-        current: dict[str, Any] = _t.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        current: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         for name, value in changes.items():
             setattr(self, name, value)
             current[name] = str(value) if isinstance(value, Path) else value

@@ -23,6 +23,10 @@ class IndexMismatchError(AssistantError):
     """The index was built with a different embedding model than the one configured."""
 
 
+class IndexWriteError(AssistantError):
+    """The index file could not be written (disk full, read-only file system)."""
+
+
 class IndexBusyError(AssistantError):
     """Another process is writing to the index."""
 

@@ -14,7 +14,7 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, chunk_document
 from .documents import parse
 from .embedding import Embedder
-from .errors import AssistantError, DocumentError
+from .errors import DocumentError, IndexWriteError
 from .scanning import FoundFile, scan
 from .store import Store, StoredDocument
 from .types import Chunk, IndexReport
@@ -25,10 +25,6 @@ ProgressFn = Callable[[int, int, str], None]
 """Called as progress(files_done, files_total, current_path)."""
 
 EMBED_GROUP = 128  # chunks gathered across files before calling the model: keeps its batches full
-
-
-class IndexWriteError(AssistantError):
-    """The index file could not be written (disk full, read-only, locked)."""
 
 
 @dataclass
@@ -95,9 +91,8 @@ class Indexer:
             pending = []
             if progress:
                 progress(total, total, "")
-            gone = [p for p in vanished]
-            if gone:
-                report.removed += self.store.delete_documents(gone)
+            if vanished:
+                report.removed += self.store.delete_documents(list(vanished))
         except KeyboardInterrupt:
             report.interrupted = True
         except Exception as exc:

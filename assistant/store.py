@@ -527,10 +527,11 @@ class Store:
                 "(SELECT count(*) FROM chunks c WHERE c.document_id = d.id)").fetchone()[0]
         if bad:
             problems.append(f"{bad} documents whose chunk_count disagrees with their chunks")
-        try:
-            q("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
-        except Exception as exc:  # the driver's DatabaseError: the keyword index disagrees with the chunks
-            problems.append(f"keyword index: {exc}")
+        if not self.readonly:  # FTS5's integrity check is issued as a (non-modifying) write command
+            try:
+                q("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+            except Exception as exc:  # the driver's DatabaseError: the keyword index disagrees with the chunks
+                problems.append(f"keyword index: {exc}")
         if self.meta("embedding_model") is not None:
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
             for table in ("chunk_vectors", "chunk_embeddings"):

@@ -103,3 +103,44 @@ def test_unreadable_file_as_root_without_override_capabilities(library: Path) ->
     assert report["added"] == 1
     assert [(Path(e["path"]).name, "Permission denied" in e["error"]) for e in report["errors"]] == [
         ("secret.txt", True)]
+
+
+def _can_mount() -> bool:
+    return os.geteuid() == 0 and shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs root, unshare and tmpfs mounts")
+def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path) -> None:
+    """A real full disk: the index lives on a 3 MB tmpfs (private to a mount namespace)."""
+    from docgen import prose
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for i in range(60):
+        (lib / f"d{i:02}.md").write_text(f"# D{i}\n\n" + "\n\n".join(prose(i * 10 + j, 5) for j in range(8)))
+    home = tmp_path / "home"
+    home.mkdir()
+    py = sys.executable
+    check = (f"{py} -c \"from assistant.store import Store; s = Store('{home}/index.sqlite', readonly=True); "
+             "print('CHECK', s.check(), s.counts()['documents'])\"")
+    script = f"""
+        mount -t tmpfs -o size=3m tmpfs {home}
+        export ASSISTANT_HOME={home}
+        {py} -m assistant.cli index {lib} --json > /dev/null 2> {tmp_path}/err.txt; echo "FIRST=$?"
+        {check}
+        mount -o remount,size=64m {home}
+        {py} -m assistant.cli index {lib} --json > {tmp_path}/second.json; echo "SECOND=$?"
+        {check}
+    """
+    p = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True, timeout=600)
+    out = p.stdout
+    assert "FIRST=1" in out, out + p.stderr
+    err = (tmp_path / "err.txt").read_text()
+    assert "disk is full" in err and "files already indexed are kept" in err and "Traceback" not in err
+    first_check, second_check = [line for line in out.splitlines() if line.startswith("CHECK")]
+    kept = int(first_check.split()[-1])
+    assert first_check.startswith("CHECK []") and 0 < kept < 60  # consistent, with the work done so far
+    assert "SECOND=0" in out
+    assert second_check == "CHECK [] 60"
+    assert json.loads((tmp_path / "second.json").read_text())["added"] == 60 - kept
