@@ -157,17 +157,19 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _progress_bar(enabled: bool) -> tuple[Callable[[int, int, str], None] | None, Callable[[], None]]:
+def _progress_bar(enabled: bool, unit: str = "file") -> tuple[Callable[..., None], Callable[[], None]]:
+    """A progress(done, total, current="") callback drawing a bar on stderr, and its close(); both do
+    nothing when disabled (not a terminal)."""
     if not enabled:
-        return None, lambda: None
+        return lambda *args: None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="file", file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
 
-    def update(done: int, total: int, path: str) -> None:
+    def update(done: int, total: int, current: str = "") -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(os.path.basename(path)[-40:], refresh=False)
+        bar.set_postfix_str(os.path.basename(current)[-40:], refresh=False)
         bar.refresh()
 
     return update, bar.close
@@ -183,12 +185,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild)
     finally:
         close()
-    data = report.to_dict()
     if args.json:
-        data.pop("interrupted")
-        _print_json({k: data[k] for k in ("added", "updated", "removed", "moved", "unchanged",
-                                          "chunks_embedded", "chunks_reused", "errors", "skipped")}
-                    | {"interrupted": report.interrupted})
+        _print_json(report.to_dict())
     else:
         print(f"added {report.added}, updated {report.updated}, removed {report.removed}, moved {report.moved}, "
               f"unchanged {report.unchanged}, skipped {report.skipped}; "
@@ -196,10 +194,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         for e in report.errors:
             print(f"  error: {e['path']}: {e['error']}")
         if args.verbose:
-            from .scanning import scan
-
-            roots = [Path(p) for p in (args.paths or a.roots())]
-            for path, reason in scan(roots, int(a.settings.max_file_mb * 1e6)).skipped:
+            for path, reason in report.skipped_files:
                 print(f"  skipped: {path}: {reason}")
     if report.interrupted:
         print("interrupted: files indexed so far are kept; run the command again to finish", file=sys.stderr)
@@ -217,10 +212,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     elif not any(h.relevant for h in hits):
         print("Nothing in your documents seems to be about this. The closest passages:\n")
     for i, h in enumerate(hits, 1):
-        where = f"page {h.page}" if h.page else (f"lines {h.start_line}-{h.end_line}" if h.start_line else "")
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
-        print(f"[{i}] {h.path} {where}{head}  (similarity {h.cosine or 0:.2f}{mark})")
+        print(f"[{i}] {h.path} {h.location}{head}  (similarity {h.cosine or 0:.2f}{mark})")
         text = " ".join(h.text.split())
         print(f"    {_printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
     return 0
@@ -268,8 +262,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("Sources:")
         for i, h in enumerate(answer.sources, 1):
             mark = "*" if i in answer.citations else " "
-            where = f"page {h.page}" if h.page else (f"lines {h.start_line}-{h.end_line}" if h.start_line else "")
-            print(f" {mark}[{i}] {h.path} {where}")
+            print(f" {mark}[{i}] {h.path} {h.location}")
         if answer.citations:
             print(" (* cited in the answer)")
     st = answer.stats
@@ -341,17 +334,17 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_summarize(args: argparse.Namespace) -> int:
     a = _assistant(llm_model=args.model)
-
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\rsummarising part {done}/{total}…", end="", file=sys.stderr, flush=True)
+    progress, close = _progress_bar(sys.stderr.isatty(), unit="part")
 
     def on_token(piece: str) -> None:
         if not args.json:
             sys.stdout.write(_printable_keep_newlines(piece))
             sys.stdout.flush()
 
-    text = a.summarize(args.path, on_token=on_token, progress=progress)
+    try:
+        text = a.summarize(args.path, on_token=on_token, progress=progress)
+    finally:
+        close()
     if args.json:
         _print_json({"path": os.path.realpath(args.path), "summary": text})
     else:
@@ -376,11 +369,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.answers:
         from .evaluation import evaluate_answers
 
-        def progress(done: int, total: int) -> None:
-            if sys.stderr.isatty():
-                print(f"\ranswering {done}/{total}", end="", file=sys.stderr, flush=True)
-
-        result |= evaluate_answers(a, questions, k=args.k, limit=args.limit, progress=progress)
+        progress, close = _progress_bar(sys.stderr.isatty(), unit="answer")
+        try:
+            result |= evaluate_answers(a, questions, k=args.k, limit=args.limit, progress=progress)
+        finally:
+            close()
     if args.json:
         _print_json(result)
         return 0

@@ -65,6 +65,7 @@ class Indexer:
         roots = [Path(os.path.realpath(r)) for r in roots]
         found = scan(roots, self.max_bytes, scope)
         report.skipped = len(found.skipped)
+        report.skipped_files = [(str(p), reason) for p, reason in found.skipped]
         known = self.store.documents_under(str(p) for p in (scope if scope is not None else roots))
         present = {str(f.path) for f in found.files}
         vanished = {p: d for p, d in known.items() if p not in present}

@@ -33,9 +33,7 @@ class Prompt:
 
 
 def source_label(hit: Hit) -> str:
-    where = f"page {hit.page}" if hit.page else (
-        f"lines {hit.start_line}-{hit.end_line}" if hit.start_line else "")
-    parts = [os.path.basename(hit.path), where, f"section: {hit.heading}" if hit.heading else ""]
+    parts = [os.path.basename(hit.path), hit.location, f"section: {hit.heading}" if hit.heading else ""]
     return ", ".join(p for p in parts if p)
 
 

@@ -334,4 +334,5 @@ def _add_reports(total: IndexReport, r: IndexReport) -> None:
     for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "chunks_embedded", "chunks_reused"):
         setattr(total, name, getattr(total, name) + getattr(r, name))
     total.errors += r.errors
+    total.skipped_files += r.skipped_files
     total.interrupted = total.interrupted or r.interrupted

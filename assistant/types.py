@@ -65,6 +65,13 @@ class Hit:
     bm25_rank: int | None = None  # 1-based rank in the keyword results, None if not among them
     vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
 
+    @property
+    def location(self) -> str:
+        """Where in its file the passage is: "page 3", "lines 12-18", or "" when unknown."""
+        if self.page:
+            return f"page {self.page}"
+        return f"lines {self.start_line}-{self.end_line}" if self.start_line else ""
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -101,9 +108,12 @@ class IndexReport:
     chunks_reused: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     interrupted: bool = False
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), for `index -v`
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["skipped_files"]  # the JSON reports the count; `index -v` lists them
+        return data
 
 
 @dataclass(frozen=True)

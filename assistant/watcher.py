@@ -205,7 +205,7 @@ class Watcher:
             self.status.roots = roots
             self._schedule(observer, roots)  # watch first, so nothing changed during the reconcile is missed
             self._sync(None, roots)
-            last_poll = last_reconcile = last_roots = time.monotonic()
+            last_poll = last_reconcile = last_roots = last_publish = time.monotonic()
             while not stop.wait(0.1):
                 now = time.monotonic()
                 if now - last_roots > 2.0:
@@ -232,7 +232,8 @@ class Watcher:
                 if now - last_reconcile > self.reconcile_interval:
                     last_reconcile = now
                     self._sync(None, roots)
-                if int(now * 10) % 10 == 0:
+                if now - last_publish >= 1.0:  # status (queue length) at most once a second
+                    last_publish = now
                     self._publish()
         finally:
             observer.stop()

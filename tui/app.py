@@ -12,7 +12,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from assistant import Answer, Assistant, AssistantError, Hit, Watcher, daemon_pid
@@ -74,8 +73,8 @@ class AssistantApp(App[None]):
         self.warm_up()
         if self.watch_folders:
             self.start_watcher()
-        self.set_interval(1.0, self.update_status)
-        self.update_status()
+        self.set_interval(1.0, self.refresh_counts)
+        self.refresh_counts()
 
     # --- background work ----------------------------------------------------------------------------
 
@@ -109,9 +108,6 @@ class AssistantApp(App[None]):
         except AssistantError as exc:
             self.watching = "off"
             self.call_from_thread(self.notify, str(exc), severity="warning")
-
-    def update_status(self) -> None:
-        self.refresh_counts()
 
     @work(thread=True, exclusive=True, group="status")
     def refresh_counts(self) -> None:
@@ -171,8 +167,8 @@ class AssistantApp(App[None]):
         await message.view.finish(answer, note)
 
     def action_stop(self) -> None:
-        if isinstance(self.screen, Screen) and self.screen is not self.screen_stack[0]:
-            return
+        if self.screen is not self.screen_stack[0]:
+            return  # Esc belongs to the screen on top (it closes it)
         self.cancel.set()
 
     @on(SourceList.Chosen)

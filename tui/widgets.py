@@ -28,11 +28,10 @@ def plain(text: str) -> Text:
 
 
 def where(hit: Any) -> str:
-    if hit.page:
-        return f"page {hit.page}"
-    if hit.start_line:
-        return f"lines {hit.start_line}-{hit.end_line}" if hit.end_line != hit.start_line else f"line {hit.start_line}"
-    return ""
+    """The hit's location, with a one-line span shown as "line N"."""
+    if not hit.page and hit.start_line and hit.end_line == hit.start_line:
+        return f"line {hit.start_line}"
+    return str(hit.location)
 
 
 class QuestionInput(Input):
