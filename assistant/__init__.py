@@ -26,7 +26,7 @@ from .errors import (  # noqa: E402
 )
 from .paths import Paths  # noqa: E402
 from .service import Assistant  # noqa: E402
-from .types import Answer, Chunk, Document, DocumentInfo, Hit, IndexReport  # noqa: E402
+from .types import Answer, Chunk, Document, DocumentInfo, Evidence, Hit, IndexReport, SentenceCheck  # noqa: E402
 from .watcher import Watcher, WatchStatus  # noqa: E402
 
 
@@ -39,7 +39,8 @@ def daemon_pid(settings: Settings) -> int | None:
 
 __all__ = [
     "Answer", "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
-    "EmptyQueryError", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "IndexWriteError",
-    "ModelNotFoundError", "Paths", "Settings", "SqliteDriverError", "WatchStatus", "Watcher", "daemon_pid",
+    "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "IndexWriteError",
+    "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "WatchStatus", "Watcher",
+    "daemon_pid",
 ]
 __version__ = "0.1.0"

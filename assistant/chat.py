@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 
+from .embedding import Embedder
+from .errors import ConfigError, ModelNotFoundError
+from .evidence import Evidence, quote_block, select_evidence
 from .generation import GenerationRequest, GenerationStats, Generator
-from .prompts import build_prompt, extract_citations, source_label
+from .prompts import build_prompt, source_label
 from .retrieval import RRF_K
 from .types import Answer, Hit
+from .verify import REFUSED, SentenceCheck, Verifier, split_answer
 
 NOT_COVERED = "Your documents do not seem to cover this, so I will not answer from general knowledge."
-_REFUSAL = re.compile(r"\b(documents? (do|does) not (say|mention|contain|cover)|do not (know|have enough)|"
-                      r"don't (know|have enough)|no information|not (mentioned|stated) in)", re.IGNORECASE)
 
 TokenFn = Callable[[str], None]
 
@@ -41,32 +43,108 @@ def not_covered_text(hits: list[Hit]) -> str:
     return "\n".join(lines)
 
 
-def generate_answer(
-    generator: Generator, question: str, hits: list[Hit], history: list[tuple[str, str]], chat_id: str, *,
-    answer_tokens: int, temperature: float, seed: int, on_token: TokenFn | None = None,
-    cancel: threading.Event | None = None,
+STYLES = ("auto", "quote", "generate")
+FALLBACK_NOTE = ("The model's own wording could not be checked against the sources, so the answer is the "
+                 "sources' own words.")
+
+
+def answer_question(
+    load_generator: Callable[[], Generator], embedder: Embedder, question: str, hits: list[Hit],
+    history: list[tuple[str, str]], chat_id: str, *, style: str, answer_tokens: int, temperature: float,
+    seed: int, prompt_sources: int = 2, on_token: TokenFn | None = None, cancel: threading.Event | None = None,
 ) -> Answer:
-    """Answer from relevant hits, or refuse without generating when none is relevant."""
+    """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
+
+    - No relevant hit: refuse without generating (the model is not even loaded).
+    - The model reads the best `prompt_sources` relevant passages; the evidence is picked from the best three.
+    - The evidence (sentences quoted from the sources) is streamed at once.
+    - auto: each sentence of the model's answer is streamed once verified; unverified ones are dropped
+      (so is a claim that the documents do not answer). When none is left, the evidence is the answer.
+    - quote: the evidence alone; no chat model is needed.
+    - generate: the model's text as it streams, then unverified sentences are marked "(unverified)".
+
+    Raises:
+        ConfigError: unknown style.
+        ModelNotFoundError: (generate) the chat model is missing or broken.
+    """
+    if style not in STYLES:
+        raise ConfigError(f"unknown answer_style {style!r}; choose one of {', '.join(STYLES)}")
+    emit = on_token or (lambda _piece: None)
     relevant = [h for h in hits if h.relevant]
     if not relevant:
         text = not_covered_text(hits)
-        if on_token:
-            on_token(text)
-        return Answer(text, False, hits, [], chat_id, asdict(GenerationStats()))
-    prompt = build_prompt(generator, question, relevant, history, answer_tokens)
+        emit(text)
+        return Answer(text, False, hits, [], chat_id, asdict(GenerationStats()) | {"answer_style": style})
+    t0 = time.perf_counter()
+    evidence = select_evidence(embedder, question, relevant)
+    quotes = quote_block(evidence)
+    info: dict[str, object] = {"answer_style": style, "evidence_ms": round((time.perf_counter() - t0) * 1000, 1)}
+    if style != "generate":
+        emit(quotes)
+    generator = None
+    if style != "quote":
+        try:
+            generator = load_generator()
+        except ModelNotFoundError as exc:
+            if style == "generate":
+                raise
+            info["notice"] = f"No chat model, so the answer is the sources' own words ({exc})."
+    if generator is None:
+        return _answer(quotes, relevant, evidence, [], chat_id, asdict(GenerationStats()) | info)
+
+    prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens)
     stats = GenerationStats()
     request = GenerationRequest(prompt.messages, answer_tokens, temperature, seed, cancel or threading.Event())
-    pieces = []
+    verifier = Verifier(relevant[: len(prompt.sources)], question, embedder.embed)
+    checks: list[SentenceCheck] = []
+    raw = ""
+    shown = 0  # sentences of the model's text already handled (auto)
     for piece in generator.stream(request, stats):
-        pieces.append(piece)
-        if on_token:
-            on_token(piece)
-    raw = "".join(pieces)
-    answer, cited = extract_citations(raw, len(prompt.sources))
-    grounded = bool(answer) and not _REFUSAL.search(answer)
-    data = asdict(stats) | {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns}
-    return Answer(answer, grounded, prompt.sources, cited, chat_id, data)
+        raw += piece
+        if style == "generate":
+            emit(piece)
+            continue
+        parts = split_answer(raw)
+        for sentence, cited in parts[shown: len(parts) - 1]:  # the last one may still be growing
+            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit))
+        shown = max(shown, len(parts) - 1)
+    for sentence, cited in split_answer(raw)[shown if style != "generate" else 0:]:
+        checks.append(_check_and_emit(verifier, sentence, cited, checks, emit) if style != "generate"
+                      else verifier.check(sentence, cited))
+    info |= {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns,
+             "model_text": raw.strip(), "verified_sentences": sum(c.verified for c in checks),
+             "unverified_sentences": sum(not c.verified for c in checks)}
+    data = asdict(stats) | info
+    if style == "generate":
+        text = " ".join(c.shown() if c.verified else c.shown("(unverified)") for c in checks)
+        grounded = bool(checks) and all(c.verified for c in checks)
+        cited = sorted({n for c in checks for n in c.citations})
+        return Answer(text, grounded, relevant, cited, chat_id, data, evidence, checks)
+    lead = " ".join(c.shown() for c in checks if c.verified)
+    if any(c.reason == REFUSED for c in checks):
+        data["model_refused"] = True  # wrongly: a relevant passage exists, and the evidence answers
+    if not lead:
+        data["fallback"] = "evidence"
+        data.setdefault("notice", FALLBACK_NOTE)
+    return _answer(quotes + (f"\n\n{lead}" if lead else ""), relevant, evidence, checks, chat_id, data)
+
+
+def _check_and_emit(verifier: Verifier, sentence: str, cited: list[int], done: list[SentenceCheck],
+                    emit: TokenFn) -> SentenceCheck:
+    check = verifier.check(sentence, cited)
+    if check.verified:
+        emit(("\n\n" if not any(c.verified for c in done) else " ") + check.shown())
+    return check
+
+
+def _answer(text: str, sources: list[Hit], evidence: list[Evidence], checks: list[SentenceCheck], chat_id: str,
+            stats: dict[str, object]) -> Answer:
+    cited = sorted({e.source for e in evidence} | {n for c in checks if c.verified for n in c.citations})
+    return Answer(text, True, sources, cited, chat_id, stats, evidence, checks)
 
 
 def sources_json(answer: Answer) -> str:
-    return json.dumps({"sources": [h.to_dict() for h in answer.sources], "citations": answer.citations})
+    """What a conversation keeps of an answer besides its text: sources, citations, evidence, checks."""
+    return json.dumps({"sources": [h.to_dict() for h in answer.sources], "citations": answer.citations,
+                       "evidence": [e.to_dict() for e in answer.evidence],
+                       "checks": [c.to_dict() for c in answer.checks]})

@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--chat", metavar="ID", help="continue this conversation (see `assistant chats`)")
     sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder (default: setting llm_model)")
     sp.add_argument("-k", type=int, default=None, help="passages to retrieve (default: setting search_k)")
+    sp.add_argument("--style", choices=["auto", "quote", "generate"], default=None,
+                    help="auto (default): the model's answer, every sentence checked against the sources, with "
+                         "the quoted evidence; quote: the evidence only (instant, no chat model); generate: the "
+                         "model's text as it is, unverified sentences marked")
 
     sp = cmd("chats", cmd_chats, "List conversations (newest first), or show one with --show ID.")
     sp.add_argument("--show", metavar="ID", help="print the messages of one conversation")
@@ -105,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     sp.add_argument("--answers", action="store_true",
-                    help="also generate answers: how often they contain a gold answer, how often the model refused")
+                    help="also answer each question: how often the answer contains a gold answer (beside the "
+                         "quoted evidence alone and the raw model text), holds a number found in no cited source, "
+                         "cites the right section, or refuses")
+    sp.add_argument("--style", choices=["auto", "quote", "generate"], default=None,
+                    help="with --answers: the answer_style to measure (default: the setting)")
     sp.add_argument("--limit", type=int, default=None, help="with --answers: only the first N questions")
 
     sp = cmd("add", cmd_add, "Register a folder to keep indexed, and index it now.")
@@ -239,7 +247,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     import threading
 
-    a = _assistant(llm_model=args.model)
+    a = _assistant(llm_model=args.model, answer_style=args.style)
     cancel = threading.Event()
     streamed = not args.json
 
@@ -262,9 +270,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("Sources:")
         for i, h in enumerate(answer.sources, 1):
             mark = "*" if i in answer.citations else " "
-            print(f" {mark}[{i}] {h.path} {h.location}")
+            print(f" {mark}[{i}] {_printable(h.path)} {h.location}")
         if answer.citations:
             print(" (* cited in the answer)")
+    unverified = [c for c in answer.checks if not c.verified]
+    if unverified and answer.stats.get("answer_style") != "generate":
+        print(f"\n{len(unverified)} sentence(s) of the model's answer were left out because the sources do not "
+              "support them (see --json: checks).", file=sys.stderr)
+    if answer.stats.get("notice"):
+        print(f"note: {_printable(str(answer.stats['notice']))}", file=sys.stderr)
     st = answer.stats
     if st.get("completion_tokens"):
         print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
@@ -356,7 +370,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)
-    a = _assistant()
+    a = _assistant(answer_style=args.style)
     if args.docs:
         progress, close = _progress_bar(sys.stderr.isatty())
         try:

@@ -37,9 +37,18 @@ class Settings:
     """How to search: hybrid (keywords + meaning, fused), bm25 (keywords only) or dense (meaning only)."""
     fusion: str = "linear"
     """How hybrid search combines its two lists: linear (0.75 x cosine + 0.25 x normalised BM25) or rrf."""
-    relevance_threshold: float = 0.58
+    relevance_threshold: str = "auto"
     """Relevance (cosine + 0.5 x share of question words found, 0-1.5) a passage needs to count as being
-    about the question; below it for every passage, `ask` refuses instead of answering. See README."""
+    about the question; below it for every passage, `ask` refuses instead of answering. "auto" (default):
+    calibrated on this library with generic probe questions and kept in the index; or a fixed number such
+    as 0.58. See README, "The relevance gate"."""
+    answer_style: str = "auto"
+    """How `ask` answers: auto (the model's answer, each sentence checked against the sources, with the
+    quoted evidence; the evidence alone when nothing checks out), quote (the evidence only: instant, no chat
+    model needed) or generate (the model's text as it is, unverified sentences marked)."""
+    prompt_sources: int = 2
+    """Most passages (the best relevant ones) the chat model reads for an answer. Fewer is faster, and the
+    135M default model answers more accurately from two than from five (README: "Answers you can check")."""
     n_ctx: int = 4096
     """Context window of the chat model in tokens (capped at what the model supports)."""
     answer_tokens: int = 384

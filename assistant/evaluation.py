@@ -1,8 +1,10 @@
 """Measuring retrieval quality on a question set: hit@1, hit@k, MRR, the relevance gate and latency.
 
-The question file is JSON Lines: {"question": str, "answers": [str, ...], "source": str (optional)}.
-A question is a hit at rank r when the r-th passage contains one of its answers (case-insensitive).
-Questions with no answers (off-topic sets) count only towards `relevant_rate`.
+The question file is JSON Lines: {"question": str, "answers": [str, ...], "source": str (optional),
+"sections": [str, ...] (optional)}. A question is a hit at rank r when the r-th passage contains one of its
+answers (case-insensitive). `sections` names the headings that answer a natural question whose answer is
+not a short span (the answer must cite a passage under one of them). Questions with neither answers nor
+sections are off-topic: they count towards `relevant_rate`, and an answer to them should be a refusal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssistantError
+from .evidence import numbers
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     source: str | None = None
+    sections: tuple[str, ...] = ()
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -48,7 +52,8 @@ def load_questions(path: Path) -> list[Question]:
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise AssistantError(f"{path}, line {number}: not a question object ({exc}); expected "
                                  '{"question": "...", "answers": ["..."]}') from exc
-        out.append(Question(q, tuple(str(a) for a in answers), obj.get("source")))
+        out.append(Question(q, tuple(str(a) for a in answers), obj.get("source"),
+                            tuple(str(x) for x in obj.get("sections") or ())))
     if not out:
         raise AssistantError(f"{path} holds no questions")
     return out
@@ -104,25 +109,74 @@ def evaluate_answers(
     assistant: Any, questions: list[Question], k: int = 5, limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Generate an answer for each question (with answers) and report how often it contains a gold
-    answer (case-insensitive) and how often the assistant refused (not grounded)."""
-    chosen = [q for q in questions if q.answers][: limit or None]
-    contains = refused = 0
+    """Answer each question as `ask` would (setting answer_style) and score what the user reads.
+
+    With gold answers: how often the answer contains one (and, side by side from the same run, the quoted
+    evidence alone, the model's verified sentences alone and the model's raw text), how often it holds a
+    number found in no source it cites (and the raw model text in none of its sources), how often it
+    refused, and how often the evidence had to stand in for the model. With sections: how often it answered
+    citing a passage under one of them. Off-topic questions: how often it refused.
+    """
+    chosen = questions[: limit or None]
+    n_gold = contains = evidence_gold = lead_gold = raw_gold = refused = fallback = bad_number = raw_bad = 0
+    n_sec = answered = right_section = n_off = off_refused = 0
     times = []
     for i, q in enumerate(chosen, 1):
         t0 = time.perf_counter()
         ans = assistant.ask(q.question, k=k, save=False)
         times.append(time.perf_counter() - t0)
-        if not ans.grounded:
-            refused += 1
-        if any(a.lower() in ans.answer.lower() for a in q.answers if a.strip()):
-            contains += 1
+        cited = [ans.sources[n - 1] for n in ans.citations if 1 <= n <= len(ans.sources)]
+        if q.answers:
+            n_gold += 1
+            gold = [a.lower() for a in q.answers if a.strip()]
+            raw = str(ans.stats.get("model_text", ""))
+            lead = " ".join(c.shown() for c in ans.checks if c.verified)
+            quotes = " ".join(e.text for e in ans.evidence)
+            contains += any(a in ans.answer.lower() for a in gold)
+            evidence_gold += any(a in quotes.lower() for a in gold)
+            lead_gold += any(a in lead.lower() for a in gold)
+            raw_gold += any(a in raw.lower() for a in gold)
+            refused += not ans.grounded
+            fallback += ans.stats.get("fallback") == "evidence"
+            if ans.grounded:
+                bad_number += bool(_invented_numbers(ans.answer, q.question, cited))
+            raw_bad += bool(_invented_numbers(raw, q.question, ans.sources)) if raw else 0
+        elif q.sections:
+            n_sec += 1
+            answered += ans.grounded
+            # The section of the passage the best quote comes from: what the answer rests on.
+            best = [ans.sources[e.source - 1] for e in ans.evidence[:1]]
+            right_section += ans.grounded and any(
+                s.lower() in (h.heading or "").lower() for h in best for s in q.sections)
+        else:
+            n_off += 1
+            off_refused += not ans.grounded
         if progress:
             progress(i, len(chosen))
-    n = max(1, len(chosen))
-    return {
-        "answers_evaluated": len(chosen),
-        "answer_contains_gold": round(contains / n, 4),
-        "refusal_rate": round(refused / n, 4),
-        "answer_s_p50": round(statistics.median(times), 2) if times else None,
-    }
+    out: dict[str, Any] = {"answer_style": assistant.settings.answer_style,
+                           "answer_s_p50": round(statistics.median(times), 2) if times else None}
+    if n_gold:
+        out |= {
+            "answers_evaluated": n_gold,
+            "answer_contains_gold": round(contains / n_gold, 4),
+            "evidence_contains_gold": round(evidence_gold / n_gold, 4),
+            "verified_model_text_contains_gold": round(lead_gold / n_gold, 4),
+            "raw_model_text_contains_gold": round(raw_gold / n_gold, 4),
+            "unsupported_number_rate": round(bad_number / n_gold, 4),
+            "raw_model_unsupported_number_rate": round(raw_bad / n_gold, 4),
+            "refusal_rate": round(refused / n_gold, 4),
+            "evidence_fallback_rate": round(fallback / n_gold, 4),
+        }
+    if n_sec:
+        out |= {"natural_evaluated": n_sec, "answered_rate": round(answered / n_sec, 4),
+                "right_section_rate": round(right_section / n_sec, 4)}
+    if n_off:
+        out |= {"offtopic_evaluated": n_off, "offtopic_refused_rate": round(off_refused / n_off, 4)}
+    return out
+
+
+def _invented_numbers(text: str, question: str, sources: list[Any]) -> list[str]:
+    """Numbers in an answer that are in none of the given sources nor in the question."""
+    from .verify import unsupported_numbers
+
+    return sorted(set(unsupported_numbers(text, sources)) - numbers(question))

@@ -152,7 +152,7 @@ class Retriever:
         ranked = sorted(cands.values(), key=lambda c: (-c.fused, -(c.cosine or 0.0)))
         rows = self.store.chunk_rows([c.chunk_id for c in ranked])
         ranked = [c for c in ranked if c.chunk_id in rows]
-        qwords = {_stem(w) for w in content_words(query)}
+        qwords = {stem(w) for w in content_words(query)}
         for c in ranked:
             r = rows[c.chunk_id]
             c.relevance = (c.cosine or 0.0) + COVERAGE_WEIGHT * coverage(qwords, f"{r['heading'] or ''} {r['text']}")
@@ -171,7 +171,7 @@ class Retriever:
         return hits
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     # A five-letter prefix is a crude stemmer, but language-neutral: leave/leaves, found/founded.
     return word[:5]
 
@@ -180,7 +180,7 @@ def coverage(query_stems: set[str], text: str) -> float:
     """Share of the query's content words (as stems) that occur in the text."""
     if not query_stems:
         return 0.0
-    return len(query_stems & {_stem(w) for w in content_words(text)}) / len(query_stems)
+    return len(query_stems & {stem(w) for w in content_words(text)}) / len(query_stems)
 
 
 def fuse(cands: list[Candidate], method: str, weight: float) -> None:

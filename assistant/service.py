@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .chat import generate_answer, merge_hits, sources_json
+from .chat import answer_question, merge_hits, sources_json
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import AssistantError, EmptyQueryError
+from .errors import AssistantError, ConfigError, EmptyQueryError
+from .gate import GATE_META, Calibration, calibrate
 from .generation import Generator, LlamaCppGenerator
 from .indexing import Indexer, ProgressFn
 from .locks import writer_lock
@@ -43,6 +44,7 @@ class Assistant:
         self._lock = threading.Lock()
         self.vectors = VectorIndex()  # shared by every thread of this process
         self.generating = threading.Event()  # set while the chat model runs; indexing here backs off
+        self._probe_vectors: np.ndarray | None = None  # the gate's probe questions, embedded once
 
     # --- parts -------------------------------------------------------------------------------------
 
@@ -110,7 +112,9 @@ class Assistant:
             IndexWriteError: the index file cannot be written.
         """
         with writer_lock(self.settings.paths.index_file, role, on_wait=on_wait):
-            return self._index(paths, progress, rebuild)
+            report = self._index(paths, progress, rebuild)
+            self.calibration()  # the writer keeps the gate in step with a library that changed a lot
+            return report
 
     def _index(self, paths: list[Path] | None, progress: ProgressFn | None, rebuild: bool) -> IndexReport:
         store = self.store
@@ -204,9 +208,53 @@ class Assistant:
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding)."""
         store = self._bound_store()
-        retriever = Retriever(store, self.vectors, self.settings.relevance_threshold, fusion=self.settings.fusion)
+        retriever = Retriever(store, self.vectors, self.relevance_threshold(), fusion=self.settings.fusion)
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
+
+    # --- the relevance gate ------------------------------------------------------------------------
+
+    def relevance_threshold(self) -> float:
+        """The relevance a passage needs to count as being about a question, for this library.
+
+        A number in the setting is used as it is; "auto" uses the calibration kept in the index,
+        calibrating first when there is none or the library changed a lot since (see gate.py).
+
+        Raises:
+            ConfigError: the setting is neither "auto" nor a number.
+        """
+        value = str(self.settings.relevance_threshold).strip().lower()
+        if value != "auto":
+            try:
+                return float(value)
+            except ValueError:
+                raise ConfigError(f"relevance_threshold must be auto or a number, not {value!r}") from None
+        return self.calibration().threshold
+
+    def calibration(self, force: bool = False) -> Calibration:
+        """This library's gate calibration, computed again when missing, stale or forced."""
+        store = self._bound_store()
+        chunks = store.counts()["chunks"]
+        cal = Calibration.from_json(store.meta(GATE_META))
+        if cal is not None and not force and not cal.stale(chunks):
+            return cal
+        cal = calibrate(self._probe_relevance, chunks)
+        try:
+            store.set_meta(GATE_META, cal.to_json())
+        except Exception:  # a read-only or busy index still answers; the next writer keeps it
+            pass
+        return cal
+
+    def _probe_relevance(self, probes: list[str]) -> list[float]:
+        store = self._bound_store()
+        if self._probe_vectors is None:
+            self._probe_vectors = self.embedder.embed(probes)
+        retriever = Retriever(store, self.vectors, 0.0, fusion=self.settings.fusion)
+        out = []
+        for q, v in zip(probes, self._probe_vectors, strict=True):
+            hits = retriever.search(q, v, 5)
+            out.append(max((h.relevance or 0.0 for h in hits), default=0.0))
+        return out
 
     # --- answering ---------------------------------------------------------------------------------
 
@@ -218,8 +266,10 @@ class Assistant:
 
         With save=False (evaluation runs) nothing is written to the conversation history.
 
-        Tokens are passed to on_token as they are generated; setting `cancel` stops generation (the
-        partial answer is kept). When no passage is relevant the model is not run at all.
+        The answer follows the setting answer_style (see chat.answer_question): the quoted evidence is
+        passed to on_token at once, then each verified sentence of the model's answer; setting `cancel`
+        stops generation (what was verified so far is kept). When no passage is relevant, or with
+        answer_style = quote, the chat model is not even loaded.
 
         Raises:
             EmptyQueryError: the question is empty.
@@ -242,15 +292,14 @@ class Assistant:
             context = f"{history[-1][0]} {question}"
             hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
         s = self.settings
-        generator = self.generator if any(h.relevant for h in hits) else None
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
         self.generating.set()
         try:
-            answer = generate_answer(
-                generator, question, hits, history, chat_id or "",  # type: ignore[arg-type]
-                answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed, on_token=on_token,
-                cancel=cancel,
+            answer = answer_question(
+                lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
+                style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
+                prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
             )
         finally:
             self.generating.clear()

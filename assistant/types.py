@@ -76,21 +76,59 @@ class Hit:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence that answers the question, quoted verbatim from source number `source` (1-based)."""
+
+    source: int
+    text: str  # whitespace collapsed; the exact characters are sources[source - 1].text[start:end]
+    start: int  # character offsets into that source's passage text (Hit.text)
+    end: int
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SentenceCheck:
+    """One sentence of the model's answer and what checking it against the sources found."""
+
+    text: str  # without citation marks
+    citations: list[int]  # the sources that support it (1-based): what the shown sentence cites
+    verified: bool
+    reason: str = ""  # why it is not verified ("" when it is)
+    unsupported_facts: list[str] = field(default_factory=list)  # numbers, names, codes found in no source
+
+    def shown(self, mark: str = "") -> str:
+        """The sentence as the answer shows it: its citations (and a mark) before its final stop."""
+        tail = "".join(f" [{n}]" for n in self.citations) + (f" {mark}" if mark else "")
+        body, stop = (self.text[:-1], self.text[-1]) if self.text[-1:] in ".!?" else (self.text, "")
+        return f"{body}{tail}{stop}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Answer:
-    """A reply to a question: the text, whether it rests on the user's documents, and its sources."""
+    """A reply to a question: the text, whether every claim in it was checked against the user's
+    documents (`grounded`), its sources, the evidence it quotes and the check of each generated sentence."""
 
     answer: str
-    grounded: bool
+    grounded: bool  # True only when every sentence shown is a quote or was verified against its source
     sources: list[Hit]
     citations: list[int]  # 1-based numbers into `sources` that the answer cites
     chat_id: str
     stats: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    checks: list[SentenceCheck] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer, "grounded": self.grounded, "sources": [h.to_dict() for h in self.sources],
             "citations": self.citations, "chat_id": self.chat_id, "stats": self.stats,
+            "evidence": [e.to_dict() for e in self.evidence], "checks": [c.to_dict() for c in self.checks],
         }
 
 

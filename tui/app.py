@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Input
 
-from assistant import Answer, Assistant, AssistantError, Hit, Watcher, daemon_pid
+from assistant import Answer, Assistant, AssistantError, Evidence, Hit, SentenceCheck, Watcher, daemon_pid
 
 from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
 from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
@@ -173,7 +173,7 @@ class AssistantApp(App[None]):
 
     @on(SourceList.Chosen)
     def open_source(self, event: SourceList.Chosen) -> None:
-        self.push_screen(SourceScreen(event.hit))
+        self.push_screen(SourceScreen(event.hit, event.spans))
 
     def on_index_changed(self, message: IndexChanged) -> None:
         if isinstance(self.screen, LibraryScreen):
@@ -213,9 +213,12 @@ class AssistantApp(App[None]):
                 continue
             data = json.loads(m["sources"] or "{}")
             hits = [Hit(**h) for h in data.get("sources", [])]
+            evidence = [Evidence(**e) for e in data.get("evidence", [])]
+            checks = [SentenceCheck(**c) for c in data.get("checks", [])]
             view = AnswerView()
             await messages.mount(view)
-            await view.finish(Answer(m["content"], bool(m["grounded"]), hits, data.get("citations", []), chat_id))
+            await view.finish(Answer(m["content"], bool(m["grounded"]), hits, data.get("citations", []), chat_id,
+                                     evidence=evidence, checks=checks))
 
     def action_settings(self) -> None:
         self.push_screen(SettingsScreen())

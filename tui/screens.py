@@ -27,7 +27,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from .widgets import clean, plain, where
+from .widgets import clean, highlighted, plain, where
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -57,9 +57,10 @@ class SourceScreen(ModalScreen[None]):
 
     BINDINGS = [("escape,q", "close", "Close"), ("e", "edit", "Open in $EDITOR")]
 
-    def __init__(self, hit: Any) -> None:
+    def __init__(self, hit: Any, spans: list[tuple[int, int]] | None = None) -> None:
         super().__init__()
         self.hit = hit
+        self.spans = spans or []  # the answer's evidence in this passage, highlighted
 
     def compose(self) -> ComposeResult:
         h = self.hit
@@ -70,7 +71,7 @@ class SourceScreen(ModalScreen[None]):
                 head.append(f"\n{clean(h.heading)}", style="italic")
             yield Static(head)
             with VerticalScroll():
-                yield Static(plain(h.text), id="passage")
+                yield Static(highlighted(h.text, self.spans), id="passage")
             yield Static(Text("e: open in $EDITOR at this line · Esc: close", style="dim"))
 
     def action_close(self) -> None:
@@ -257,7 +258,7 @@ class ChatsScreen(Screen[str | None]):
 
 
 class SettingsScreen(ModalScreen[None]):
-    """Model, number of sources, temperature; saved to the config file."""
+    """Model, answer style, number of sources, temperature; saved to the config file."""
 
     BINDINGS = [("escape", "close", "Close")]
 
@@ -269,6 +270,12 @@ class SettingsScreen(ModalScreen[None]):
             yield Label("Chat model")
             yield Select([(m, m) for m in models], value=s.llm_model if s.llm_model in models else models[0],
                          id="model", allow_blank=False)
+            yield Label("Answer style")
+            yield Select([("auto: model answer, checked, with quotes", "auto"),
+                          ("quote: the sources' words only", "quote"),
+                          ("generate: model text, unverified marked", "generate")],
+                         value=s.answer_style if s.answer_style in ("auto", "quote", "generate") else "auto",
+                         id="style", allow_blank=False)
             yield Label("Sources per answer")
             yield Input(str(s.search_k), id="k", type="integer")
             yield Label("Temperature (0 = most likely words)")
@@ -284,6 +291,7 @@ class SettingsScreen(ModalScreen[None]):
         a = self.app.assistant  # type: ignore[attr-defined]
         try:
             model = str(self.query_one("#model", Select).value)
+            style = str(self.query_one("#style", Select).value)
             k = int(self.query_one("#k", Input).value)
             temperature = float(self.query_one("#temperature", Input).value)
             if not 1 <= k <= 50 or not 0 <= temperature <= 2:
@@ -293,7 +301,7 @@ class SettingsScreen(ModalScreen[None]):
             return
         if model != a.settings.llm_model:
             a.set_model(model)
-        a.settings.save(llm_model=model, search_k=k, temperature=temperature)
+        a.settings.save(llm_model=model, answer_style=style, search_k=k, temperature=temperature)
         self.notify(f"saved to {a.settings.paths.config_file}")
         self.dismiss(None)
 

@@ -27,6 +27,21 @@ def plain(text: str) -> Text:
     return Text(clean(text))
 
 
+def highlighted(text: str, spans: list[tuple[int, int]], style: str = "bold reverse") -> Text:
+    """Document text with the given character spans (the answer's evidence) highlighted."""
+    out = Text()
+    pos = 0
+    for start, end in sorted(spans):
+        start, end = max(start, pos), min(end, len(text))
+        if start >= end:
+            continue
+        out.append(clean(text[pos:start]))
+        out.append(clean(text[start:end]), style=style)
+        pos = end
+    out.append(clean(text[pos:]))
+    return out
+
+
 def where(hit: Any) -> str:
     """The hit's location, with a one-line span shown as "line N"."""
     if not hit.page and hit.start_line and hit.end_line == hit.start_line:
@@ -74,20 +89,26 @@ class SourceList(OptionList):
     """The numbered sources of one answer; choosing one opens the passage."""
 
     class Chosen(Message):
-        def __init__(self, hit: Any) -> None:
+        def __init__(self, hit: Any, spans: list[tuple[int, int]]) -> None:
             super().__init__()
             self.hit = hit
+            self.spans = spans  # the evidence quoted from this passage, to highlight
 
-    def __init__(self, hits: list[Any], cited: list[int]) -> None:
+    def __init__(self, hits: list[Any], cited: list[int], evidence: list[Any] | None = None) -> None:
         options = []
+        self.spans: list[list[tuple[int, int]]] = [[] for _ in hits]
+        for e in evidence or []:
+            if 1 <= e.source <= len(hits):
+                self.spans[e.source - 1].append((e.start, e.end))
         for i, h in enumerate(hits, 1):
             label = Text()
             label.append(f"[{i}]{'*' if i in cited else ' '} ", style="bold")
             label.append(clean(os.path.basename(h.path)))
             label.append(f"  {where(h)}", style="dim")
             label.append("" if h.relevant else "  (not relevant)", style="italic dim")
-            snippet = " ".join(clean(h.text).split())[:90]
-            label.append(f"\n     {snippet}", style="dim")
+            quoted = self.spans[i - 1]
+            snippet = " ".join(clean(h.text[quoted[0][0]:quoted[0][1]] if quoted else h.text).split())[:90]
+            label.append(f"\n     {'quoted: ' if quoted else ''}{snippet}", style="dim")
             options.append(Option(label, id=str(i)))
         super().__init__(*options, classes="sources")
         self.hits = hits
@@ -98,7 +119,7 @@ class SourceList(OptionList):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.post_message(self.Chosen(self.hits[event.option_index]))
+        self.post_message(self.Chosen(self.hits[event.option_index], self.spans[event.option_index]))
 
 
 class AnswerView(Vertical):
@@ -132,18 +153,30 @@ class AnswerView(Vertical):
         if answer is None:
             self.status.update(Text(note or "stopped", style="italic dim"))
             return
-        # The final text has citations to unknown sources removed: show exactly that.
+        # The final text is exactly what was checked: quotes, verified sentences, known citations only.
         await self.markdown.update(clean(answer.answer))
-        if not answer.grounded:
+        st = answer.stats
+        unverified = sum(not c.verified for c in answer.checks)
+        if not answer.grounded and not answer.citations:
             self.add_class("not-grounded")
             self.status.update(Text("Not covered by your documents: no answer was generated from the model's "
                                     "own knowledge.", style="bold"))
+        elif not answer.grounded:
+            self.add_class("not-grounded")
+            self.status.update(Text(f"{unverified} sentence(s) marked (unverified) are not supported by the "
+                                    "sources: check them before you act on them.", style="bold"))
         else:
-            st = answer.stats
-            self.status.update(Text(f"{st.get('completion_tokens', 0)} tokens · {st.get('tokens_per_s', 0)} tok/s · "
-                                    f"first token {st.get('ttft_s', 0):.2f} s{note}", style="dim"))
+            parts = ["checked against your sources"]
+            if st.get("notice"):
+                parts = [str(st["notice"])]
+            elif unverified:
+                parts.append(f"{unverified} unsupported sentence(s) left out")
+            if st.get("completion_tokens"):
+                parts.append(f"{st['completion_tokens']} tokens · {st.get('tokens_per_s', 0)} tok/s · "
+                             f"first token {st.get('ttft_s', 0):.2f} s")
+            self.status.update(Text(clean(" · ".join(parts)) + note, style="dim"))
         if answer.sources:
-            await self.mount(SourceList(answer.sources, answer.citations))
+            await self.mount(SourceList(answer.sources, answer.citations, answer.evidence))
 
 
 class StatusBar(Static):

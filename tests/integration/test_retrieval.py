@@ -76,7 +76,7 @@ def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
 
 def test_relevance_gate(indexed: Assistant) -> None:
     on_topic = indexed.search("when does the night train to Vienna leave", k=3)
-    assert on_topic[0].relevant and on_topic[0].relevance >= indexed.settings.relevance_threshold
+    assert on_topic[0].relevant and on_topic[0].relevance >= indexed.relevance_threshold()
     off_topic = indexed.search("how many moons does Jupiter have", k=3)
     assert off_topic and not any(h.relevant for h in off_topic)
 

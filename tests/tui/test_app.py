@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from scripted import ScriptedGenerator
+from textual.widgets import Static
 
 from assistant import Assistant, Settings
 from tui.app import AssistantApp
@@ -51,6 +52,22 @@ async def test_ask_streams_an_answer_with_its_sources_real_model(home, embedder,
         assert sources.hits[0].path.endswith("lighthouse.md")
         assert "not-grounded" not in view.classes
         assert app.chat_id is not None
+
+
+@pytest.mark.asyncio
+async def test_evidence_is_quoted_and_highlighted_in_its_source(home, embedder, generator, lib) -> None:
+    app = AssistantApp(make(home, embedder, generator, lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask(pilot, app, "Who built the lighthouse on Skerry Island?")
+        assert "Margaret Hale" in view.text and view.text.startswith("> ")  # the quote came first
+        sources = view.query_one(SourceList)
+        sources.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourceScreen)
+        passage = app.screen.query_one("#passage", Static).content  # the Rich Text the passage was given
+        marked = [passage.plain[s.start:s.end] for s in passage.spans if "reverse" in str(s.style)]
+        assert marked and "Margaret Hale" in marked[0]
 
 
 @pytest.mark.asyncio

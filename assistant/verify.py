@@ -1,0 +1,167 @@
+"""Checking what the model wrote against the passages it was given, one sentence at a time.
+
+A generated sentence is shown as verified only when
+- every fact in it (numbers, number words, codes such as "Zephyr-9" or "4B", capitalised names) is
+  written in a source it cites (or, when it cites none or the wrong one, in another source, which it then
+  cites), and
+- its content is supported: at most a few of its content words are in neither that source nor the
+  question, or it is close in meaning to one sentence of that source, and
+- it says something the question did not already say.
+
+A sentence saying that the documents do not answer is never verified when a relevant passage exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+
+from .evidence import Sentence, numbers, split_sentences
+from .retrieval import STOPWORDS, content_words, stem
+from .types import Hit, SentenceCheck
+
+NOVEL_SHARE = 0.2  # content words in no source and not in the question: at most this share (and at least 1)
+SIMILAR = 0.86  # cosine to one sentence of a cited source that counts as support for a paraphrase
+REFUSED = "says the documents do not answer"
+
+REFUSAL = re.compile(r"\b(documents?|sources?|passages?|text|context)\b[^.]{0,40}\b(do|does|did)\s*(not|n't)\s+"
+                     r"(say|mention|contain|cover|provide|state|include|specify|answer)|"
+                     r"\b(do|does)\s*(not|n't)\s+(know|have (enough|any|the))|\bno (information|mention)\b|"
+                     r"\bnot (mentioned|stated|specified|provided|given)\b|\bcannot (answer|find|determine)\b|"
+                     r"\bis not (clear|known)\b|\bunable to\b", re.IGNORECASE)
+# Words that talk about the answer rather than state it; they are neither facts nor content.
+META = frozenset("""according answer answers answered question questions source sources document documents text
+    passage passages mentioned mentions mention states stated says said based information provided given
+    context refer refers see also yes""".split())
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000", "dozen": "12"}
+_CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_CAPITAL = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
+_CODE = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w]+(?:-[\w]+)*\b")
+_STARTERS = frozenset("""yes no however therefore thus so also according based here there this these that those it
+    they the a an in on at for to of from by with as if when while because since although overall""".split())
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """The model's text as (sentence without citations, the numbers it cites), in order.
+
+    A citation standing right after a sentence's full stop ("... 42 Nm. [1]") belongs to that sentence.
+    """
+    text = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", text)
+    out = []
+    for s in split_sentences(text):
+        cited = [int(x) for m in _CITE.finditer(s.text) for x in re.split(r"\s*[,;]\s*", m.group(1))]
+        plain = _CITE.sub("", s.text).strip()
+        plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
+        plain = re.sub(r"^(?:[-*+•]|\d+[.)])\s+", "", plain)  # list markers
+        if plain.count('"') % 2 or plain[:1] in "“”":  # a quote the model opened and never closed
+            plain = plain.strip('"“” ')
+        if plain:
+            out.append((plain, cited))
+    return out
+
+
+def facts(sentence: str) -> list[str]:
+    """The checkable facts of a sentence: numbers, number words, codes and capitalised names."""
+    found: list[str] = []
+    found += sorted(numbers(sentence))
+    words = re.findall(r"[A-Za-z]+", sentence)
+    found += [w.lower() for w in words if w.lower() in NUMBER_WORDS]
+    found += [m.group(0) for m in _CODE.finditer(sentence) if not m.group(0).isdigit()]
+    for m in _CAPITAL.finditer(sentence):
+        word = m.group(0).rstrip("'’-")
+        low = word.lower()
+        # The first word is capitalised anyway; a name there is caught by the word after it or the content check.
+        if m.start() == 0 or low in STOPWORDS or low in META or low in _STARTERS:
+            continue
+        found.append(word)
+    return list(dict.fromkeys(found))
+
+
+class Verifier:
+    """Checks sentences against numbered sources (source n is sources[n - 1])."""
+
+    def __init__(self, sources: list[Hit], question: str,
+                 embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
+        self.sources = sources
+        self.question = question
+        self.embed = embed
+        self._texts = [f"{h.heading or ''}\n{h.text}" for h in sources]
+        self._lower = [t.lower() for t in self._texts]
+        self._numbers = [numbers(t) for t in self._texts]
+        self._words = [set(re.findall(r"[a-z]+", t)) for t in self._lower]
+        self._stems = [{stem(w) for w in content_words(t)} for t in self._texts]
+        self._qstems = {stem(w) for w in content_words(question)}
+        self._qlower = question.lower()
+        self._sentences: dict[int, tuple[list[Sentence], np.ndarray]] = {}
+
+    def check(self, sentence: str, cited: list[int]) -> SentenceCheck:
+        """Verify one sentence; its citations are corrected to the sources that support it."""
+        valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(self.sources)]
+        content = [w for w in content_words(sentence) if w not in META]
+        if not content:
+            return SentenceCheck(sentence, valid, False, "says nothing checkable")
+        if REFUSAL.search(sentence):
+            return SentenceCheck(sentence, valid, False, REFUSED)
+        order = valid + [n for n in range(1, len(self.sources) + 1) if n not in valid]
+        best: SentenceCheck | None = None
+        for n in order:
+            result = self._against(sentence, content, n)
+            if result.verified:
+                return result
+            if best is None or len(result.unsupported_facts) < len(best.unsupported_facts):
+                best = result
+        assert best is not None
+        return SentenceCheck(sentence, valid, False, best.reason, best.unsupported_facts)
+
+    def _against(self, sentence: str, content: list[str], n: int) -> SentenceCheck:
+        i = n - 1
+        missing = [f for f in facts(sentence) if not self._has_fact(i, f)]
+        if missing:
+            shown = ", ".join(f'"{f}"' for f in missing)
+            return SentenceCheck(sentence, [n], False, f"{shown} not found in source [{n}]", missing)
+        stems = {stem(w) for w in content}
+        novel = stems - self._stems[i] - self._qstems
+        new_info = stems & self._stems[i] - self._qstems
+        if len(novel) > max(1.0, NOVEL_SHARE * len(stems)) and not self._similar(sentence, i):
+            words = ", ".join(sorted(novel)[:4])
+            return SentenceCheck(sentence, [n], False, f"not supported by source [{n}] (words not in it: {words})")
+        if not new_info and not (numbers(sentence) - numbers(self.question)):
+            return SentenceCheck(sentence, [n], False, "only repeats the question")
+        return SentenceCheck(sentence, [n], True)
+
+    def _has_fact(self, i: int, fact: str) -> bool:
+        if fact in NUMBER_WORDS:
+            return fact in self._words[i] or NUMBER_WORDS[fact] in self._numbers[i]
+        if fact[0].isdigit() and re.fullmatch(r"[\d.,:]+", fact):
+            return fact in self._numbers[i]
+        low = fact.lower()
+        if low in self._lower[i]:
+            return True
+        # A capitalised name may come from the question ("the Zephyr-9 valve ..."), but never a number.
+        return not any(ch.isdigit() for ch in fact) and bool(re.search(rf"\b{re.escape(low)}\b", self._qlower))
+
+    def _similar(self, sentence: str, i: int) -> bool:
+        if self.embed is None:
+            return False
+        if i not in self._sentences:
+            sents = split_sentences(self.sources[i].text)
+            self._sentences[i] = (sents, self.embed([s.text for s in sents]) if sents else np.zeros((0, 1)))
+        sents, vecs = self._sentences[i]
+        if not sents:
+            return False
+        v = self.embed([sentence])[0]
+        return float(np.max(vecs @ v)) >= SIMILAR
+
+
+def unsupported_numbers(text: str, sources: list[Hit]) -> list[str]:
+    """Numbers in a text that appear in none of the sources (for evaluation)."""
+    known: set[str] = set()
+    for h in sources:
+        known |= numbers(f"{h.heading or ''}\n{h.text}")
+    return sorted(numbers(_CITE.sub("", text)) - known)

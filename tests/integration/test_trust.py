@@ -1,0 +1,170 @@
+"""Answers a user can trust, with the real models (SmolLM2-135M at temperature 0, all-MiniLM-L6-v2):
+evidence quoted with exact offsets, every generated sentence checked, the facts the answer must state."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import run_cli_json
+from docgen import prose
+from scripted import ScriptedGenerator
+
+from assistant import Assistant, Settings
+from assistant.evidence import numbers
+from assistant.retrieval import Filters
+
+PUMP = """# Zephyr-9 pump maintenance
+
+## Inlet valve
+
+Before refitting the inlet valve, clean the seat with a lint-free cloth. Tighten the Zephyr-9 inlet valve
+to exactly 42 newton-metres with a calibrated torque wrench. Over-tightening cracks the ceramic seat.
+
+## Filters
+
+Replace the intake filter every 600 operating hours, or sooner on dusty sites. The filter housing takes
+a 17 mm socket.
+"""
+TRAVEL = """# Travel policy
+
+## Meals
+
+Staff travelling to Reykjavik receive a daily meal allowance of 87 euros. Receipts are not needed for meals.
+
+## Hotels
+
+Hotel nights in Reykjavik are reimbursed up to 190 euros a night. Book through the travel desk at least
+14 days ahead.
+"""
+
+@pytest.fixture
+def docs(library: Path) -> Path:
+    (library / "pump.md").write_text(PUMP)
+    (library / "travel.md").write_text(TRAVEL)
+    (library / "notes.md").write_text("# Notes\n\n" + "\n\n".join(prose(i) for i in range(6)))
+    return library
+
+
+def _assert_checkable(answer) -> None:
+    """Every quote is verbatim at its offsets, every citation names a source, no number is invented."""
+    n = len(answer.sources)
+    assert answer.evidence
+    for e in answer.evidence:
+        assert 1 <= e.source <= n
+        assert " ".join(answer.sources[e.source - 1].text[e.start:e.end].split()) == e.text
+    shown = [int(x) for x in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert all(1 <= x <= n for x in shown), answer.answer
+    assert set(shown) <= set(answer.citations)
+    cited_numbers: set[str] = set()
+    for c in answer.citations:
+        h = answer.sources[c - 1]
+        cited_numbers |= numbers(f"{h.heading or ''} {h.text}")
+    assert numbers(re.sub(r"\[\d+\]", "", answer.answer)) <= cited_numbers, answer.answer
+
+
+def test_torque_answer_states_42_newton_metres(answering: Assistant, docs: Path) -> None:
+    answering.index([docs])
+    tokens: list[str] = []
+    answer = answering.ask("What torque should the Zephyr-9 inlet valve be tightened to?", on_token=tokens.append)
+    assert answer.grounded
+    assert "42 newton-metres" in answer.answer
+    assert "42 newton-metres" in answer.evidence[0].text
+    assert answer.sources[answer.evidence[0].source - 1].path.endswith("pump.md")
+    _assert_checkable(answer)
+    assert "".join(tokens) == answer.answer  # what streamed is exactly what was checked
+    assert tokens[0].startswith("> ")  # the evidence comes first, before the model has said anything
+
+
+def test_paraphrased_question_is_answered(answering: Assistant, docs: Path) -> None:
+    answering.index([docs])
+    answer = answering.ask("how much money do I get for food each day on a trip to Iceland's capital?")
+    assert answer.grounded
+    assert "87 euros" in answer.answer
+    assert answer.sources[answer.evidence[0].source - 1].path.endswith("travel.md")
+    _assert_checkable(answer)
+
+
+def test_one_source_answer_never_cites_a_second(answering: Assistant, docs: Path) -> None:
+    answering.index([docs])
+    answer = answering.ask("How often should the intake filter be replaced?",
+                           filters=Filters(paths=(str(docs / "pump.md"),)), k=1)
+    assert len(answer.sources) == 1
+    assert answer.grounded and "600 operating hours" in answer.answer
+    assert "[2]" not in answer.answer and answer.citations == [1]
+    _assert_checkable(answer)
+
+
+def test_quote_style_answers_with_no_chat_model(home: Path, embedder, docs: Path) -> None:
+    a = Assistant(Settings.load({"answer_style": "quote", "llm_model": "no-such-model.gguf"}), embedder=embedder)
+    a.index([docs])
+    answer = a.ask("What torque should the Zephyr-9 inlet valve be tightened to?")
+    assert answer.grounded and "42 newton-metres" in answer.answer
+    assert answer.stats["answer_style"] == "quote" and answer.checks == []
+    assert not a.generator_loaded
+    _assert_checkable(answer)
+    # auto with a missing model says so, and still answers from the evidence.
+    auto = Assistant(Settings.load({"llm_model": "no-such-model.gguf"}), embedder=embedder)
+    fallback = auto.ask("What torque should the Zephyr-9 inlet valve be tightened to?")
+    assert fallback.grounded and "42 newton-metres" in fallback.answer
+    assert "No chat model" in fallback.stats["notice"]
+
+
+def test_an_invented_number_is_never_shown_as_verified(home: Path, embedder, docs: Path) -> None:
+    invented = ("The Zephyr-9 inlet valve is tightened to a maximum of 6.5 meters [1]. "
+                "Tighten the Zephyr-9 inlet valve to exactly 42 newton-metres [1].")
+    question = "What torque should the Zephyr-9 inlet valve be tightened to?"
+    auto = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator(invented))
+    auto.index([docs])
+    streamed: list[str] = []
+    answer = auto.ask(question, on_token=streamed.append)
+    assert "6.5" not in answer.answer and "6.5" not in "".join(streamed)  # never even streamed
+    assert answer.grounded and "42 newton-metres" in answer.answer
+    bad = [c for c in answer.checks if not c.verified]
+    assert len(bad) == 1 and bad[0].unsupported_facts == ["6.5"]
+    # generate: the model's text as it is, but the invented sentence is marked and the answer not grounded.
+    gen = Assistant(Settings.load({"answer_style": "generate"}), embedder=embedder,
+                    generator=ScriptedGenerator(invented))
+    marked = gen.ask(question)
+    assert not marked.grounded
+    assert "6.5 meters [1] (unverified)." in marked.answer
+    # A model that only invents: the evidence is the answer.
+    only_bad = Assistant(Settings.load(), embedder=embedder,
+                         generator=ScriptedGenerator("It is 6.5 meters [1]. It takes 20 days (1 month)."))
+    fallback = only_bad.ask(question)
+    assert fallback.grounded and fallback.stats["fallback"] == "evidence"
+    assert "6.5" not in fallback.answer and "42 newton-metres" in fallback.answer
+
+
+def test_model_saying_not_in_documents_falls_back_to_the_evidence(home: Path, embedder, docs: Path) -> None:
+    a = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator(
+        "The documents do not say how much the meal allowance is. It is probably 20 days (1 month)."))
+    a.index([docs])
+    answer = a.ask("how much money do I get for food each day on a trip to Iceland's capital?")
+    assert answer.grounded and answer.stats["fallback"] == "evidence"
+    assert "87 euros" in answer.answer and "20" not in answer.answer
+
+
+def test_ask_json_returns_evidence_offsets_and_checks(answering: Assistant, docs: Path, capsys) -> None:
+    answering.index([docs])
+    out = run_cli_json("ask", "What torque should the Zephyr-9 inlet valve be tightened to?", capsys=capsys)
+    assert out["grounded"] is True and "42 newton-metres" in out["answer"]
+    e = out["evidence"][0]
+    assert set(e) == {"source", "text", "start", "end", "score"}
+    passage = out["sources"][e["source"] - 1]["text"]
+    assert " ".join(passage[e["start"]:e["end"]].split()) == e["text"]
+    assert all({"text", "citations", "verified", "reason"} <= set(c) for c in out["checks"])
+    quoted = run_cli_json("ask", "What torque should the Zephyr-9 inlet valve be tightened to?", "--style", "quote",
+                          capsys=capsys)
+    assert quoted["stats"]["answer_style"] == "quote" and "42 newton-metres" in quoted["answer"]
+
+
+def test_cancel_keeps_only_checked_text(answering: Assistant, docs: Path) -> None:
+    answering.index([docs])
+    cancel = threading.Event()
+    cancel.set()  # stopped before the model says anything: the evidence still stands
+    answer = answering.ask("What torque should the Zephyr-9 inlet valve be tightened to?", cancel=cancel)
+    assert answer.grounded and "42 newton-metres" in answer.answer
+    assert answer.stats["stopped"] == "cancelled"

@@ -1,0 +1,91 @@
+"""Evidence sentences and the sentence check, on real passages (pure logic: no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.evidence import numbers, split_sentences
+from assistant.types import Hit
+from assistant.verify import REFUSED, Verifier, facts, split_answer
+
+VALVE = ("Before refitting the inlet valve, clean the seat with a lint-free cloth. Tighten the Zephyr-9 inlet "
+         "valve to exactly 42 newton-metres with a calibrated torque wrench. Over-tightening cracks the ceramic "
+         "seat.")
+FILTER = "Replace the intake filter every 600 operating hours, or sooner on dusty sites (e.g. quarries)."
+
+
+def hit(text: str, heading: str = "Maintenance", cid: int = 1) -> Hit:
+    return Hit("/docs/pump.md", cid, 1.0, text, heading, None, 1, 3, relevant=True, relevance=0.8, cosine=0.7)
+
+
+def test_sentences_keep_exact_offsets() -> None:
+    text = ("First line of a paragraph\nwrapped here. Second sentence, e.g. with an abbreviation. Third?\n\n"
+            "- a list item about 3.5 kg\n- another item\n\n1. numbered step")
+    sents = split_sentences(text)
+    assert [s.text for s in sents] == [
+        "First line of a paragraph wrapped here.", "Second sentence, e.g. with an abbreviation.", "Third?",
+        "- a list item about 3.5 kg", "- another item", "1. numbered step"]
+    for s in sents:
+        assert " ".join(text[s.start:s.end].split()) == s.text
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("It cost 1,200 euros on 3.5 days at 10:30, not 42.") == {"1200", "3.5", "10:30", "42"}
+
+
+def test_facts_of_a_sentence() -> None:
+    found = facts("The Zephyr-9 valve is tightened to 6.5 meters by Margaret Hale on twenty days.")
+    assert {"Zephyr-9", "6.5", "Margaret", "Hale", "twenty"} <= set(found)
+    assert "The" not in found
+
+
+def test_a_wrong_number_is_never_verified() -> None:
+    v = Verifier([hit(VALVE)], "What torque should the Zephyr-9 inlet valve be tightened to?")
+    bad = v.check("The Zephyr-9 inlet valve should be tightened to a maximum of 6.5 meters.", [1])
+    assert not bad.verified and bad.unsupported_facts == ["6.5"] and "6.5" in bad.reason
+    good = v.check("The Zephyr-9 inlet valve is tightened to exactly 42 newton-metres.", [1])
+    assert good.verified and good.citations == [1]
+
+
+def test_number_words_and_names_must_be_in_the_source() -> None:
+    v = Verifier([hit(VALVE)], "How do I refit the valve?")
+    assert not v.check("Clean the seat for twenty minutes with a lint-free cloth.", [1]).verified
+    assert not v.check("Tighten the valve as Margaret Hale recommends with a torque wrench.", [1]).verified
+    assert v.check("Clean the seat with a lint-free cloth before refitting the inlet valve.", [1]).verified
+
+
+def test_unsupported_content_is_not_verified() -> None:
+    v = Verifier([hit(VALVE)], "What happens if I over-tighten it?")
+    assert v.check("Over-tightening cracks the ceramic seat.", []).verified
+    wrong = v.check("Over-tightening rewrites the firmware and voids the warranty entirely.", [1])
+    assert not wrong.verified and "not supported" in wrong.reason
+
+
+def test_citation_is_corrected_to_the_source_that_supports_it() -> None:
+    v = Verifier([hit(VALVE, cid=1), hit(FILTER, "Filters", cid=2)], "How often is the filter replaced?")
+    check = v.check("The intake filter is replaced every 600 operating hours.", [1])
+    assert check.verified and check.citations == [2]
+    uncited = v.check("The intake filter is replaced every 600 operating hours.", [])
+    assert uncited.verified and uncited.citations == [2]
+    ghost = v.check("The intake filter is replaced every 600 operating hours.", [7])
+    assert ghost.citations == [2]  # a citation can only name a source that exists
+
+
+def test_refusals_and_empty_sentences_are_not_verified() -> None:
+    v = Verifier([hit(VALVE)], "What torque?")
+    assert v.check("The documents do not say what torque to use.", [1]).reason == REFUSED
+    assert v.check("I don't have enough information to answer.", []).reason == REFUSED
+    assert v.check("The answer is", [2]).reason == "says nothing checkable"
+    assert v.check("What torque should be used?", [1]).reason == "only repeats the question"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("It is 42 newton-metres [1]. The seat is ceramic [1].",
+     [("It is 42 newton-metres.", [1]), ("The seat is ceramic.", [1])]),
+    ("It is 42 newton-metres. [1] Clean it first [1, 2].",
+     [("It is 42 newton-metres.", [1]), ("Clean it first.", [1, 2])]),
+    ("- Step one [1]\n- Step two [2]", [("Step one", [1]), ("Step two", [2])]),
+    ('"Running it again only does the work that changed [1].', [("Running it again only does the work that changed.", [1])]),
+])
+def test_split_answer_keeps_each_sentences_citations(raw: str, expected: list[tuple[str, list[int]]]) -> None:
+    assert split_answer(raw) == expected
