@@ -132,6 +132,8 @@ def answer_question(
 def _check_and_emit(verifier: Verifier, sentence: str, cited: list[int], done: list[SentenceCheck],
                     emit: TokenFn) -> SentenceCheck:
     check = verifier.check(sentence, cited)
+    if check.verified and any(c.verified and c.text.lower() == check.text.lower() for c in done):
+        check = SentenceCheck(check.text, check.citations, False, "repeats an earlier sentence")
     if check.verified:
         emit(("\n\n" if not any(c.verified for c in done) else " ") + check.shown())
     return check

@@ -9,7 +9,7 @@ A sentence's score combines what a small model cannot fake:
 - numbers: a question that names a number is answered by a sentence holding it,
 - answer type: a sentence holding the kind of thing asked for (a number for "how many" or "when", a name
   the question does not already hold for "who", "which" or "where"),
-- position: the passage's rank in the search, so a sentence of the best passage wins a near tie.
+- the passage: its relevance and its rank in the search, so a sentence of the best passage wins a near tie.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from .types import Evidence, Hit
 WORD_WEIGHT = 0.5
 NUMBER_WEIGHT = 0.1
 TYPE_WEIGHT = 0.1  # the sentence holds the kind of thing asked for (a number for "how many", a name for "who")
-RANK_PENALTY = 0.1  # per place below the first passage
+RANK_PENALTY = 0.05  # per place below the first passage
+PASSAGE_WEIGHT = 0.3  # times the passage's relevance (a whole passage, heading included, is the surer signal)
 SHORT_PENALTY = 0.15  # a fragment of fewer than MIN_WORDS words rarely answers anything on its own
 MIN_WORDS = 4
 MAX_CHARS = 400  # a "sentence" longer than this (a table, a run-on list) is cut at a clause boundary
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|Prof|St|No|Fig|approx|Inc|Ltd|Jr|Sr)|\b[A-Z])\.$")
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]`*_]*\s+(?=[\"'“‘(\[`*_]*[A-Z0-9`])|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
@@ -155,6 +156,7 @@ def score_sentences(
     cos = vectors[1:] @ vectors[0]
     q = QuestionInfo.of(question)
     return np.asarray([sentence_score(float(c), q, hit.heading, s.text, rank)
+                       + PASSAGE_WEIGHT * float(hit.relevance or 0.0)
                        for c, (hit, s), rank in zip(cos, items, ranks, strict=True)], dtype=np.float32)
 
 

@@ -2,10 +2,10 @@
 
 A generated sentence is shown as verified only when
 - every fact in it (numbers, number words, codes such as "Zephyr-9" or "4B", capitalised names) is
-  written in a source it cites (or, when it cites none or the wrong one, in another source, which it then
-  cites), and
-- its content is supported: at most a few of its content words are in neither that source nor the
-  question, or it is close in meaning to one sentence of that source, and
+  written in two consecutive sentences of a source it cites (or, when it cites none or the wrong one, of
+  another source, which it then cites), and
+- its content is supported by those sentences: at most a few of its content words are in neither them
+  nor the question, or it is close in meaning to one sentence of that source, and
 - it says something the question did not already say.
 
 A sentence saying that the documents do not answer is never verified when a relevant passage exists.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from .types import Hit, SentenceCheck
 NOVEL_SHARE = 0.2  # content words in no source and not in the question: at most this share (and at least 1)
 SIMILAR = 0.86  # cosine to one sentence of a cited source that counts as support for a paraphrase
 REFUSED = "says the documents do not answer"
+WINDOW = 2  # consecutive sentences of a source that one claim may rest on
 
 REFUSAL = re.compile(r"\b(documents?|sources?|passages?|text|context)\b[^.]{0,40}\b(do|does|did)\s*(not|n't)\s+"
                      r"(say|mention|contain|cover|provide|state|include|specify|answer)|"
@@ -83,22 +85,46 @@ def facts(sentence: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@dataclass(frozen=True)
+class _Window:
+    """A few consecutive sentences of a source (with its heading): what one checked claim may rest on."""
+
+    lower: str
+    numbers: frozenset[str]
+    words: frozenset[str]
+    stems: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Window:
+        lower = text.lower()
+        return cls(lower, frozenset(numbers(text)), frozenset(re.findall(r"[a-z]+", lower)),
+                   frozenset(stem(w) for w in content_words(text)))
+
+
 class Verifier:
-    """Checks sentences against numbered sources (source n is sources[n - 1])."""
+    """Checks sentences against numbered sources (source n is sources[n - 1]).
+
+    A claim must rest on WINDOW consecutive sentences of one source, not on words gathered from all over
+    it: "`assistant doctor` checks a folder without touching files" takes its words from two different
+    commands and is not supported.
+    """
 
     def __init__(self, sources: list[Hit], question: str,
                  embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self.sources = sources
         self.question = question
         self.embed = embed
-        self._texts = [f"{h.heading or ''}\n{h.text}" for h in sources]
-        self._lower = [t.lower() for t in self._texts]
-        self._numbers = [numbers(t) for t in self._texts]
-        self._words = [set(re.findall(r"[a-z]+", t)) for t in self._lower]
-        self._stems = [{stem(w) for w in content_words(t)} for t in self._texts]
+        self._windows = [self._windows_of(h) for h in sources]
         self._qstems = {stem(w) for w in content_words(question)}
         self._qlower = question.lower()
         self._sentences: dict[int, tuple[list[Sentence], np.ndarray]] = {}
+
+    @staticmethod
+    def _windows_of(hit: Hit) -> list[_Window]:
+        sents = [s.text for s in split_sentences(hit.text)] or [hit.text]
+        heading = hit.heading or ""
+        return [_Window.of(f"{heading}\n{' '.join(sents[j:j + WINDOW])}")
+                for j in range(max(1, len(sents) - WINDOW + 1))]
 
     def check(self, sentence: str, cited: list[int]) -> SentenceCheck:
         """Verify one sentence; its citations are corrected to the sources that support it."""
@@ -120,28 +146,37 @@ class Verifier:
         return SentenceCheck(sentence, valid, False, best.reason, best.unsupported_facts)
 
     def _against(self, sentence: str, content: list[str], n: int) -> SentenceCheck:
-        i = n - 1
-        missing = [f for f in facts(sentence) if not self._has_fact(i, f)]
-        if missing:
-            shown = ", ".join(f'"{f}"' for f in missing)
-            return SentenceCheck(sentence, [n], False, f"{shown} not found in source [{n}]", missing)
+        """The check against source n: passed when one window of it supports the sentence."""
         stems = {stem(w) for w in content}
-        novel = stems - self._stems[i] - self._qstems
-        new_info = stems & self._stems[i] - self._qstems
-        if len(novel) > max(1.0, NOVEL_SHARE * len(stems)) and not self._similar(sentence, i):
-            words = ", ".join(sorted(novel)[:4])
-            return SentenceCheck(sentence, [n], False, f"not supported by source [{n}] (words not in it: {words})")
-        if not new_info and not (numbers(sentence) - numbers(self.question)):
-            return SentenceCheck(sentence, [n], False, "only repeats the question")
-        return SentenceCheck(sentence, [n], True)
+        sentence_facts = facts(sentence)
+        best: SentenceCheck | None = None
+        for w in self._windows[n - 1]:
+            missing = [f for f in sentence_facts if not self._has_fact(w, f)]
+            if missing:
+                shown = ", ".join(f'"{f}"' for f in missing)
+                result = SentenceCheck(sentence, [n], False, f"{shown} not found in source [{n}]", missing)
+            elif len(novel := stems - w.stems - self._qstems) > max(1.0, NOVEL_SHARE * len(stems)):
+                words = ", ".join(sorted(novel)[:4])
+                result = SentenceCheck(sentence, [n], False,
+                                       f"not supported by source [{n}] (words not in it: {words})")
+            elif not stems & w.stems - self._qstems and not (numbers(sentence) - numbers(self.question)):
+                result = SentenceCheck(sentence, [n], False, "only repeats the question")
+            else:
+                return SentenceCheck(sentence, [n], True)
+            if best is None or len(result.unsupported_facts) < len(best.unsupported_facts):
+                best = result
+        assert best is not None
+        if not best.unsupported_facts and best.reason.startswith("not supported") and self._similar(sentence, n - 1):
+            return SentenceCheck(sentence, [n], True)
+        return best
 
-    def _has_fact(self, i: int, fact: str) -> bool:
+    def _has_fact(self, w: _Window, fact: str) -> bool:
         if fact in NUMBER_WORDS:
-            return fact in self._words[i] or NUMBER_WORDS[fact] in self._numbers[i]
+            return fact in w.words or NUMBER_WORDS[fact] in w.numbers
         if fact[0].isdigit() and re.fullmatch(r"[\d.,:]+", fact):
-            return fact in self._numbers[i]
+            return fact in w.numbers
         low = fact.lower()
-        if low in self._lower[i]:
+        if low in w.lower:
             return True
         # A capitalised name may come from the question ("the Zephyr-9 valve ..."), but never a number.
         return not any(ch.isdigit() for ch in fact) and bool(re.search(rf"\b{re.escape(low)}\b", self._qlower))

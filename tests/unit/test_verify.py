@@ -61,6 +61,14 @@ def test_unsupported_content_is_not_verified() -> None:
     assert not wrong.verified and "not supported" in wrong.reason
 
 
+def test_a_claim_stitched_from_distant_sentences_is_not_verified() -> None:
+    commands = ("`assistant doctor` checks the installation. `assistant paths` prints where everything lives. "
+                "`assistant forget PATH` removes a file or folder from the index without touching the files.")
+    v = Verifier([hit(commands, "Commands")], "what does doctor do?")
+    assert v.check("`assistant doctor` checks the installation.", [1]).verified
+    assert not v.check("`assistant doctor` checks the installation of a folder without touching files.", [1]).verified
+
+
 def test_citation_is_corrected_to_the_source_that_supports_it() -> None:
     v = Verifier([hit(VALVE, cid=1), hit(FILTER, "Filters", cid=2)], "How often is the filter replaced?")
     check = v.check("The intake filter is replaced every 600 operating hours.", [1])
@@ -85,7 +93,7 @@ def test_refusals_and_empty_sentences_are_not_verified() -> None:
     ("It is 42 newton-metres. [1] Clean it first [1, 2].",
      [("It is 42 newton-metres.", [1]), ("Clean it first.", [1, 2])]),
     ("- Step one [1]\n- Step two [2]", [("Step one", [1]), ("Step two", [2])]),
-    ('"Running it again only does the work that changed [1].', [("Running it again only does the work that changed.", [1])]),
+    ('"Running it again only redoes what changed [1].', [("Running it again only redoes what changed.", [1])]),
 ])
 def test_split_answer_keeps_each_sentences_citations(raw: str, expected: list[tuple[str, list[int]]]) -> None:
     assert split_answer(raw) == expected
