@@ -143,9 +143,9 @@ def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int) -
         best_relevance: given the probe questions, the relevance of each one's best passage.
         chunks: the library's chunk count now.
     """
-    scores = np.asarray(best_relevance(list(PROBES)), dtype=np.float64)
-    if scores.size == 0 or chunks == 0:
+    if chunks == 0:
         return Calibration(CEILING, chunks, 0.0, 0.0)
+    scores = np.asarray(best_relevance(list(PROBES)), dtype=np.float64)
     high = float(np.percentile(scores, PERCENTILE))
     threshold = min(CEILING, max(FLOOR, high + MARGIN))
     return Calibration(round(threshold, 4), chunks, round(float(np.median(scores)), 4), round(high, 4))

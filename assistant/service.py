@@ -156,6 +156,7 @@ class Assistant:
         with writer_lock(self.settings.paths.index_file, role):
             for root, scope in by_root.items():
                 _add_reports(total, self.indexer().sync([root], progress, scope=scope))
+            self.calibration()
         return total
 
     def add_root(self, path: Path) -> bool:

@@ -154,6 +154,9 @@ def test_daemon_start_status_refuse_second_stop(home: Path, library: Path) -> No
         assert watch.returncode == 1 and "already watching" in watch.stderr
         (library / "b.md").write_text("# B\n\nWritten while the daemon runs: about semaphores.\n")
         wait_until(lambda: "b.md" in _cli(home, "docs").stdout, what="the daemon to index a new file")
+        # The daemon publishes its status once the whole sync (the gate's calibration included) is done.
+        wait_until(lambda: json.loads(_cli(home, "status", "--json").stdout)["daemon"]["last_change"],
+                   what="the daemon to publish the change")
         status = json.loads(_cli(home, "status", "--json").stdout)
         assert status["daemon"]["running"] and status["daemon"]["last_change"]
         logs = _cli(home, "daemon", "logs").stdout
