@@ -1,4 +1,4 @@
-"""Prompt assembly within the model's context window, and citations read back from the answer.
+"""Prompt assembly within the model's context window (citations are read back and checked in verify.py).
 
 Layout (the first parts stay identical from turn to turn, so llama.cpp reuses their KV cache):
   system instructions | earlier turns (question, answer) ... | this turn: numbered sources + question
@@ -7,7 +7,6 @@ Layout (the first parts stay identical from turn to turn, so llama.cpp reuses th
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 
 from .generation import Generator
@@ -111,22 +110,3 @@ def _shorten(text: str, excess_tokens: int, generator: Generator) -> str:
     own = max(1, generator.count_tokens(text))
     keep = max(0.0, (own - excess_tokens - 4) / own)
     return text[: int(len(text) * keep * 0.97)].rstrip() + "…"
-
-
-_CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-
-
-def extract_citations(answer: str, n_sources: int) -> tuple[str, list[int]]:
-    """The answer with citations of non-existent sources removed, and the valid source numbers cited."""
-    cited: list[int] = []
-
-    def fix(m: re.Match[str]) -> str:
-        numbers = [int(x) for x in re.split(r"\s*[,;]\s*", m.group(1))]
-        valid = [x for x in numbers if 1 <= x <= n_sources]
-        cited.extend(valid)
-        return "".join(f"[{x}]" for x in valid)
-
-    cleaned = _CITE.sub(fix, answer)
-    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)
-    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
-    return cleaned.strip(), sorted(set(cited))
