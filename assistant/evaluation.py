@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import AssistantError
 from .evidence import numbers
+from .verify import unsupported_numbers
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,4 @@ def evaluate_answers(
 
 def _invented_numbers(text: str, question: str, sources: list[Any]) -> list[str]:
     """Numbers in an answer that are in none of the given sources nor in the question."""
-    from .verify import unsupported_numbers
-
     return sorted(set(unsupported_numbers(text, sources)) - numbers(question))

@@ -114,14 +114,15 @@ class Verifier:
         self.sources = sources
         self.question = question
         self.embed = embed
-        self._windows = [self._windows_of(h) for h in sources]
+        self._split = [split_sentences(h.text) for h in sources]  # shared by the windows and _similar
+        self._windows = [self._windows_of(h, sents) for h, sents in zip(sources, self._split, strict=True)]
         self._qstems = {stem(w) for w in content_words(question)}
         self._qlower = question.lower()
         self._sentences: dict[int, tuple[list[Sentence], np.ndarray]] = {}
 
     @staticmethod
-    def _windows_of(hit: Hit) -> list[_Window]:
-        sents = [s.text for s in split_sentences(hit.text)] or [hit.text]
+    def _windows_of(hit: Hit, split: list[Sentence]) -> list[_Window]:
+        sents = [s.text for s in split] or [hit.text]
         heading = hit.heading or ""
         return [_Window.of(f"{heading}\n{' '.join(sents[j:j + WINDOW])}")
                 for j in range(max(1, len(sents) - WINDOW + 1))]
@@ -185,7 +186,7 @@ class Verifier:
         if self.embed is None:
             return False
         if i not in self._sentences:
-            sents = split_sentences(self.sources[i].text)
+            sents = self._split[i]
             self._sentences[i] = (sents, self.embed([s.text for s in sents]) if sents else np.zeros((0, 1)))
         sents, vecs = self._sentences[i]
         if not sents:
