@@ -44,6 +44,7 @@ def not_covered_text(hits: list[Hit]) -> str:
 
 
 STYLES = ("auto", "quote", "generate")
+CUT_OFF = "cut off before its end (answer_tokens reached, or stopped)"
 FALLBACK_NOTE = ("The model's own wording could not be checked against the sources, so the answer is the "
                  "sources' own words.")
 
@@ -108,9 +109,15 @@ def answer_question(
         for sentence, cited in parts[shown: len(parts) - 1]:  # the last one may still be growing
             checks.append(_check_and_emit(verifier, sentence, cited, checks, emit))
         shown = max(shown, len(parts) - 1)
-    for sentence, cited in split_answer(raw)[shown if style != "generate" else 0:]:
-        checks.append(_check_and_emit(verifier, sentence, cited, checks, emit) if style != "generate"
-                      else verifier.check(sentence, cited))
+    rest = split_answer(raw)[shown if style != "generate" else 0:]
+    cut = stats.stopped != "eos" and bool(rest) and rest[-1][0][-1:] not in ".!?"
+    for j, (sentence, cited) in enumerate(rest):
+        if cut and j == len(rest) - 1:  # stopped mid-sentence (length or cancel): a fragment can mislead
+            checks.append(SentenceCheck(sentence, cited, False, CUT_OFF))
+        elif style != "generate":
+            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit))
+        else:
+            checks.append(verifier.check(sentence, cited))
     info |= {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns,
              "model_text": raw.strip(), "verified_sentences": sum(c.verified for c in checks),
              "unverified_sentences": sum(not c.verified for c in checks)}

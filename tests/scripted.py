@@ -29,6 +29,9 @@ class ScriptedGenerator:
             if request.cancel.is_set():
                 stats.stopped = "cancelled"
                 return
+            if n > request.max_tokens:  # one word stands for one token
+                stats.stopped = "length"
+                return
             stats.completion_tokens = n
             yield word + " "
             if self.delay:

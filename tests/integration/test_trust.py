@@ -138,6 +138,16 @@ def test_an_invented_number_is_never_shown_as_verified(home: Path, embedder, doc
     assert "6.5" not in fallback.answer and "42 newton-metres" in fallback.answer
 
 
+def test_a_sentence_cut_off_by_the_token_limit_is_not_shown(home: Path, embedder, docs: Path) -> None:
+    a = Assistant(Settings.load({"answer_tokens": 12}), embedder=embedder, generator=ScriptedGenerator(
+        "Tighten the Zephyr-9 inlet valve to exactly 42 newton-metres [1]. Over-tightening cracks the ceramic "
+        "seat and the whole pump housing [1]."))
+    a.index([docs])
+    answer = a.ask("What torque should the Zephyr-9 inlet valve be tightened to?")
+    assert answer.checks[-1].reason.startswith("cut off") and not answer.checks[-1].verified
+    assert answer.checks[0].verified and "Over-tightening" not in answer.answer.split("\n\n", 1)[-1]
+
+
 def test_model_saying_not_in_documents_falls_back_to_the_evidence(home: Path, embedder, docs: Path) -> None:
     a = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator(
         "The documents do not say how much the meal allowance is. It is probably 20 days (1 month)."))
