@@ -26,7 +26,19 @@ from .errors import (  # noqa: E402
 )
 from .paths import Paths  # noqa: E402
 from .service import Assistant  # noqa: E402
-from .types import Answer, Chunk, Document, DocumentInfo, Evidence, Hit, IndexReport, SentenceCheck  # noqa: E402
+from .text import printable, strip_ansi  # noqa: E402
+from .types import (  # noqa: E402
+    Answer,
+    ChatSummary,
+    Chunk,
+    Document,
+    DocumentInfo,
+    Evidence,
+    Hit,
+    IndexReport,
+    SentenceCheck,
+    Turn,
+)
 from .watcher import Watcher, WatchStatus  # noqa: E402
 
 
@@ -38,9 +50,9 @@ def daemon_pid(settings: Settings) -> int | None:
 
 
 __all__ = [
-    "Answer", "Assistant", "AssistantError", "Chunk", "ConfigError", "Document", "DocumentError", "DocumentInfo",
-    "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport", "IndexWriteError",
-    "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "WatchStatus", "Watcher",
-    "daemon_pid",
+    "Answer", "Assistant", "AssistantError", "ChatSummary", "Chunk", "ConfigError", "Document", "DocumentError",
+    "DocumentInfo", "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport",
+    "IndexWriteError", "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "Turn",
+    "WatchStatus", "Watcher", "daemon_pid", "printable", "strip_ansi",
 ]
 __version__ = "0.1.0"

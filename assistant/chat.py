@@ -157,3 +157,11 @@ def sources_json(answer: Answer) -> str:
     return json.dumps({"sources": [h.to_dict() for h in answer.sources], "citations": answer.citations,
                        "evidence": [e.to_dict() for e in answer.evidence],
                        "checks": [c.to_dict() for c in answer.checks]})
+
+
+def answer_from_json(text: str, grounded: bool, stored: str | None, chat_id: str) -> Answer:
+    """An answer as a conversation stored it (the inverse of sources_json)."""
+    data = json.loads(stored or "{}")
+    return Answer(text, grounded, [Hit(**h) for h in data.get("sources", [])], data.get("citations", []), chat_id,
+                  evidence=[Evidence(**e) for e in data.get("evidence", [])],
+                  checks=[SentenceCheck(**c) for c in data.get("checks", [])])

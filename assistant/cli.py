@@ -14,6 +14,7 @@ from typing import Any
 from . import __version__
 from .config import Settings
 from .errors import AssistantError
+from .text import SafeStream, printable
 
 EPILOG = """\
 examples:
@@ -35,16 +36,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         args.func = cmd_chat  # plain `assistant` opens the chat app
+    saved = sys.stdout, sys.stderr
+    if args.func is not cmd_chat and not isinstance(sys.stdout, SafeStream):
+        # Every line the commands print passes the one sanitiser: a file name or a document with an
+        # escape sequence in it cannot drive the terminal (JSON output is already escaped).
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)  # type: ignore[assignment]
     try:
         return int(args.func(args) or 0)
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        sys.stdout, sys.stderr = saved
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,7 +185,7 @@ def _progress_bar(enabled: bool, unit: str = "file") -> tuple[Callable[..., None
     def update(done: int, total: int, current: str = "") -> None:
         bar.total = total
         bar.n = done
-        bar.set_postfix_str(os.path.basename(current)[-40:], refresh=False)
+        bar.set_postfix_str(printable(os.path.basename(current))[-40:], refresh=False)
         bar.refresh()
 
     return update, bar.close
@@ -200,10 +208,10 @@ def cmd_index(args: argparse.Namespace) -> int:
               f"unchanged {report.unchanged}, skipped {report.skipped}; "
               f"chunks embedded {report.chunks_embedded}, reused {report.chunks_reused}")
         for e in report.errors:
-            print(f"  error: {e['path']}: {e['error']}")
+            print(f"  error: {printable(e['path'])}: {printable(e['error'])}")
         if args.verbose:
             for path, reason in report.skipped_files:
-                print(f"  skipped: {path}: {reason}")
+                print(f"  skipped: {printable(path)}: {printable(reason)}")
     if report.interrupted:
         print("interrupted: files indexed so far are kept; run the command again to finish", file=sys.stderr)
         return 130
@@ -222,15 +230,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
-        print(f"[{i}] {h.path} {h.location}{head}  (similarity {h.cosine or 0:.2f}{mark})")
+        print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  (similarity {h.cosine or 0:.2f}{mark})")
         text = " ".join(h.text.split())
-        print(f"    {_printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
+        print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
     return 0
-
-
-def _printable(text: str) -> str:
-    """Drop control characters (ANSI escapes included) so document text cannot drive the terminal."""
-    return "".join(ch for ch in text if ch.isprintable() or ch == " ")
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -253,7 +256,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     def on_token(piece: str) -> None:
         if streamed:
-            sys.stdout.write(_printable_keep_newlines(piece))
+            sys.stdout.write(printable(piece, multiline=True))
             sys.stdout.flush()
 
     try:
@@ -270,7 +273,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("Sources:")
         for i, h in enumerate(answer.sources, 1):
             mark = "*" if i in answer.citations else " "
-            print(f" {mark}[{i}] {_printable(h.path)} {h.location}")
+            print(f" {mark}[{i}] {printable(h.path)} {h.location}")
         if answer.citations:
             print(" (* cited in the answer)")
     unverified = [c for c in answer.checks if not c.verified]
@@ -278,7 +281,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\n{len(unverified)} sentence(s) of the model's answer were left out because the sources do not "
               "support them (see --json: checks).", file=sys.stderr)
     if answer.stats.get("notice"):
-        print(f"note: {_printable(str(answer.stats['notice']))}", file=sys.stderr)
+        print(f"note: {printable(str(answer.stats['notice']))}", file=sys.stderr)
     st = answer.stats
     if st.get("completion_tokens"):
         print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
@@ -287,10 +290,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"conversation {answer.chat_id}: continue with  assistant ask --chat {answer.chat_id} \"...\"",
           file=sys.stderr)
     return 0
-
-
-def _printable_keep_newlines(text: str) -> str:
-    return "\n".join(_printable(line) for line in text.split("\n"))
 
 
 def cmd_chats(args: argparse.Namespace) -> int:
@@ -309,7 +308,7 @@ def cmd_chats(args: argparse.Namespace) -> int:
         if not msgs:
             raise AssistantError(f"no conversation with id {args.show!r} (or it is empty)")
         for m in msgs:
-            print(f"{'you' if m['role'] == 'user' else 'assistant'}: {_printable_keep_newlines(m['content'])}\n")
+            print(f"{'you' if m['role'] == 'user' else 'assistant'}: {printable(m['content'], multiline=True)}\n")
         return 0
     chats = a.chats()
     if args.json:
@@ -321,7 +320,7 @@ def cmd_chats(args: argparse.Namespace) -> int:
 
     for c in chats:
         when = _dt.datetime.fromtimestamp(c["updated_at"]).strftime("%Y-%m-%d %H:%M")
-        print(f"{c['id']}  {when}  {c['turns']:3} turns  {_printable(c['title'])}")
+        print(f"{c['id']}  {when}  {c['turns']:3} turns  {printable(c['title'])}")
     return 0
 
 
@@ -352,7 +351,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
     def on_token(piece: str) -> None:
         if not args.json:
-            sys.stdout.write(_printable_keep_newlines(piece))
+            sys.stdout.write(printable(piece, multiline=True))
             sys.stdout.flush()
 
     try:
@@ -477,11 +476,11 @@ def _tail(path: Path, n: int, follow: bool) -> int:
         return 0
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f.readlines()[-n:]:
-            print(_printable(line.rstrip("\n")))
+            print(printable(line.rstrip("\n")))
         while follow:
             line = f.readline()
             if line:
-                print(_printable(line.rstrip("\n")), flush=True)
+                print(printable(line.rstrip("\n")), flush=True)
             else:
                 time.sleep(0.3)
     return 0
@@ -514,7 +513,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print("The index is empty. Run `assistant index PATH`.")
     for d in docs:
         extra = f"  {d.error}" if d.error else ""
-        print(f"{d.status:5}  {d.chunks:5} chunks  {d.path}{extra}")
+        print(f"{d.status:5}  {d.chunks:5} chunks  {printable(d.path)}{printable(extra)}")
     return 0
 
 

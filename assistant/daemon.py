@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import AssistantError
+from .text import SafeFormatter
 from .watcher import Watcher, WatchStatus
 
 
@@ -94,7 +95,7 @@ def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     handler: logging.Handler = logging.StreamHandler(sys.stdout) if foreground_log else \
         logging.FileHandler(files.log, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     root_logger = logging.getLogger()
     root_logger.addHandler(handler)
     root_logger.setLevel(logging.INFO)

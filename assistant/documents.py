@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import DocumentError
+from .text import strip_ansi
 from .types import Block, Document
 
 MARKDOWN = {".md", ".markdown", ".mdx"}
@@ -100,10 +101,12 @@ def decode_text(data: bytes) -> str:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
                 pass
+    # Colour codes and cursor moves (a CI log, a `script` capture) are terminal markup, not content.
+    text = strip_ansi(text)
     sample = text[:8192]
     if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
         raise DocumentError("binary content (control characters) in a file named like text; not indexed")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # --- line-oriented formats -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .chat import answer_question, merge_hits, sources_json
+from .chat import answer_from_json, answer_question, merge_hits, sources_json
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import AssistantError, ConfigError, EmptyQueryError
@@ -23,7 +23,7 @@ from .paths import sample_library
 from .retrieval import Filters, Retriever
 from .store import Store
 from .summary import summarize_texts
-from .types import Answer, DocumentInfo, Hit, IndexReport
+from .types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
 from .vectors import VectorIndex
 
 
@@ -318,10 +318,37 @@ class Assistant:
         return pairs
 
     def chats(self) -> list[dict[str, Any]]:
+        """The conversations, most recent first, as plain dicts (see chat_summaries for typed ones)."""
         return self.store.list_chats()
 
+    def chat_summaries(self) -> list[ChatSummary]:
+        """The conversations, most recent first."""
+        return [ChatSummary(**c) for c in self.store.list_chats()]
+
     def chat_messages(self, chat_id: str) -> list[dict[str, Any]]:
+        """The stored messages of a conversation as plain dicts (role, content, grounded, sources JSON)."""
         return self.store.chat_messages(chat_id)
+
+    def chat_turns(self, chat_id: str) -> list[Turn]:
+        """A conversation's exchanges, oldest first, each answer rebuilt with its sources and evidence.
+
+        Raises:
+            AssistantError: there is no conversation with this id.
+        """
+        if not any(c["id"] == chat_id for c in self.store.list_chats()):
+            raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
+        turns: list[Turn] = []
+        for m in self.store.chat_messages(chat_id):
+            if m["role"] == "user":
+                turns.append(Turn(m["content"], None, float(m["created_at"] or 0)))
+            elif turns and turns[-1].answer is None:
+                answer = answer_from_json(m["content"], bool(m["grounded"]), m["sources"], chat_id)
+                turns[-1] = Turn(turns[-1].question, answer, turns[-1].asked_at)
+        return turns
+
+    def counts(self) -> dict[str, int]:
+        """Documents indexed, chunks, and documents that could not be read."""
+        return self._bound_store().counts()
 
     def rename_chat(self, chat_id: str, title: str) -> bool:
         return self.store.rename_chat(chat_id, title)

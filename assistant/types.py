@@ -168,3 +168,31 @@ class DocumentInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """One conversation in the list: its id, title, number of questions and times (Unix seconds)."""
+
+    id: str
+    title: str
+    turns: int
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: the question and the answer as it was given (None when the
+    answer was never stored, e.g. the process was killed while answering)."""
+
+    question: str
+    answer: Answer | None
+    asked_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "asked_at": self.asked_at,
+                "answer": self.answer.to_dict() if self.answer else None}

@@ -7,17 +7,18 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Input
 
-from assistant import Answer, Assistant, AssistantError, Evidence, Hit, SentenceCheck, Watcher, daemon_pid
+from assistant import Assistant, AssistantError, Turn, Watcher, daemon_pid
 
 from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
 from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
+from .workers import background
 
 
 class TokenArrived(Message):
@@ -78,7 +79,7 @@ class AssistantApp(App[None]):
 
     # --- background work ----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="warm-up")
+    @background("warm-up")
     def warm_up(self) -> None:
         try:
             self.assistant.warm_up()
@@ -87,7 +88,7 @@ class AssistantApp(App[None]):
         except Exception as exc:  # never a traceback on screen
             self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error", timeout=15)
 
-    @work(thread=True, exclusive=True, group="watcher")
+    @background("watcher")
     def start_watcher(self) -> None:
         pid = daemon_pid(self.assistant.settings)
         if pid is not None:
@@ -109,15 +110,18 @@ class AssistantApp(App[None]):
             self.watching = "off"
             self.call_from_thread(self.notify, str(exc), severity="warning")
 
-    @work(thread=True, exclusive=True, group="status")
+    @background("status")
     def refresh_counts(self) -> None:
         a = self.assistant
         try:
-            counts = a.store.counts()
-        except Exception:
+            counts = a.counts()
+        except Exception:  # the index is being rebuilt or is busy: show zeros until the next tick
             counts = {"documents": 0, "chunks": 0}
-        self.call_from_thread(self.query_one(StatusBar).show, a.settings.llm_model, a.generator_loaded,
-                              counts["documents"], counts["chunks"], self.watching, self.indexing)
+        self.call_from_thread(self._show_counts, a.settings.llm_model, a.generator_loaded, counts["documents"],
+                              counts["chunks"], self.watching, self.indexing)
+
+    def _show_counts(self, *args: Any) -> None:
+        self.query_one(StatusBar).show(*args)
 
     def on_unmount(self) -> None:
         self._stop_watcher.set()
@@ -141,7 +145,7 @@ class AssistantApp(App[None]):
         self.cancel = threading.Event()
         self.generate(question, view, self.cancel)
 
-    @work(thread=True, exclusive=True, group="answer")
+    @background("answer")
     def generate(self, question: str, view: AnswerView, cancel: threading.Event) -> None:
         try:
             answer = self.assistant.ask(question, chat_id=self.chat_id, cancel=cancel,
@@ -198,27 +202,21 @@ class AssistantApp(App[None]):
         await self.query_one("#messages", VerticalScroll).remove_children()
         self.notify("new conversation")
 
+    @background("load-chat")
     def load_chat(self, chat_id: str) -> None:
+        turns = self.assistant.chat_turns(chat_id)
+        self.call_from_thread(self._show_chat, chat_id, turns)
+
+    async def _show_chat(self, chat_id: str, turns: list[Turn]) -> None:
         self.chat_id = chat_id
-        self.run_worker(self._show_chat(chat_id), exclusive=True, group="load-chat")
-
-    async def _show_chat(self, chat_id: str) -> None:
-        import json
-
         messages = self.query_one("#messages", VerticalScroll)
         await messages.remove_children()
-        for m in self.assistant.chat_messages(chat_id):
-            if m["role"] == "user":
-                await messages.mount(UserMessage(m["content"]))
-                continue
-            data = json.loads(m["sources"] or "{}")
-            hits = [Hit(**h) for h in data.get("sources", [])]
-            evidence = [Evidence(**e) for e in data.get("evidence", [])]
-            checks = [SentenceCheck(**c) for c in data.get("checks", [])]
-            view = AnswerView()
-            await messages.mount(view)
-            await view.finish(Answer(m["content"], bool(m["grounded"]), hits, data.get("citations", []), chat_id,
-                                     evidence=evidence, checks=checks))
+        for turn in turns:
+            await messages.mount(UserMessage(turn.question))
+            if turn.answer is not None:
+                view = AnswerView()
+                await messages.mount(view)
+                await view.finish(turn.answer)
 
     def action_settings(self) -> None:
         self.push_screen(SettingsScreen())

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
@@ -27,7 +26,20 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from assistant import Assistant, ChatSummary
+
 from .widgets import clean, highlighted, plain, where
+from .workers import background
+
+
+class CoreUser:
+    """A screen that calls the core: the app's Assistant (always from a worker thread)."""
+
+    app: Any
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.app.assistant  # type: ignore[no-any-return]
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -112,7 +124,7 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class LibraryScreen(Screen[None]):
+class LibraryScreen(CoreUser, Screen[None]):
     """Registered folders and their documents; add, remove, re-index."""
 
     BINDINGS = [("escape", "app.pop_screen", "Back"), ("a", "add", "Add folder"), ("d", "remove", "Remove folder"),
@@ -133,9 +145,9 @@ class LibraryScreen(Screen[None]):
         self.query_one(ProgressBar).display = False
         self.refresh_data()
 
-    @work(thread=True, exclusive=True, group="library-load")
+    @background("library-load")
     def refresh_data(self) -> None:
-        a = self.app.assistant  # type: ignore[attr-defined]
+        a = self.assistant
         roots, docs = a.roots(), a.documents()
         self.app.call_from_thread(self._show, roots, docs)
 
@@ -163,10 +175,10 @@ class LibraryScreen(Screen[None]):
         if option.id:
             self.remove_root(option.id)
 
-    @work(thread=True, exclusive=True, group="library-write")
+    @background("library-write")
     def remove_root(self, root: str) -> None:
         try:
-            n = self.app.assistant.remove_root(Path(root))  # type: ignore[attr-defined]
+            n = self.assistant.remove_root(Path(root))
             self.app.call_from_thread(self.notify, f"removed {root} ({n} documents)")
         except Exception as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
@@ -175,15 +187,14 @@ class LibraryScreen(Screen[None]):
     def action_reindex(self) -> None:
         self.run_index(None)
 
-    @work(thread=True, exclusive=True, group="library-write")
+    @background("library-write")
     def run_index(self, path: Path | None, add: bool = False) -> None:
-        a = self.app.assistant  # type: ignore[attr-defined]
-        bar = self.query_one(ProgressBar)
+        a = self.assistant
 
         def progress(done: int, total: int, current: str) -> None:
-            self.app.call_from_thread(bar.update, total=max(total, 1), progress=done)
+            self.app.call_from_thread(self._progress, total, done)
 
-        self.app.call_from_thread(setattr, bar, "display", True)
+        self.app.call_from_thread(self._show_progress, True)
         try:
             if add and path is not None:
                 a.add_root(path)
@@ -194,11 +205,17 @@ class LibraryScreen(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"{exc}", severity="error")
         finally:
-            self.app.call_from_thread(setattr, bar, "display", False)
+            self.app.call_from_thread(self._show_progress, False)
         self.refresh_data()
 
+    def _progress(self, total: int, done: int) -> None:
+        self.query_one(ProgressBar).update(total=max(total, 1), progress=done)
 
-class ChatsScreen(Screen[str | None]):
+    def _show_progress(self, shown: bool) -> None:
+        self.query_one(ProgressBar).display = shown
+
+
+class ChatsScreen(CoreUser, Screen[str | None]):
     """Conversations: resume (Enter), rename (r), delete (d), new (n)."""
 
     BINDINGS = [("escape", "back", "Back"), ("n", "new", "New"), ("r", "rename", "Rename"), ("d", "delete", "Delete")]
@@ -212,12 +229,16 @@ class ChatsScreen(Screen[str | None]):
     def on_mount(self) -> None:
         self.load()
 
+    @background("chats-load")
     def load(self) -> None:
-        chats = self.app.assistant.chats()  # type: ignore[attr-defined]
+        chats = self.assistant.chat_summaries()
+        self.app.call_from_thread(self._show, chats)
+
+    def _show(self, chats: list[ChatSummary]) -> None:
         ol = self.query_one(OptionList)
         keep = ol.highlighted or 0
         ol.clear_options()
-        ol.add_options([Option(plain(f"{c['title']}  ({c['turns']} turns, {c['id']})"), id=c["id"]) for c in chats]
+        ol.add_options([Option(plain(f"{c.title}  ({c.turns} turns, {c.id})"), id=c.id) for c in chats]
                        or [Option("(no conversations yet)")])
         ol.highlighted = min(keep, ol.option_count - 1)  # so r/d keep working after a reload
 
@@ -244,32 +265,38 @@ class ChatsScreen(Screen[str | None]):
 
         def done(title: str | None) -> None:
             if title:
-                self.app.assistant.rename_chat(chat_id, title)  # type: ignore[attr-defined]
-                self.load()
+                self.rename(chat_id, title)
 
         self.app.push_screen(PromptScreen("New title:"), done)
 
     def action_delete(self) -> None:
         chat_id = self._selected()
         if chat_id:
-            self.app.assistant.delete_chat(chat_id)  # type: ignore[attr-defined]
-            self.notify("conversation deleted")
-            self.load()
+            self.delete(chat_id)
+
+    @background("chats-write")
+    def rename(self, chat_id: str, title: str) -> None:
+        self.assistant.rename_chat(chat_id, title)
+        self.load()
+
+    @background("chats-write")
+    def delete(self, chat_id: str) -> None:
+        self.assistant.delete_chat(chat_id)
+        self.app.call_from_thread(self.notify, "conversation deleted")
+        self.load()
 
 
-class SettingsScreen(ModalScreen[None]):
+class SettingsScreen(CoreUser, ModalScreen[None]):
     """Model, answer style, number of sources, temperature; saved to the config file."""
 
     BINDINGS = [("escape", "close", "Close")]
 
     def compose(self) -> ComposeResult:
-        a = self.app.assistant  # type: ignore[attr-defined]
-        s = a.settings
-        models = [m.name for m in a.models() if hasattr(m, "name")] or [s.llm_model]
+        s = self.assistant.settings
         with Vertical(classes="dialog"):
             yield Label("Chat model")
-            yield Select([(m, m) for m in models], value=s.llm_model if s.llm_model in models else models[0],
-                         id="model", allow_blank=False)
+            # The models folder is read (every GGUF header) in a worker; until then the current model shows.
+            yield Select([(s.llm_model, s.llm_model)], value=s.llm_model, id="model", allow_blank=False)
             yield Label("Answer style")
             yield Select([("auto: model answer, checked, with quotes", "auto"),
                           ("quote: the sources' words only", "quote"),
@@ -284,11 +311,25 @@ class SettingsScreen(ModalScreen[None]):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        self.load_models()
+
+    @background("settings-models")
+    def load_models(self) -> None:
+        names = [m.name for m in self.assistant.models() if hasattr(m, "name")]
+        self.app.call_from_thread(self._show_models, names)
+
+    def _show_models(self, names: list[str]) -> None:
+        current = self.assistant.settings.llm_model
+        select = self.query_one("#model", Select)
+        chosen = select.value
+        select.set_options([(m, m) for m in dict.fromkeys([current, *names])])
+        select.value = chosen
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id != "save":
             self.dismiss(None)
             return
-        a = self.app.assistant  # type: ignore[attr-defined]
         try:
             model = str(self.query_one("#model", Select).value)
             style = str(self.query_one("#style", Select).value)
@@ -299,11 +340,16 @@ class SettingsScreen(ModalScreen[None]):
         except ValueError as exc:
             self.notify(f"invalid setting: {exc}", severity="error")
             return
+        self.save(model, style, k, temperature)
+
+    @background("settings-save")
+    def save(self, model: str, style: str, k: int, temperature: float) -> None:
+        a = self.assistant
         if model != a.settings.llm_model:
             a.set_model(model)
         a.settings.save(llm_model=model, answer_style=style, search_k=k, temperature=temperature)
-        self.notify(f"saved to {a.settings.paths.config_file}")
-        self.dismiss(None)
+        self.app.call_from_thread(self.notify, f"saved to {a.settings.paths.config_file}")
+        self.app.call_from_thread(self.dismiss, None)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from rich.text import Text
@@ -13,13 +12,12 @@ from textual.message import Message
 from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from assistant import printable
 
 
 def clean(text: str) -> str:
-    """Remove ANSI escape sequences and control characters (newlines and tabs stay)."""
-    return _CONTROL.sub("", _ANSI.sub("", text))
+    """Document or model text for the screen: the core's one sanitiser, newlines and tabs kept."""
+    return printable(text, multiline=True)
 
 
 def plain(text: str) -> Text:
