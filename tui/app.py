@@ -3,7 +3,11 @@ into the core runs in a thread worker and reports back through messages or call_
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +23,8 @@ from assistant import Assistant, AssistantError, Turn, Watcher, daemon_pid
 from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
 from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
 from .workers import background
+
+QUIT_GRACE = 0.3  # seconds an answer being stopped gets to be saved when the app quits
 
 
 class TokenArrived(Message):
@@ -124,8 +130,11 @@ class AssistantApp(App[None]):
         self.query_one(StatusBar).show(*args)
 
     def on_unmount(self) -> None:
-        self._stop_watcher.set()
+        self.stop_watcher()
         self.cancel.set()
+
+    def stop_watcher(self) -> None:
+        self._stop_watcher.set()
 
     # --- asking -------------------------------------------------------------------------------------
 
@@ -234,5 +243,25 @@ class AssistantApp(App[None]):
 
 
 def run(assistant: Assistant) -> None:
-    """Run the app in this terminal."""
-    AssistantApp(assistant).run()
+    """Run the app in this terminal; the process ends as soon as the app does.
+
+    Worker threads cannot be interrupted: a model still loading, the watcher in the middle of a file or
+    the interpreter unloading torch would hold the process for seconds after Ctrl+Q (asyncio.run()
+    joins every worker thread). The terminal is already restored when `App.run` returns, so the process
+    leaves at once: an answer being stopped gets a moment to be saved, and an index write that is cut
+    short is rolled back by SQLite.
+    """
+    app = AssistantApp(assistant)
+    loop = asyncio.new_event_loop()  # our own loop, which is never made to wait for the worker threads
+    asyncio.set_event_loop(loop)
+    try:
+        app.run(loop=loop)
+    finally:
+        app.cancel.set()
+        app.stop_watcher()
+        finish_by = time.monotonic() + QUIT_GRACE
+        while assistant.generating.is_set() and time.monotonic() < finish_by:
+            time.sleep(0.01)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(app.return_code or 0)

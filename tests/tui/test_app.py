@@ -243,3 +243,31 @@ async def test_rename_and_delete_a_conversation(home, embedder, lib) -> None:
         await pilot.press("d")
         await pilot.pause()
         assert a.chats() == []
+
+
+class LoadsForever(Assistant):
+    """A model that is still loading: warm_up blocks until the test releases it."""
+
+    release = None
+
+    def warm_up(self) -> None:
+        assert self.release is not None
+        self.release.wait(60)
+
+
+@pytest.mark.asyncio
+async def test_ctrl_q_quits_while_the_model_is_still_loading(home, embedder, lib) -> None:
+    import threading
+
+    a = LoadsForever(Settings.load(), embedder=embedder, generator=ScriptedGenerator())
+    a.release = threading.Event()
+    app = AssistantApp(a, watch=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert any(w.group == "warm-up" and not w.is_finished for w in app.workers)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+        assert app.return_code == 0 and not app.is_running  # it did not wait for the loading thread
+    finally:
+        a.release.set()

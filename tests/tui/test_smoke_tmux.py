@@ -51,3 +51,37 @@ def test_type_a_question_read_the_answer_and_quit(home: Path, library: Path) -> 
         wait_for(name, "EXITED-0", timeout=30)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+QUIT_WHILE_LOADING = """
+import threading
+from assistant import Assistant, Settings
+from tui.app import run
+
+class LoadsForever(Assistant):
+    def warm_up(self):
+        threading.Event().wait()  # a model that never finishes loading
+
+run(LoadsForever(Settings.load()))
+"""
+
+
+def test_ctrl_q_quits_at_once_while_a_model_loads(home: Path, tmp_path: Path) -> None:
+    """The process ends on Ctrl+Q although a worker thread never returns (it would hang forever if the
+    app waited for its threads, as asyncio.run() does)."""
+    script = tmp_path / "loads_forever.py"
+    script.write_text(QUIT_WHILE_LOADING)
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "TERM": "xterm-256color",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    name = f"assistant-quit-{os.getpid()}"
+    cmd = f"{sys.executable} {script}; echo EXITED-$?; sleep 30"
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+                    *[f"-e{k}={v}" for k, v in env.items() if k.startswith(("ASSISTANT_", "TERM", "PYTHONPATH"))],
+                    cmd], check=True, env=env)
+    try:
+        wait_for(name, "Ask about your documents", timeout=60)
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-q"], check=True)
+        shown = wait_for(name, "EXITED-0", timeout=30)
+        assert "Traceback" not in shown
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
