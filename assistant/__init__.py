@@ -24,7 +24,7 @@ from .errors import (  # noqa: E402
     ModelNotFoundError,
     SqliteDriverError,
 )
-from .paths import Paths  # noqa: E402
+from .paths import Paths, write_private  # noqa: E402
 from .service import Assistant  # noqa: E402
 from .text import printable, strip_ansi  # noqa: E402
 from .types import (  # noqa: E402
@@ -53,6 +53,6 @@ __all__ = [
     "Answer", "Assistant", "AssistantError", "ChatSummary", "Chunk", "ConfigError", "Document", "DocumentError",
     "DocumentInfo", "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport",
     "IndexWriteError", "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "Turn",
-    "WatchStatus", "Watcher", "daemon_pid", "printable", "strip_ansi",
+    "WatchStatus", "Watcher", "daemon_pid", "printable", "strip_ansi", "write_private",
 ]
 __version__ = "0.1.0"

@@ -161,7 +161,4 @@ def sources_json(answer: Answer) -> str:
 
 def answer_from_json(text: str, grounded: bool, stored: str | None, chat_id: str) -> Answer:
     """An answer as a conversation stored it (the inverse of sources_json)."""
-    data = json.loads(stored or "{}")
-    return Answer(text, grounded, [Hit(**h) for h in data.get("sources", [])], data.get("citations", []), chat_id,
-                  evidence=[Evidence(**e) for e in data.get("evidence", [])],
-                  checks=[SentenceCheck(**c) for c in data.get("checks", [])])
+    return Answer.from_dict({**json.loads(stored or "{}"), "answer": text, "grounded": grounded, "chat_id": chat_id})

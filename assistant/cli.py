@@ -14,6 +14,7 @@ from typing import Any
 from . import __version__
 from .config import Settings
 from .errors import AssistantError
+from .paths import write_private
 from .text import SafeStream, printable
 
 EPILOG = """\
@@ -100,9 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
                          "the quoted evidence; quote: the evidence only (instant, no chat model); generate: the "
                          "model's text as it is, unverified sentences marked")
 
-    sp = cmd("chats", cmd_chats, "List conversations (newest first), or show one with --show ID.")
-    sp.add_argument("--show", metavar="ID", help="print the messages of one conversation")
-    sp.add_argument("--delete", metavar="ID", help="delete a conversation")
+    sp = cmd("chats", cmd_chats, "List conversations (newest first); show, export or delete one.")
+    sp.add_argument("action", nargs="?", choices=["list", "show", "export", "delete"], default="list",
+                    help="list (default); show ID: print it; export ID: as Markdown (citations as footnotes with "
+                         "path and lines) or JSON; delete ID")
+    sp.add_argument("id", nargs="?", help="the conversation's id (see `assistant chats`)")
+    sp.add_argument("--format", choices=["md", "json"], default="md", help="export: md (default) or json")
+    sp.add_argument("-o", "--output", type=Path, metavar="FILE",
+                    help="export: write to FILE (private to you, 0600) instead of printing")
+    sp.add_argument("--show", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `show ID`
+    sp.add_argument("--delete", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `delete ID`
 
     cmd("models", cmd_models, "List the .gguf chat models found, with size, architecture, context and quantization.")
 
@@ -294,19 +302,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chats(args: argparse.Namespace) -> int:
     a = _assistant()
-    if args.delete:
-        ok = a.delete_chat(args.delete)
-        if not ok:
-            raise AssistantError(f"no conversation with id {args.delete!r}")
-        print(f"deleted conversation {args.delete}")
+    action, chat_id = args.action, args.id
+    if args.show or args.delete:
+        action, chat_id = ("show", args.show) if args.show else ("delete", args.delete)
+    if action != "list" and not chat_id:
+        raise AssistantError(f"`assistant chats {action}` needs a conversation id; `assistant chats` lists them")
+    if action == "delete":
+        if not a.delete_chat(chat_id):
+            raise AssistantError(f"no conversation with id {chat_id!r}")
+        print(f"deleted conversation {chat_id}")
         return 0
-    if args.show:
-        msgs = a.chat_messages(args.show)
+    if action == "export":
+        text = a.export_chat(chat_id, args.format)
+        if args.output:
+            write_private(args.output.expanduser(), text)
+            print(f"wrote conversation {chat_id} to {args.output} ({args.format})", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if action == "show":
+        msgs = a.chat_messages(chat_id)
         if args.json:
             _print_json(msgs)
             return 0
         if not msgs:
-            raise AssistantError(f"no conversation with id {args.show!r} (or it is empty)")
+            raise AssistantError(f"no conversation with id {chat_id!r} (or it is empty)")
         for m in msgs:
             print(f"{'you' if m['role'] == 'user' else 'assistant'}: {printable(m['content'], multiline=True)}\n")
         return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .paths import Paths, default_models_dir
+from .paths import Paths, default_models_dir, write_private
 
 
 @dataclass
@@ -119,7 +119,7 @@ class Settings:
             setattr(self, name, value)
             current[name] = str(value) if isinstance(value, Path) else value
         self.paths.ensure()
-        path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in current.items()), encoding="utf-8")
+        write_private(path, "".join(f"{k} = {_toml_value(v)}\n" for k, v in current.items()))
 
 
 def _resolve_model(models_dir: Path, name: str) -> Path:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import AssistantError
+from .paths import touch_private, write_private
 from .text import SafeFormatter
 from .watcher import Watcher, WatchStatus
 
@@ -68,9 +69,7 @@ def status(settings: Settings) -> dict[str, Any]:
 
 
 def _write_status(path: Path, st: WatchStatus) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(st)))
-    tmp.replace(path)
+    write_private(path, json.dumps(asdict(st)))
 
 
 def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int:
@@ -94,7 +93,7 @@ def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     handler: logging.Handler = logging.StreamHandler(sys.stdout) if foreground_log else \
-        logging.FileHandler(files.log, encoding="utf-8")
+        logging.FileHandler(touch_private(files.log), encoding="utf-8")
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     root_logger = logging.getLogger()
     root_logger.addHandler(handler)
@@ -157,7 +156,7 @@ def start(settings: Settings, wait: float = 60.0) -> int:
         raise AssistantError(f"a daemon is already running (pid {pid})")
     settings.paths.ensure()
     files = DaemonFiles(settings)
-    log = open(files.log, "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
+    log = open(touch_private(files.log), "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "daemon", "run"], stdin=subprocess.DEVNULL,
                             stdout=log, stderr=log, start_new_session=True, close_fds=True)
     log.close()
@@ -202,6 +201,5 @@ def systemd_unit(settings: Settings) -> str:
 def install(settings: Settings) -> Path:
     base = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
     unit = base / "systemd" / "user" / "assistant.service"
-    unit.parent.mkdir(parents=True, exist_ok=True)
-    unit.write_text(systemd_unit(settings))
+    write_private(unit, systemd_unit(settings))
     return unit

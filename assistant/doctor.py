@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 
 from .config import Settings
+from .paths import write_private
 
 
 @dataclass
@@ -99,7 +100,7 @@ def _state(settings: Settings) -> Check:
     try:
         p.ensure()
         probe = p.data_dir / ".write-test"
-        probe.write_text("ok")
+        write_private(probe, "ok")
         probe.unlink()
         return Check("state folder", True, f"{p.data_dir} is writable")
     except OSError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexBusyError
+from .paths import private_dir
 
 
 def _holder(path: Path) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def writer_lock(
         IndexBusyError: another writer kept the lock longer than `wait`.
     """
     path = Path(str(index_file) + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait

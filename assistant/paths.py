@@ -31,9 +31,12 @@ class Paths:
         return self.log_dir / "assistant.log"
 
     def ensure(self) -> None:
-        """Create the state folders, private to the user."""
+        """Create the state folders, private to the user (0700, whatever the umask; an existing one that
+        others can read, from an older version, is made private too)."""
         for d in (self.config_dir, self.data_dir, self.log_dir):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(d)
+            if d.stat().st_mode & 0o077:
+                os.chmod(d, 0o700)
 
     @classmethod
     def discover(cls) -> Paths:
@@ -62,3 +65,44 @@ def default_models_dir() -> Path:
 def sample_library() -> Path:
     """The small library shipped with the package (the project's own documentation)."""
     return Path(__file__).resolve().parent / "sample"
+
+
+def private_dir(path: Path) -> Path:
+    """Create a folder and any missing parents as 0700, whatever the umask (existing ones are left as
+    they are: a parent such as ~/.config is not ours)."""
+    missing = []
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(d, 0o700)
+    return Path(path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a text file that only the user can read (0600, whatever the umask), atomically: the
+    text goes to a temporary file beside it that then replaces it."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def touch_private(path: Path) -> Path:
+    """Make sure a file exists and is 0600 (before a library such as logging opens it for appending)."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+    return path

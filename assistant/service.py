@@ -14,6 +14,7 @@ from .chat import answer_from_json, answer_question, merge_hits, sources_json
 from .config import Settings
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import AssistantError, ConfigError, EmptyQueryError
+from .export import FORMATS, export_json, export_markdown
 from .gate import GATE_META, Calibration, calibrate
 from .generation import Generator, LlamaCppGenerator
 from .indexing import Indexer, ProgressFn
@@ -345,6 +346,19 @@ class Assistant:
                 answer = answer_from_json(m["content"], bool(m["grounded"]), m["sources"], chat_id)
                 turns[-1] = Turn(turns[-1].question, answer, turns[-1].asked_at)
         return turns
+
+    def export_chat(self, chat_id: str, fmt: str = "md") -> str:
+        """A conversation as Markdown (questions, answers, citations as footnotes with path and lines) or
+        JSON (everything, sources and checks included).
+
+        Raises:
+            AssistantError: no such conversation, or an unknown format.
+        """
+        if fmt not in FORMATS:
+            raise AssistantError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+        turns = self.chat_turns(chat_id)
+        summary = next(c for c in self.chat_summaries() if c.id == chat_id)
+        return export_markdown(summary, turns) if fmt == "md" else export_json(summary, turns)
 
     def counts(self) -> dict[str, int]:
         """Documents indexed, chunks, and documents that could not be read."""

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexMismatchError, SqliteDriverError
+from .paths import private_dir
 from .types import Chunk, DocumentInfo
 
 
@@ -153,7 +154,7 @@ class Store:
         self.path = Path(path)
         self.readonly = readonly
         if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.path.parent)
             if not self.path.exists():
                 # Created private to the user before SQLite opens it; WAL/SHM files inherit the mode.
                 os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))

@@ -124,6 +124,14 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     checks: list[SentenceCheck] = field(default_factory=list)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of to_dict (as stored in a conversation or exported as JSON)."""
+        return cls(data["answer"], bool(data["grounded"]), [Hit(**h) for h in data.get("sources", [])],
+                   list(data.get("citations", [])), data.get("chat_id", ""), dict(data.get("stats", {})),
+                   [Evidence(**e) for e in data.get("evidence", [])],
+                   [SentenceCheck(**c) for c in data.get("checks", [])])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer, "grounded": self.grounded, "sources": [h.to_dict() for h in self.sources],

@@ -88,3 +88,18 @@ def answering(home: Path, embedder, generator):
                   generator=generator)
     yield a
     a.close()
+
+
+def assert_private(folder: Path) -> None:
+    """Every folder under `folder` (itself included) is 0700 and every file 0600."""
+    import stat
+
+    wrong = []
+    for p in [folder, *folder.rglob("*")]:
+        mode = stat.S_IMODE(p.lstat().st_mode)
+        if p.is_symlink():
+            continue
+        want = 0o700 if p.is_dir() else 0o600
+        if mode != want:
+            wrong.append(f"{p.relative_to(folder.parent)}: {oct(mode)}")
+    assert not wrong, "not private: " + ", ".join(wrong)

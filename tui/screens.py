@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from assistant import Assistant, ChatSummary
+from assistant import Assistant, ChatSummary, printable, write_private
 
 from .widgets import clean, highlighted, plain, where
 from .workers import background
@@ -108,7 +108,8 @@ class HelpScreen(ModalScreen[None]):
     KEYS = [
         ("Enter", "send the question"), ("Up / Down", "earlier questions"), ("Esc", "stop the answer"),
         ("Tab", "move to the sources; Enter opens one"), ("e", "in a source: open the file in $EDITOR"),
-        ("Ctrl+L", "library: folders and documents"), ("Ctrl+O", "conversations"), ("Ctrl+N", "new conversation"),
+        ("Ctrl+L", "library: folders and documents"), ("Ctrl+O", "conversations (e exports one)"),
+        ("Ctrl+N", "new conversation"),
         ("Ctrl+S", "settings"), ("Ctrl+P", "command palette"), ("F1", "this help"), ("Ctrl+Q", "quit"),
     ]
 
@@ -216,9 +217,10 @@ class LibraryScreen(CoreUser, Screen[None]):
 
 
 class ChatsScreen(CoreUser, Screen[str | None]):
-    """Conversations: resume (Enter), rename (r), delete (d), new (n)."""
+    """Conversations: resume (Enter), rename (r), delete (d), export to Markdown or JSON (e), new (n)."""
 
-    BINDINGS = [("escape", "back", "Back"), ("n", "new", "New"), ("r", "rename", "Rename"), ("d", "delete", "Delete")]
+    BINDINGS = [("escape", "back", "Back"), ("n", "new", "New"), ("r", "rename", "Rename"), ("d", "delete", "Delete"),
+                ("e", "export", "Export")]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -273,6 +275,24 @@ class ChatsScreen(CoreUser, Screen[str | None]):
         chat_id = self._selected()
         if chat_id:
             self.delete(chat_id)
+
+    def action_export(self) -> None:
+        chat_id = self._selected()
+        if not chat_id:
+            return
+
+        def done(path: str | None) -> None:
+            if path:
+                self.export(chat_id, Path(os.path.expanduser(path)))
+
+        default = Path.cwd() / f"chat-{chat_id}.md"
+        self.app.push_screen(PromptScreen("Export to (.md for Markdown, .json for JSON):", str(default)), done)
+
+    @background("chats-export")
+    def export(self, chat_id: str, path: Path) -> None:
+        fmt = "json" if path.suffix.lower() == ".json" else "md"
+        write_private(path, self.assistant.export_chat(chat_id, fmt))
+        self.app.call_from_thread(self.notify, f"exported to {printable(str(path))}")
 
     @background("chats-write")
     def rename(self, chat_id: str, title: str) -> None:

@@ -182,3 +182,41 @@ def test_eval_answers_reports_gold_and_refusals(answering: Assistant, lib: Path,
     assert r["answer_contains_gold"] == 0.5  # the lighthouse answer names Margaret Hale
     assert r["evidence_contains_gold"] == 0.5 and r["unsupported_number_rate"] == 0.0
     assert answering.chats() == []  # evaluation does not fill the conversation list
+
+
+def test_a_conversation_exports_to_markdown_and_json_and_back(answering: Assistant, lib: Path, home: Path,
+                                                              tmp_path: Path, capsys) -> None:
+    import re
+
+    from conftest import assert_private
+
+    from assistant import Answer
+
+    umask = os.umask(0o022)
+    try:
+        first = answering.ask("Who built the lighthouse on Skerry Island?")
+        answering.ask("When does the bakery sell rye bread?", chat_id=first.chat_id)
+        turns = answering.chat_turns(first.chat_id)
+        assert [t.question for t in turns] == ["Who built the lighthouse on Skerry Island?",
+                                               "When does the bakery sell rye bread?"]
+        # JSON: everything comes back, sources, evidence and checks included.
+        data = json.loads(answering.export_chat(first.chat_id, "json"))
+        assert data["id"] == first.chat_id and data["format"] == "assistant-chat/1"
+        assert [Answer.from_dict(t["answer"]) for t in data["turns"]] == [t.answer for t in turns]
+        # Markdown: each question and answer, the citations as footnotes with the path and lines.
+        md = answering.export_chat(first.chat_id, "md")
+        assert "## 1. Who built the lighthouse on Skerry Island?" in md and "## 2. When does the bakery" in md
+        assert "Margaret Hale" in md and "Fridays" in md
+        marks = re.findall(r"\[\^(1-\d)\](?!:)", md)
+        assert marks, md
+        assert re.search(rf"^\[\^{marks[0]}\]: `{re.escape(str(lib / 'lighthouse.md'))}`, lines? \d", md, re.M), md
+        assert not re.search(r"(?<!\^)\[\d\]", md)  # no bare [n] left over
+        # The command line writes the same file, private to the user.
+        out = tmp_path / "exports" / "chat.md"
+        code, _, err = run_cli("chats", "export", first.chat_id, "-o", str(out), capsys=capsys)
+        assert code == 0 and out.read_text() == md and (out.stat().st_mode & 0o777) == 0o600
+        code, _, err = run_cli("chats", "export", "no-such-id", capsys=capsys)
+        assert code == 1 and "no conversation with id" in err
+    finally:
+        os.umask(umask)
+    assert_private(home)

@@ -144,3 +144,30 @@ def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path
     assert "SECOND=0" in out
     assert second_check == "CHECK [] 60"
     assert json.loads((tmp_path / "second.json").read_text())["added"] == 60 - kept
+
+
+def test_no_escape_sequence_reaches_the_terminal_and_coloured_logs_are_text(home: Path, library: Path) -> None:
+    """File names and document text with escape sequences in them: the CLI prints none (checked as bytes),
+    and a coloured log (a CI log, a `script` capture) is indexed as the text it shows."""
+    (library / "dock\x1b[31mred.txt").write_bytes(b"\x00\x01binary\x00" * 50)  # refused: its name is printed
+    (library / "ci\x1b]0;pwned\x07.log").write_bytes(
+        b"\x1b[1;32m[ ok ]\x1b[0m fetched sources\r\n\x1b[31mERROR\x1b[0m the kestrel build failed at step 7: "
+        b"\x1b[4mdisk quota exceeded\x1b[24m on volume tern\r\n")
+    env = {**os.environ, "ASSISTANT_HOME": str(home)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, env=env,
+                              timeout=300)
+
+    runs = [cli("index", "-v", str(library)), cli("search", "why did the kestrel build fail"), cli("docs"),
+            cli("search", "kestrel build", "--json"), cli("forget", str(library / "dock\x1b[31mred.txt"))]
+    for p in runs:
+        assert b"\x1b" not in p.stdout and b"\x1b" not in p.stderr and b"\x07" not in p.stdout, p.args
+    index, search, docs, as_json = runs[0], runs[1], runs[2], runs[3]
+    assert b"library/dockred.txt: " in index.stdout and b"binary content" in index.stdout  # the error line, made safe
+    assert b"errors 0" not in index.stdout
+    hits = json.loads(as_json.stdout)
+    assert hits[0]["path"].endswith(".log") and "ERROR the kestrel build failed at step 7" in hits[0]["text"]
+    assert "\x1b" in hits[0]["path"]  # JSON keeps the real name, escaped: scripts can still open the file
+    assert b"disk quota exceeded on volume tern" in search.stdout
+    assert b"library/ci.log" in docs.stdout

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import assert_private
 from docgen import prose
 
 from assistant import Assistant
@@ -142,6 +143,7 @@ def _cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPr
 
 def test_daemon_start_status_refuse_second_stop(home: Path, library: Path) -> None:
     (library / "a.md").write_text("# A\n\nThe daemon indexes this note about beacons.\n")
+    umask = os.umask(0o022)  # the usual umask: the files and folders must still come out private
     assert _cli(home, "add", str(library)).returncode == 0
     try:
         p = _cli(home, "daemon", "start")
@@ -163,7 +165,9 @@ def test_daemon_start_status_refuse_second_stop(home: Path, library: Path) -> No
         assert "watching" in logs and "added" in logs  # by the start-up reconcile or by the event
     finally:
         stop = _cli(home, "daemon", "stop")
+        os.umask(umask)
     assert stop.returncode == 0 and "stopped" in stop.stdout
+    assert_private(home)  # index, WAL, lock, pid, status, logs
     assert not json.loads(_cli(home, "daemon", "status", "--json").stdout)["running"]
     assert Store(home / "index.sqlite").check() == []
 

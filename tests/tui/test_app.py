@@ -223,12 +223,13 @@ async def test_settings_are_saved_to_the_config(home, embedder, lib) -> None:
 
 
 @pytest.mark.asyncio
-async def test_rename_and_delete_a_conversation(home, embedder, lib) -> None:
+async def test_rename_export_and_delete_a_conversation(home, embedder, lib, tmp_path) -> None:
     a = make(home, embedder, ScriptedGenerator(), lib)
     app = AssistantApp(a, watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "Who built the lighthouse?")
         await pilot.press("ctrl+o")
+        await app.workers.wait_for_complete()  # the list loads in a worker
         await pilot.pause()
         ol = app.screen.query_one("OptionList")
         ol.focus()
@@ -238,9 +239,22 @@ async def test_rename_and_delete_a_conversation(home, embedder, lib) -> None:
         for ch in "Lighthouse":
             await pilot.press(ch)
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert a.chats()[0]["title"] == "Lighthouse"
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        target = tmp_path / "exported.md"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        exported = target.read_text()
+        assert exported.startswith("# Lighthouse\n") and "## 1. Who built the lighthouse?" in exported
+        assert "Margaret Hale" in exported and "lighthouse.md`, line" in exported  # the answer, its footnote
         await pilot.press("d")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert a.chats() == []
 
