@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         args.func = cmd_chat  # plain `assistant` opens the chat app
     saved = sys.stdout, sys.stderr
-    if args.func is not cmd_chat and not isinstance(sys.stdout, SafeStream):
+    if args.func not in (cmd_chat, cmd_mcp) and not isinstance(sys.stdout, SafeStream):
         # Every line the commands print passes the one sanitiser: a file name or a document with an
         # escape sequence in it cannot drive the terminal (JSON output is already escaped).
         sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)  # type: ignore[assignment]
@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
     sp = cmd("forget", cmd_forget, "Remove a file or folder from the index (the files themselves are untouched).")
     sp.add_argument("path", type=Path)
+    cmd("mcp", cmd_mcp, "Serve the library to other tools (editors, agents) as a read-only Model Context "
+                        "Protocol server on stdin/stdout: tools search, ask, status, documents.", json_flag=False)
     cmd("doctor", cmd_doctor, "Check Python, the SQLite driver, sqlite-vec, the models and offline mode.")
     cmd("paths", cmd_paths, "Print where the config, index, logs and models live.")
     return p
@@ -241,6 +243,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  (similarity {h.cosine or 0:.2f}{mark})")
         text = " ".join(h.text.split())
         print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        print("assistant mcp speaks the Model Context Protocol on stdin/stdout: an MCP client starts it "
+              "(see the README's MCP section for the config snippet). Ctrl-C stops.", file=sys.stderr)
+    from .mcp_server import serve
+
+    serve()
     return 0
 
 

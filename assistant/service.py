@@ -36,9 +36,14 @@ class Assistant:
     """
 
     def __init__(
-        self, settings: Settings | None = None, embedder: Embedder | None = None, generator: Generator | None = None
+        self, settings: Settings | None = None, embedder: Embedder | None = None, generator: Generator | None = None,
+        readonly: bool = False,
     ) -> None:
         self.settings = settings or Settings.load()
+        # Read-only (the MCP server): the index is opened read-only, so nothing can write it, and
+        # answers are not saved as conversations.
+        self.readonly = readonly
+        self._calibration: Calibration | None = None
         self._embedder = embedder
         self._generator: Generator | None = generator
         self._local = threading.local()
@@ -53,8 +58,14 @@ class Assistant:
     def store(self) -> Store:
         store = getattr(self._local, "store", None)
         if store is None:
-            self.settings.paths.ensure()
-            store = Store(self.settings.paths.index_file)
+            index = self.settings.paths.index_file
+            if self.readonly:
+                if not index.exists():
+                    raise AssistantError(f"there is no index at {index} yet; build one with `assistant index PATH`")
+                store = Store(index, readonly=True)
+            else:
+                self.settings.paths.ensure()
+                store = Store(index)
             self._local.store = store
         return store
 
@@ -240,11 +251,15 @@ class Assistant:
         cal = Calibration.from_json(store.meta(GATE_META))
         if cal is not None and not force and not cal.stale(chunks):
             return cal
+        if self._calibration is not None and not force and not self._calibration.stale(chunks):
+            return self._calibration  # computed here before, on an index this process cannot write
         cal = calibrate(self._probe_relevance, chunks)
-        try:
-            store.set_meta(GATE_META, cal.to_json())
-        except Exception:  # a read-only or busy index still answers; the next writer keeps it
-            pass
+        self._calibration = cal
+        if not self.readonly:
+            try:
+                store.set_meta(GATE_META, cal.to_json())
+            except Exception:  # a busy index still answers; the next writer keeps it
+                pass
         return cal
 
     def _probe_relevance(self, probes: list[str]) -> list[float]:
@@ -282,6 +297,7 @@ class Assistant:
             raise EmptyQueryError("the question is empty; type a question about your documents")
         question = question.strip()
         store = self._bound_store()
+        save = save and not self.readonly
         history: list[tuple[str, str]] = []
         if chat_id is not None:
             if store.chat(chat_id) is None:
