@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,9 @@ class Settings:
                 values[name] = env
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         settings = cls(paths=paths)
+        types = typing.get_type_hints(cls)
         for name, value in values.items():
-            setattr(settings, name, _coerce(name, known[name], value))
+            setattr(settings, name, _coerce(name, types[name], value))
         return settings
 
     @property
@@ -127,17 +128,30 @@ def _resolve_model(models_dir: Path, name: str) -> Path:
     return p if p.is_absolute() else Path(models_dir) / p
 
 
-def _coerce(name: str, f: dataclasses.Field[Any], value: Any) -> Any:
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    """A setting's value (from TOML, an environment variable or a flag) as the field's type `kind`."""
     try:
-        if kind == "Path":
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in _TRUE | _FALSE:
+                raise ValueError(text)
+            return text in _TRUE  # "false" is False (bool("false") would be True)
+        if kind is Path:
             return Path(str(value)).expanduser()
-        if kind == "int":
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
             return int(value)
-        if kind == "float":
+        if kind is float:
             return float(value)
         return str(value)
     except (TypeError, ValueError) as exc:
+        kind = getattr(kind, "__name__", str(kind))
         raise ConfigError(f"setting {name}: {value!r} is not a valid {kind}") from exc
 
 

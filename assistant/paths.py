@@ -55,11 +55,15 @@ class Paths:
 
 
 def default_models_dir() -> Path:
-    """ASSISTANT_MODELS_DIR, else the checkout's models/ folder (where install.sh puts them)."""
+    """ASSISTANT_MODELS_DIR; else the checkout's models/ folder (where install.sh puts them) when running
+    from a source checkout; else (an installed package, e.g. `pipx install .`) `models` in the user's
+    data folder."""
     env = os.environ.get("ASSISTANT_MODELS_DIR")
     if env:
         return Path(env).expanduser().resolve()
-    return REPO_ROOT / "models"
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "assistant").is_dir():
+        return REPO_ROOT / "models"
+    return Paths.discover().data_dir / "models"
 
 
 def sample_library() -> Path:

@@ -184,11 +184,18 @@ class Assistant:
         if real not in self.store.roots():
             raise AssistantError(f"{path} is not a registered folder; `assistant roots` lists them")
         with writer_lock(self.settings.paths.index_file, "remove"):
-            return self.forget(Path(real))
+            return self._forget(real)
 
     def forget(self, path: Path) -> int:
-        """Remove a file, or every document under a folder, from the index; unregister the folder."""
-        real = os.path.realpath(path)
+        """Remove a file, or every document under a folder, from the index; unregister the folder.
+
+        Raises:
+            IndexBusyError: another writer kept the index busy for too long.
+        """
+        with writer_lock(self.settings.paths.index_file, "forget"):
+            return self._forget(os.path.realpath(path))
+
+    def _forget(self, real: str) -> int:
         store = self.store
         store.remove_root(real)
         docs = store.documents_under([real])

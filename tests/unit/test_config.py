@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,34 @@ def test_save_round_trips(home: Path) -> None:
     s.save(search_k=3, llm_model="other.gguf")
     again = Settings.load()
     assert (again.search_k, again.llm_model) == (3, "other.gguf")
+
+
+@pytest.mark.parametrize(("kind", "raw", "value"), [
+    (bool, "false", False), (bool, "False", False), (bool, "0", False), (bool, "no", False), (bool, False, False),
+    (bool, "true", True), (bool, "on", True), (bool, True, True),
+    (int, "3", 3), (float, "0.25", 0.25), (str, "auto", "auto"),
+])
+def test_values_are_coerced_to_the_setting_type(kind: type, raw: object, value: object) -> None:
+    from assistant.config import _coerce
+
+    assert _coerce("x", kind, raw) == value and type(_coerce("x", kind, raw)) is kind
+
+
+@pytest.mark.parametrize(("kind", "raw"), [(bool, "maybe"), (int, "x"), (int, True), (float, "fast")])
+def test_a_wrong_value_names_the_setting_and_the_type(kind: type, raw: object) -> None:
+    from assistant import ConfigError
+    from assistant.config import _coerce
+
+    with pytest.raises(ConfigError, match=f"setting x: .* is not a valid {kind.__name__}"):
+        _coerce("x", kind, raw)
+
+
+def test_models_folder_of_an_installed_package_is_in_the_user_data_folder(home: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import paths
+
+    assert paths.default_models_dir() == Path(os.environ["ASSISTANT_MODELS_DIR"]).resolve()
+    monkeypatch.delenv("ASSISTANT_MODELS_DIR")
+    assert paths.default_models_dir() == paths.REPO_ROOT / "models"  # a source checkout
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "site-packages")  # what a non-editable install sees
+    assert paths.default_models_dir() == home.resolve() / "models"
