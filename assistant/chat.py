@@ -53,6 +53,7 @@ def answer_question(
     load_generator: Callable[[], Generator], embedder: Embedder, question: str, hits: list[Hit],
     history: list[tuple[str, str]], chat_id: str, *, style: str, answer_tokens: int, temperature: float,
     seed: int, prompt_sources: int = 2, on_token: TokenFn | None = None, cancel: threading.Event | None = None,
+    repeat_penalty: float = 1.1,
 ) -> Answer:
     """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
 
@@ -95,7 +96,8 @@ def answer_question(
 
     prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens)
     stats = GenerationStats()
-    request = GenerationRequest(prompt.messages, answer_tokens, temperature, seed, cancel or threading.Event())
+    request = GenerationRequest(prompt.messages, answer_tokens, temperature, seed, cancel or threading.Event(),
+                                repeat_penalty)
     verifier = Verifier(relevant[: len(prompt.sources)], question, embedder.embed)
     checks: list[SentenceCheck] = []
     raw = ""

@@ -37,6 +37,17 @@ class Settings:
     """How to search: hybrid (keywords + meaning, fused), bm25 (keywords only) or dense (meaning only)."""
     fusion: str = "linear"
     """How hybrid search combines its two lists: linear (0.75 x cosine + 0.25 x normalised BM25) or rrf."""
+    fusion_weight: float = 0.75
+    """With fusion = linear: the share of the score that comes from meaning (cosine); the rest comes from
+    keywords (BM25 normalised by the query's best)."""
+    search_pool: int = 50
+    """Candidates each list (keywords, meaning) contributes before fusion (at least 4 x k)."""
+    coverage_weight: float = 0.5
+    """Relevance = cosine + this x the share of the question's content words found in the passage. The
+    gate is calibrated with it: changing it recalibrates."""
+    stem_length: int = 5
+    """Words are compared by their first this-many letters (a crude, language-neutral stemmer:
+    leave/leaves, found/founded) for the relevance above. Changing it recalibrates the gate."""
     relevance_threshold: str = "auto"
     """Relevance (cosine + 0.5 x share of question words found, 0-1.5) a passage needs to count as being
     about the question; below it for every passage, `ask` refuses instead of answering. "auto" (default):
@@ -55,10 +66,20 @@ class Settings:
     """Most tokens an answer may have; this much of the context window is kept free for it."""
     temperature: float = 0.0
     """Sampling temperature of the chat model; 0 always picks the most likely token."""
+    repeat_penalty: float = 1.1
+    """Penalty on tokens the chat model already produced (1 = none); above 1 discourages loops."""
     seed: int = 0
     """Random seed for sampling, so answers are reproducible."""
     threads: int = 0
     """CPU threads for the models; 0 means the number of physical cores."""
+    watch_debounce_s: float = 0.4
+    """The watcher (daemon, `assistant watch`, the app) waits until files are quiet this long before syncing."""
+    watch_max_delay_s: float = 2.0
+    """...but syncs a file that keeps changing at least this often."""
+    watch_poll_s: float = 30.0
+    """Folders that cannot be watched (network mounts, inotify limit reached) are rescanned this often."""
+    watch_reconcile_s: float = 1800.0
+    """Every folder is rescanned this often anyway, to catch anything the events missed."""
 
     paths: Paths = field(default_factory=Paths.discover)
 

@@ -118,6 +118,7 @@ class Calibration:
     probe_p50: float
     probe_high: float  # the probes' PERCENTILE-th percentile
     version: int = VERSION
+    params: str = ""  # the relevance settings it was computed with (coverage weight, stem length)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__)
@@ -131,21 +132,24 @@ class Calibration:
             return None
         return cal if cal.version == VERSION else None
 
-    def stale(self, chunks: int) -> bool:
-        """True when the library changed enough since this calibration to compute it again."""
-        return abs(chunks - self.chunks) > RECALIBRATE_CHANGE * max(self.chunks, 1) or (chunks > 0) != (self.chunks > 0)
+    def stale(self, chunks: int, params: str = "") -> bool:
+        """True when the library changed enough since this calibration to compute it again, or the relevance
+        is now computed with other settings."""
+        return (abs(chunks - self.chunks) > RECALIBRATE_CHANGE * max(self.chunks, 1)
+                or (chunks > 0) != (self.chunks > 0) or params != self.params)
 
 
-def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int) -> Calibration:
+def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int, params: str = "") -> Calibration:
     """Compute the threshold from the probes' best relevance against this library.
 
     Args:
         best_relevance: given the probe questions, the relevance of each one's best passage.
         chunks: the library's chunk count now.
+        params: the relevance settings it is computed with (a changed setting makes it stale).
     """
     if chunks == 0:
-        return Calibration(CEILING, chunks, 0.0, 0.0)
+        return Calibration(CEILING, chunks, 0.0, 0.0, params=params)
     scores = np.asarray(best_relevance(list(PROBES)), dtype=np.float64)
     high = float(np.percentile(scores, PERCENTILE))
     threshold = min(CEILING, max(FLOOR, high + MARGIN))
-    return Calibration(round(threshold, 4), chunks, round(float(np.median(scores)), 4), round(high, 4))
+    return Calibration(round(threshold, 4), chunks, round(float(np.median(scores)), 4), round(high, 4), params=params)

@@ -31,6 +31,7 @@ class GenerationRequest:
     temperature: float = 0.0
     seed: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
+    repeat_penalty: float = 1.1
 
 
 class Generator(Protocol):
@@ -123,7 +124,7 @@ class LlamaCppGenerator:
             sampler: dict[str, Any] = {"temp": request.temperature}
             if request.temperature <= 0:
                 sampler.update(top_k=1)
-            for token in self.llm.generate(tokens, repeat_penalty=1.1, **sampler):
+            for token in self.llm.generate(tokens, repeat_penalty=request.repeat_penalty, **sampler):
                 if request.cancel.is_set():
                     stats.stopped = "cancelled"
                     break

@@ -25,7 +25,8 @@ from .types import Hit
 from .vectors import VectorIndex
 
 RRF_K = 60
-COVERAGE_WEIGHT = 0.5
+COVERAGE_WEIGHT = 0.5  # defaults of the settings coverage_weight and stem_length
+STEM_LENGTH = 5
 MODES = ("hybrid", "bm25", "dense")
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -104,8 +105,11 @@ class Retriever:
 
     def __init__(
         self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50,
-        fusion: str = "linear", weight: float = 0.75,
+        fusion: str = "linear", weight: float = 0.75, coverage_weight: float = COVERAGE_WEIGHT,
+        stem_length: int = STEM_LENGTH,
     ) -> None:
+        self.coverage_weight = coverage_weight
+        self.stem_length = stem_length
         self.fusion = fusion
         self.weight = weight
         self.store = store
@@ -152,10 +156,11 @@ class Retriever:
         ranked = sorted(cands.values(), key=lambda c: (-c.fused, -(c.cosine or 0.0)))
         rows = self.store.chunk_rows([c.chunk_id for c in ranked])
         ranked = [c for c in ranked if c.chunk_id in rows]
-        qwords = {stem(w) for w in content_words(query)}
+        qwords = {stem(w, self.stem_length) for w in content_words(query)}
         for c in ranked:
             r = rows[c.chunk_id]
-            c.relevance = (c.cosine or 0.0) + COVERAGE_WEIGHT * coverage(qwords, f"{r['heading'] or ''} {r['text']}")
+            passage = f"{r['heading'] or ''} {r['text']}"
+            c.relevance = (c.cosine or 0.0) + self.coverage_weight * coverage(qwords, passage, self.stem_length)
         ranked = _diversify(ranked, rows, self.threshold)
         hits = []
         for c in ranked[:k]:
@@ -171,16 +176,16 @@ class Retriever:
         return hits
 
 
-def stem(word: str) -> str:
+def stem(word: str, length: int = STEM_LENGTH) -> str:
     # A five-letter prefix is a crude stemmer, but language-neutral: leave/leaves, found/founded.
-    return word[:5]
+    return word[:length]
 
 
-def coverage(query_stems: set[str], text: str) -> float:
-    """Share of the query's content words (as stems) that occur in the text."""
+def coverage(query_stems: set[str], text: str, length: int = STEM_LENGTH) -> float:
+    """Share of the query's content words (as stems of `length` letters) that occur in the text."""
     if not query_stems:
         return 0.0
-    return len(query_stems & {stem(w) for w in content_words(text)}) / len(query_stems)
+    return len(query_stems & {stem(w, length) for w in content_words(text)}) / len(query_stems)
 
 
 def fuse(cands: list[Candidate], method: str, weight: float) -> None:

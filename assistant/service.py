@@ -228,7 +228,7 @@ class Assistant:
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding)."""
         store = self._bound_store()
-        retriever = Retriever(store, self.vectors, self.relevance_threshold(), fusion=self.settings.fusion)
+        retriever = self._retriever(store, self.relevance_threshold())
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
 
@@ -255,12 +255,13 @@ class Assistant:
         """This library's gate calibration, computed again when missing, stale or forced."""
         store = self._bound_store()
         chunks = store.counts()["chunks"]
+        params = f"coverage_weight={self.settings.coverage_weight} stem_length={self.settings.stem_length}"
         cal = Calibration.from_json(store.meta(GATE_META))
-        if cal is not None and not force and not cal.stale(chunks):
+        if cal is not None and not force and not cal.stale(chunks, params):
             return cal
-        if self._calibration is not None and not force and not self._calibration.stale(chunks):
+        if self._calibration is not None and not force and not self._calibration.stale(chunks, params):
             return self._calibration  # computed here before, on an index this process cannot write
-        cal = calibrate(self._probe_relevance, chunks)
+        cal = calibrate(self._probe_relevance, chunks, params)
         self._calibration = cal
         if not self.readonly:
             try:
@@ -269,11 +270,16 @@ class Assistant:
                 pass
         return cal
 
+    def _retriever(self, store: Store, threshold: float) -> Retriever:
+        s = self.settings
+        return Retriever(store, self.vectors, threshold, pool=s.search_pool, fusion=s.fusion, weight=s.fusion_weight,
+                         coverage_weight=s.coverage_weight, stem_length=s.stem_length)
+
     def _probe_relevance(self, probes: list[str]) -> list[float]:
         store = self._bound_store()
         if self._probe_vectors is None:
             self._probe_vectors = self.embedder.embed(probes)
-        retriever = Retriever(store, self.vectors, 0.0, fusion=self.settings.fusion)
+        retriever = self._retriever(store, 0.0)
         out = []
         for q, v in zip(probes, self._probe_vectors, strict=True):
             hits = retriever.search(q, v, 5)
@@ -324,7 +330,7 @@ class Assistant:
             answer = answer_question(
                 lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
                 style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
-                prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
+                prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel, repeat_penalty=s.repeat_penalty,
             )
         finally:
             self.generating.clear()
@@ -424,7 +430,8 @@ class Assistant:
             raise AssistantError(f"{path} is not indexed (or has no text); run `assistant index {path}` first")
         s = self.settings
         return summarize_texts(self.generator, texts, s.answer_tokens, s.temperature, s.seed,
-                               on_token=on_token, progress=progress, cancel=cancel)
+                               on_token=on_token, progress=progress, cancel=cancel,
+                               repeat_penalty=s.repeat_penalty)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.list_documents()

@@ -36,14 +36,15 @@ def _groups(texts: list[str], generator: Generator, budget: int) -> list[str]:
 def summarize_texts(
     generator: Generator, texts: list[str], answer_tokens: int, temperature: float, seed: int,
     on_token: Callable[[str], None] | None = None, progress: Callable[[int, int], None] | None = None,
-    cancel: threading.Event | None = None,
+    cancel: threading.Event | None = None, repeat_penalty: float = 1.1,
 ) -> str:
     cancel = cancel or threading.Event()
     overhead = generator.count_tokens(generator.render([{"role": "user", "content": MAP_PROMPT.format(text="")}]))
     budget = max(256, generator.n_ctx - answer_tokens - overhead - 16)
 
     def run(prompt: str, stream: bool) -> str:
-        req = GenerationRequest([{"role": "user", "content": prompt}], answer_tokens, temperature, seed, cancel)
+        req = GenerationRequest([{"role": "user", "content": prompt}], answer_tokens, temperature, seed, cancel,
+                                repeat_penalty)
         out = []
         for piece in generator.stream(req, GenerationStats()):
             out.append(piece)

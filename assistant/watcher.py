@@ -119,17 +119,19 @@ class Watcher:
     """Follows every registered root of an Assistant until `stop` is set."""
 
     def __init__(
-        self, assistant: Any, *, debounce: float = 0.4, max_delay: float = 2.0, poll_interval: float = 30.0,
-        reconcile_interval: float = 1800.0, on_report: Callable[[IndexReport, list[Path]], None] | None = None,
+        self, assistant: Any, *, debounce: float | None = None, max_delay: float | None = None,
+        poll_interval: float | None = None, reconcile_interval: float | None = None,
+        on_report: Callable[[IndexReport, list[Path]], None] | None = None,
         on_status: Callable[[WatchStatus], None] | None = None, busy: threading.Event | None = None,
         stop: threading.Event | None = None,
     ) -> None:
         self.stop = stop or threading.Event()
         self.assistant = assistant
-        self.debounce = debounce
-        self.max_delay = max_delay
-        self.poll_interval = poll_interval
-        self.reconcile_interval = reconcile_interval
+        s = assistant.settings  # timings not given come from the settings watch_*_s
+        self.debounce = s.watch_debounce_s if debounce is None else debounce
+        self.max_delay = s.watch_max_delay_s if max_delay is None else max_delay
+        self.poll_interval = s.watch_poll_s if poll_interval is None else poll_interval
+        self.reconcile_interval = s.watch_reconcile_s if reconcile_interval is None else reconcile_interval
         self.on_report = on_report
         self.on_status = on_status
         self.busy = busy  # set while the same process generates an answer: indexing waits

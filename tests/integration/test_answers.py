@@ -220,3 +220,21 @@ def test_a_conversation_exports_to_markdown_and_json_and_back(answering: Assista
     finally:
         os.umask(umask)
     assert_private(home)
+
+
+def test_set_model_switches_the_chat_model_on_next_use(home: Path, embedder, tmp_path: Path) -> None:
+    from conftest import MODELS
+
+    models = tmp_path / "models"
+    models.mkdir()
+    gguf = next(MODELS.glob("*.gguf"))
+    (models / "other-copy.gguf").symlink_to(gguf)
+    (models / gguf.name).symlink_to(gguf)
+    a = Assistant(Settings.load({"models_dir": str(models)}), embedder=embedder)
+    assert a.generator.model_id == gguf.name
+    a.set_model("other-copy.gguf")
+    assert not a.generator_loaded and a.settings.llm_model == "other-copy.gguf"
+    assert a.generator.model_id == "other-copy.gguf"  # loaded from the new file on first use
+    a.set_model("missing.gguf")
+    with pytest.raises(ModelNotFoundError, match="missing.gguf"):
+        _ = a.generator

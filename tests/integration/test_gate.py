@@ -64,3 +64,13 @@ def test_fixed_threshold_setting_is_honoured(home: Path, embedder) -> None:
     bad = Assistant(Settings.load({"relevance_threshold": "high"}), embedder=embedder)
     with pytest.raises(ConfigError, match="auto or a number"):
         bad.relevance_threshold()
+
+
+def test_changing_the_relevance_settings_recalibrates(sample: Assistant, embedder) -> None:
+    before = sample.calibration()
+    assert before.params == "coverage_weight=0.5 stem_length=5"
+    other = Assistant(Settings.load({"coverage_weight": "0.0"}), embedder=embedder)
+    after = other.calibration()  # stored with other settings: computed again, with cosine alone
+    assert after.params == "coverage_weight=0.0 stem_length=5" and after.probe_high < before.probe_high
+    hit = other.search("how does incremental sync work?")[0]
+    assert hit.relevance == pytest.approx(hit.cosine)  # no word-coverage bonus any more
