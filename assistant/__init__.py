@@ -7,13 +7,14 @@ to offline mode and turns off telemetry, so nothing ever reaches for the network
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
              "DO_NOT_TRACK", "ANONYMIZED_TELEMETRY", "TOKENIZERS_PARALLELISM"):
     os.environ.setdefault(_var, "false" if _var == "TOKENIZERS_PARALLELISM" else "1")
 
-from .config import Settings  # noqa: E402
-from .errors import (  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.errors import (  # noqa: E402
     AssistantError,
     ConfigError,
     DocumentError,
@@ -24,10 +25,11 @@ from .errors import (  # noqa: E402
     ModelNotFoundError,
     SqliteDriverError,
 )
-from .paths import Paths, write_private  # noqa: E402
-from .service import Assistant  # noqa: E402
-from .text import printable, strip_ansi  # noqa: E402
-from .types import (  # noqa: E402
+from assistant.paths import Paths, write_private  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from assistant.sync.watcher import Watcher, WatchStatus  # noqa: E402
+from assistant.text import printable, strip_ansi  # noqa: E402
+from assistant.types import (  # noqa: E402
     Answer,
     ChatSummary,
     Chunk,
@@ -39,12 +41,19 @@ from .types import (  # noqa: E402
     SentenceCheck,
     Turn,
 )
-from .watcher import Watcher, WatchStatus  # noqa: E402
+
+
+def command_line(argv: list[str] | None = None, chat_app: Callable[[Assistant], None] | None = None) -> int:
+    """Run the `assistant` command with these arguments; `chat_app` runs the terminal app for `assistant chat`
+    (a front end passes its own, see tui.launch)."""
+    from assistant.cli import main
+
+    return main(argv, chat_app=chat_app)
 
 
 def daemon_pid(settings: Settings) -> int | None:
     """The pid of the background daemon watching this index, or None."""
-    from .daemon import running_pid
+    from assistant.sync.daemon import running_pid
 
     return running_pid(settings)
 
@@ -53,6 +62,6 @@ __all__ = [
     "Answer", "Assistant", "AssistantError", "ChatSummary", "Chunk", "ConfigError", "Document", "DocumentError",
     "DocumentInfo", "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport",
     "IndexWriteError", "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "Turn",
-    "WatchStatus", "Watcher", "daemon_pid", "printable", "strip_ansi", "write_private",
+    "WatchStatus", "Watcher", "command_line", "daemon_pid", "printable", "strip_ansi", "write_private",
 ]
-__version__ = "0.1.0"
+from assistant.version import __version__ as __version__  # noqa: E402

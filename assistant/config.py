@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .paths import Paths, default_models_dir, write_private
+from assistant.errors import ConfigError
+from assistant.paths import Paths, default_models_dir, write_private
 
 
 @dataclass

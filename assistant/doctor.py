@@ -6,8 +6,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-from .config import Settings
-from .paths import write_private
+from assistant.config import Settings
+from assistant.paths import write_private
 
 
 @dataclass
@@ -28,7 +28,7 @@ def run_checks(settings: Settings) -> list[Check]:
 
 
 def _sqlite() -> list[Check]:
-    from .store import sqlite_driver
+    from assistant.store import sqlite_driver
 
     try:
         driver, name = sqlite_driver()
@@ -59,7 +59,7 @@ def _embedding(settings: Settings) -> Check:
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
         return Check("embedding model", False, f"not found at {path}; run ./install.sh or set embedding_model")
     try:
-        from .embedding import SentenceTransformerEmbedder
+        from assistant.ingest.embedding import SentenceTransformerEmbedder
 
         e = SentenceTransformerEmbedder(path, threads=settings.effective_threads)
         v = e.embed(["doctor check"])

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AssistantError
-from .evidence import numbers
-from .verify import unsupported_numbers
+from assistant.answer.evidence import numbers
+from assistant.answer.verify import unsupported_numbers
+from assistant.errors import AssistantError
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from . import __version__
-from .config import Settings
-from .errors import AssistantError
-from .retrieval import Filters
-from .service import Assistant
-from .text import printable
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.search.retrieval import Filters
+from assistant.service import Assistant
+from assistant.text import printable
+from assistant.version import __version__
 
 INSTRUCTIONS = (
     "Search and ask questions about the user's own documents, indexed on this machine. `ask` returns an "
@@ -92,7 +92,7 @@ def build_server(assistant: Assistant) -> Any:
     async def status() -> dict[str, Any]:
         """How many documents and passages are indexed, which models are used, and which folders are kept
         in step (and whether the background daemon is watching them)."""
-        from .daemon import running_pid
+        from assistant.sync.daemon import running_pid
 
         return dict(await call(assistant.status)) | {"daemon_pid": running_pid(assistant.settings)}
 

@@ -10,22 +10,22 @@ from typing import Any
 
 import numpy as np
 
-from .chat import answer_from_json, answer_question, merge_hits, sources_json
-from .config import Settings
-from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import AssistantError, ConfigError, EmptyQueryError
-from .export import FORMATS, export_json, export_markdown
-from .gate import GATE_META, Calibration, calibrate
-from .generation import Generator, LlamaCppGenerator
-from .indexing import Indexer, ProgressFn
-from .locks import writer_lock
-from .models import discover
-from .paths import sample_library
-from .retrieval import Filters, Retriever
-from .store import Store
-from .summary import summarize_texts
-from .types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
-from .vectors import VectorIndex
+from assistant.answer.chat import answer_from_json, answer_question, merge_hits, sources_json
+from assistant.answer.export import FORMATS, export_json, export_markdown
+from assistant.answer.generation import Generator, LlamaCppGenerator
+from assistant.answer.models import discover
+from assistant.answer.summary import summarize_texts
+from assistant.config import Settings
+from assistant.errors import AssistantError, ConfigError, EmptyQueryError
+from assistant.ingest.embedding import Embedder, SentenceTransformerEmbedder
+from assistant.ingest.indexing import Indexer, ProgressFn
+from assistant.paths import sample_library
+from assistant.search.gate import GATE_META, Calibration, calibrate
+from assistant.search.retrieval import Filters, Retriever
+from assistant.store import Store
+from assistant.store.vectors import VectorIndex
+from assistant.sync.locks import writer_lock
+from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
 
 
 class Assistant:

@@ -39,7 +39,7 @@ def main() -> int:
         (folder / p.name).write_text("\n\n".join(paras) + "\n", encoding="utf-8")
 
     from assistant import Assistant, Settings
-    from assistant.watcher import Watcher
+    from assistant.sync.watcher import Watcher
 
     a = Assistant(Settings.load())
     a.add_root(folder)

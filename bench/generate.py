@@ -33,8 +33,8 @@ def main() -> int:
     from llama_cpp import Llama
 
     from assistant import Assistant, Settings
-    from assistant.generation import GenerationRequest, GenerationStats
-    from assistant.prompts import build_prompt
+    from assistant.answer.generation import GenerationRequest, GenerationStats
+    from assistant.answer.prompts import build_prompt
 
     settings = Settings.load()
     threads = settings.effective_threads

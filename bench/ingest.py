@@ -67,7 +67,7 @@ def main() -> int:
             shutil.copy(p, folder / p.name)
 
     from assistant import Assistant, Settings
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.ingest.embedding import SentenceTransformerEmbedder
 
     settings = Settings.load()
     embedder = SentenceTransformerEmbedder(settings.embedding_model_path, threads=settings.effective_threads,

@@ -53,7 +53,7 @@ def load_source(path: Path) -> tuple[list[tuple[str, str | None]], np.ndarray]:
 
 
 def build(path: Path, texts: list[tuple[str, str | None]], vecs: np.ndarray, n: int, dim: int, model: str) -> None:
-    from assistant.chunking import _make_chunk
+    from assistant.ingest.chunking import _make_chunk
     from assistant.store import Store
 
     store = Store(path)
@@ -88,9 +88,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-query-"))
     os.environ["ASSISTANT_HOME"] = str(work / "home")
     from assistant import Assistant, Settings
-    from assistant.retrieval import Retriever
+    from assistant.search.retrieval import Retriever
     from assistant.store import Store
-    from assistant.vectors import VectorIndex
+    from assistant.store.vectors import VectorIndex
 
     settings = Settings.load()
     a = Assistant(settings)

@@ -31,7 +31,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real default embedding model (all-MiniLM-L6-v2), loaded once per test session."""
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.ingest.embedding import SentenceTransformerEmbedder
 
     path = MODELS / "all-MiniLM-L6-v2"
     if not path.exists():
@@ -72,7 +72,7 @@ def run_cli_json(*args: str, capsys: pytest.CaptureFixture[str]):
 @pytest.fixture(scope="session")
 def generator():
     """The real default chat model (SmolLM2-135M-Instruct Q4_1), loaded once per test session."""
-    from assistant.generation import LlamaCppGenerator
+    from assistant.answer.generation import LlamaCppGenerator
 
     path = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.exists():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from assistant.generation import GenerationRequest, GenerationStats
+from assistant.answer.generation import GenerationRequest, GenerationStats
 
 
 class ScriptedGenerator:

@@ -15,8 +15,8 @@ from conftest import run_cli, run_cli_json
 from docgen import prose
 
 from assistant import Assistant, ModelNotFoundError, Settings
-from assistant.chat import NOT_COVERED
-from assistant.prompts import build_prompt
+from assistant.answer.chat import NOT_COVERED
+from assistant.answer.prompts import build_prompt
 from assistant.types import Hit
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_follow_up_uses_the_conversation(answering: Assistant, lib: Path) -> Non
 
 
 def test_context_never_overflows(home: Path, embedder, library: Path) -> None:
-    from assistant.generation import LlamaCppGenerator
+    from assistant.answer.generation import LlamaCppGenerator
 
     small = LlamaCppGenerator(Path(os.environ["ASSISTANT_MODELS_DIR"]) / "SmolLM2-135M-Instruct.Q4_1.gguf",
                               n_ctx=768, threads=2)
@@ -144,7 +144,7 @@ def test_models_listing_and_broken_model(tmp_path: Path, capsys, monkeypatch) ->
 
 
 def test_summarize_uses_every_chunk(home: Path, embedder, library: Path) -> None:
-    from assistant.generation import LlamaCppGenerator
+    from assistant.answer.generation import LlamaCppGenerator
 
     small = LlamaCppGenerator(Path(os.environ["ASSISTANT_MODELS_DIR"]) / "SmolLM2-135M-Instruct.Q4_1.gguf",
                               n_ctx=1024, threads=2)

@@ -9,7 +9,7 @@ import pytest
 from docgen import prose
 
 from assistant import Assistant, ConfigError, Settings
-from assistant.gate import FLOOR, GATE_META, PROBES
+from assistant.search.gate import FLOOR, GATE_META, PROBES
 
 REPO = Path(__file__).resolve().parents[2]
 NATURAL = [json.loads(line) for line in (REPO / "bench/data/sample_natural.jsonl").read_text().splitlines()]

@@ -11,7 +11,7 @@ import pytest
 from docgen import prose, write_docx, write_pdf
 
 from assistant import Assistant, IndexMismatchError, Settings
-from assistant.embedding import HashEmbedder
+from assistant.ingest.embedding import HashEmbedder
 
 
 def long_markdown(n: int = 30) -> str:
@@ -65,7 +65,7 @@ def test_edit_rename_move_delete_counts(assistant: Assistant, library: Path, mon
     assert n_chunks >= 25
 
     # Unchanged folder: nothing is parsed at all.
-    import assistant.indexing as indexing
+    import assistant.ingest.indexing as indexing
 
     parsed: list[str] = []
     real_parse = indexing.parse

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, IndexBusyError
-from assistant.locks import writer_lock
+from assistant.sync.locks import writer_lock
 
 
 def test_a_second_writer_is_told_who_holds_the_lock(home: Path) -> None:

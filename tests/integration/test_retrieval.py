@@ -11,7 +11,7 @@ from docgen import prose, write_pdf
 
 from assistant import Assistant, EmptyQueryError
 from assistant.evaluation import evaluate, load_questions
-from assistant.retrieval import Filters, fts_query
+from assistant.search.retrieval import Filters, fts_query
 
 
 @pytest.fixture

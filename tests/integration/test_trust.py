@@ -13,8 +13,8 @@ from docgen import prose
 from scripted import ScriptedGenerator
 
 from assistant import Assistant, Settings
-from assistant.evidence import numbers
-from assistant.retrieval import Filters
+from assistant.answer.evidence import numbers
+from assistant.search.retrieval import Filters
 
 PUMP = """# Zephyr-9 pump maintenance
 

@@ -20,7 +20,7 @@ from docgen import prose
 
 from assistant import Assistant
 from assistant.store import Store
-from assistant.watcher import Watcher
+from assistant.sync.watcher import Watcher
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:

@@ -35,7 +35,7 @@ def test_type_a_question_read_the_answer_and_quit(home: Path, library: Path) -> 
     subprocess.run([sys.executable, "-m", "assistant.cli", "index", str(library)], env=env, check=True,
                    capture_output=True, timeout=300)
     name = f"assistant-smoke-{os.getpid()}"
-    cmd = f"{sys.executable} -m assistant.cli chat; echo EXITED-$?; sleep 30"
+    cmd = f"{sys.executable} -m tui chat; echo EXITED-$?; sleep 30"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
                     *[f"-e{k}={v}" for k, v in env.items() if k.startswith(("ASSISTANT_", "TERM"))], cmd],
                    check=True, env=env)

@@ -1,4 +1,5 @@
-"""Architecture rules: the core never imports the UI, and importing it is cheap."""
+"""Architecture rules: the rooms are layered (import-linter contracts in pyproject.toml), the core never
+imports the UI, the UI uses only the public API, and importing the core is cheap."""
 
 from __future__ import annotations
 
@@ -38,3 +39,31 @@ def test_tui_uses_only_the_public_api() -> None:
                 assert all(a.name in assistant.__all__ for a in node.names), f"{f.name}: {[a.name for a in node.names]}"
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith("assistant.") for a in node.names), f.name
+
+
+def test_import_contracts_hold() -> None:
+    """pyproject.toml's import-linter contracts: layered rooms, no UI in the core, public API only for tui."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+                        "sys.exit(lint_imports(config_filename='pyproject.toml'))"],
+                       capture_output=True, text=True, cwd=root)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.count("KEPT") == 3
+
+
+INTERNAL = {"store", "vectors", "indexer", "embedder", "generator"}  # parts of the Assistant, not its API
+
+
+def test_tui_reaches_the_core_only_through_public_methods() -> None:
+    """Attribute access counts too: no `assistant.store.counts()`, no private attributes of the core."""
+    import ast
+    from pathlib import Path
+
+    tui = Path(__file__).resolve().parents[2] / "tui"
+    for f in tui.glob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Attribute) and "assistant" in ast.unparse(node.value):
+                where = f"{f.name}:{node.lineno}: {ast.unparse(node)}"
+                assert node.attr not in INTERNAL and not node.attr.startswith("_"), where

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from docgen import prose
 
-from assistant.chunking import chunk_document
-from assistant.embedding import HashEmbedder
+from assistant.ingest.chunking import chunk_document
+from assistant.ingest.embedding import HashEmbedder
 from assistant.types import Block, Document
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from assistant import Settings
-from assistant.watcher import Watcher, _Pending, coalesce
+from assistant.sync.watcher import Watcher, _Pending, coalesce
 
 
 def test_events_wait_for_quiet_then_come_out_together(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from docgen import write_docx, write_pdf
 
-from assistant.documents import decode_text, detect_format, parse
 from assistant.errors import DocumentError
+from assistant.ingest.documents import decode_text, detect_format, parse
 
 
 def blocks(path: Path):

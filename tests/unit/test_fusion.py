@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chat import merge_hits
-from assistant.retrieval import RRF_K, Candidate, coverage, fuse, stem
+from assistant.answer.chat import merge_hits
+from assistant.search.retrieval import RRF_K, Candidate, coverage, fuse, stem
 from assistant.types import Hit
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import store as store_mod
 from assistant.store import Store
+from assistant.store import db as store_mod  # the migrations the connection applies
 
 
 def test_fresh_database_is_at_the_latest_version(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_v1_index_with_vectors_upgrades_to_in_process_search(tmp_path: Path, mon
     """A database written by schema 1 (vectors only in vec0) gains the plain vector table and epoch."""
     import numpy as np
 
-    from assistant.vectors import VectorIndex
+    from assistant.store.vectors import VectorIndex
 
     db = tmp_path / "v1.sqlite"
     monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:1])

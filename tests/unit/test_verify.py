@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.evidence import numbers, split_sentences
+from assistant.answer.evidence import numbers, split_sentences
+from assistant.answer.verify import REFUSED, Verifier, facts, split_answer
 from assistant.types import Hit
-from assistant.verify import REFUSED, Verifier, facts, split_answer
 
 VALVE = ("Before refitting the inlet valve, clean the seat with a lint-free cloth. Tighten the Zephyr-9 inlet "
          "valve to exactly 42 newton-metres with a calibrated torque wrench. Over-tightening cracks the ceramic "

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from assistant.errors import ModelNotFoundError
 
 
 class Embedder(Protocol):

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ModelNotFoundError
-from .models import read_gguf
+from assistant.answer.models import read_gguf
+from assistant.errors import ModelNotFoundError
 
 
 @dataclass

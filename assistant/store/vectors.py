@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from .store import Store
+from assistant.store import Store
 
 
 class VectorIndex:

@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import DocumentError
-from .text import strip_ansi
-from .types import Block, Document
+from assistant.errors import DocumentError
+from assistant.text import strip_ansi
+from assistant.types import Block, Document
 
 MARKDOWN = {".md", ".markdown", ".mdx"}
 RST = {".rst", ".rest"}

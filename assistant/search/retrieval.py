@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError, EmptyQueryError
-from .store import Store
-from .types import Hit
-from .vectors import VectorIndex
+from assistant.errors import ConfigError, EmptyQueryError
+from assistant.store import Store
+from assistant.store.vectors import VectorIndex
+from assistant.types import Hit
 
 RRF_K = 60
 COVERAGE_WEIGHT = 0.5  # defaults of the settings coverage_weight and stem_length

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .generation import Generator
-from .types import Hit
+from assistant.answer.generation import Generator
+from assistant.types import Hit
 
 SYSTEM = (
     "Answer the question using only the numbered sources. After each fact, write the number of its source "

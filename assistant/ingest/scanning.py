@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import detect_format
+from assistant.ingest.documents import detect_format
 
 IGNORE_FILE = ".assistantignore"
 SKIP_DIRS = {

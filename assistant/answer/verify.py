@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evidence import Sentence, numbers, split_sentences
-from .retrieval import STOPWORDS, content_words, stem
-from .types import Hit, SentenceCheck
+from assistant.answer.evidence import Sentence, numbers, split_sentences
+from assistant.search.retrieval import STOPWORDS, content_words, stem
+from assistant.types import Hit, SentenceCheck
 
 NOVEL_SHARE = 0.2  # content words in no source and not in the question: at most this share (and at least 1)
 SIMILAR = 0.86  # cosine to one sentence of a cited source that counts as support for a paraphrase

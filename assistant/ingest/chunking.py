@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from .types import Block, Chunk, Document
+from assistant.types import Block, Chunk, Document
 
 CHUNKER_VERSION = 1
 HEADING_SEP = " > "

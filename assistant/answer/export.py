@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from .types import ChatSummary, Hit, Turn
+from assistant.types import ChatSummary, Hit, Turn
 
 FORMATS = ("md", "json")
 _CITATION = re.compile(r"\[(\d+)\]")

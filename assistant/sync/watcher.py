@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .scanning import is_editor_temp
-from .types import IndexReport
+from assistant.ingest.scanning import is_editor_temp
+from assistant.types import IndexReport
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import CHUNKER_VERSION, chunk_document
-from .documents import parse
-from .embedding import Embedder
-from .errors import DocumentError, IndexWriteError
-from .scanning import FoundFile, scan
-from .store import Store, StoredDocument
-from .types import Chunk, IndexReport
+from assistant.errors import DocumentError, IndexWriteError
+from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
+from assistant.ingest.documents import parse
+from assistant.ingest.embedding import Embedder
+from assistant.ingest.scanning import FoundFile, scan
+from assistant.store import Store, StoredDocument
+from assistant.types import Chunk, IndexReport
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexBusyError
-from .paths import private_dir
+from assistant.errors import IndexBusyError
+from assistant.paths import private_dir
 
 
 def _holder(path: Path) -> dict[str, Any]:

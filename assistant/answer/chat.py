@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
-from .embedding import Embedder
-from .errors import ConfigError, ModelNotFoundError
-from .evidence import Evidence, quote_block, select_evidence
-from .generation import GenerationRequest, GenerationStats, Generator
-from .prompts import build_prompt, source_label
-from .retrieval import RRF_K
-from .types import Answer, Hit
-from .verify import REFUSED, SentenceCheck, Verifier, split_answer
+from assistant.answer.evidence import Evidence, quote_block, select_evidence
+from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
+from assistant.answer.prompts import build_prompt, source_label
+from assistant.answer.verify import REFUSED, SentenceCheck, Verifier, split_answer
+from assistant.errors import ConfigError, ModelNotFoundError
+from assistant.ingest.embedding import Embedder
+from assistant.search.retrieval import RRF_K
+from assistant.types import Answer, Hit
 
 NOT_COVERED = "Your documents do not seem to cover this, so I will not answer from general knowledge."
 

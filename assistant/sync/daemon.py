@@ -16,15 +16,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .errors import AssistantError
-from .paths import touch_private, write_private
-from .text import SafeFormatter
-from .watcher import Watcher, WatchStatus
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.paths import touch_private, write_private
+from assistant.sync.watcher import Watcher, WatchStatus
+from assistant.text import SafeFormatter
 
 
 class DaemonFiles:
@@ -72,14 +73,16 @@ def _write_status(path: Path, st: WatchStatus) -> None:
     write_private(path, json.dumps(asdict(st)))
 
 
-def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int:
+def run(settings: Settings, open_library: Callable[[Settings], Any], foreground_log: bool = False,
+        nice: int = 10) -> int:
     """Watch every registered root until SIGTERM/SIGINT. Refuses to start beside another daemon.
+
+    Args:
+        open_library: makes the Assistant to keep in step (the front end passes it: sync sits below it).
 
     Raises:
         AssistantError: another daemon (or `assistant watch`) already serves this index.
     """
-    from .service import Assistant
-
     settings.paths.ensure()
     files = DaemonFiles(settings)
     fd = os.open(files.pid, os.O_RDWR | os.O_CREAT, 0o600)
@@ -113,7 +116,7 @@ def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int
                 os.nice(nice)  # polite: indexing yields the CPU to interactive work
             except OSError:
                 pass
-        assistant = Assistant(settings)
+        assistant = open_library(settings)
 
         def on_report(report: Any, scope: list[Path]) -> None:
             what = ", ".join(f"{n} {k}" for k, n in (("added", report.added), ("updated", report.updated),

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import ModelNotFoundError
+from assistant.errors import ModelNotFoundError
 
 # llama.cpp's LLAMA_FTYPE values (general.file_type) -> quantization name
 FILE_TYPES = {

@@ -1,0 +1,1 @@
+"""Answer: evidence -> prompt -> generate -> verify -> cite (chat.answer_question drives it)."""

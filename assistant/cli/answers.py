@@ -1,0 +1,207 @@
+"""Commands that read the library: search, ask, chats, models, summarize, eval, chat (the app)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from assistant.cli.common import (
+    filters,
+    open_assistant,
+    print_json,
+    progress_bar,
+)
+from assistant.errors import AssistantError
+from assistant.paths import write_private
+from assistant.text import printable
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = open_assistant().search(args.query, k=args.k, mode=args.mode, filters=filters(args))
+    if args.json:
+        print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("No passages found. Is anything indexed? Try `assistant status`.")
+    elif not any(h.relevant for h in hits):
+        print("Nothing in your documents seems to be about this. The closest passages:\n")
+    for i, h in enumerate(hits, 1):
+        head = f" — {h.heading}" if h.heading else ""
+        mark = "" if h.relevant else ", not relevant"
+        print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  (similarity {h.cosine or 0:.2f}{mark})")
+        text = " ".join(h.text.split())
+        print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import threading
+
+    a = open_assistant(llm_model=args.model, answer_style=args.style)
+    cancel = threading.Event()
+    streamed = not args.json
+
+    def on_token(piece: str) -> None:
+        if streamed:
+            sys.stdout.write(printable(piece, multiline=True))
+            sys.stdout.flush()
+
+    try:
+        answer = a.ask(args.question, chat_id=args.chat, filters=filters(args), k=args.k, on_token=on_token,
+                       cancel=cancel)
+    except KeyboardInterrupt:
+        print("\n(stopped)", file=sys.stderr)
+        return 130
+    if args.json:
+        print_json(answer.to_dict())
+        return 0
+    print("\n")
+    if answer.grounded and answer.sources:
+        print("Sources:")
+        for i, h in enumerate(answer.sources, 1):
+            mark = "*" if i in answer.citations else " "
+            print(f" {mark}[{i}] {printable(h.path)} {h.location}")
+        if answer.citations:
+            print(" (* cited in the answer)")
+    unverified = [c for c in answer.checks if not c.verified]
+    if unverified and answer.stats.get("answer_style") != "generate":
+        print(f"\n{len(unverified)} sentence(s) of the model's answer were left out because the sources do not "
+              "support them (see --json: checks).", file=sys.stderr)
+    if answer.stats.get("notice"):
+        print(f"note: {printable(str(answer.stats['notice']))}", file=sys.stderr)
+    st = answer.stats
+    if st.get("completion_tokens"):
+        print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
+              f"{st['completion_tokens']} generated at {st['tokens_per_s']} tokens/s, "
+              f"first token after {st['ttft_s']:.2f} s", file=sys.stderr)
+    print(f"conversation {answer.chat_id}: continue with  assistant ask --chat {answer.chat_id} \"...\"",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_chats(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    action, chat_id = args.action, args.id
+    if args.show or args.delete:
+        action, chat_id = ("show", args.show) if args.show else ("delete", args.delete)
+    if action != "list" and not chat_id:
+        raise AssistantError(f"`assistant chats {action}` needs a conversation id; `assistant chats` lists them")
+    if action == "delete":
+        if not a.delete_chat(chat_id):
+            raise AssistantError(f"no conversation with id {chat_id!r}")
+        print(f"deleted conversation {chat_id}")
+        return 0
+    if action == "export":
+        text = a.export_chat(chat_id, args.format)
+        if args.output:
+            write_private(args.output.expanduser(), text)
+            print(f"wrote conversation {chat_id} to {args.output} ({args.format})", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if action == "show":
+        msgs = a.chat_messages(chat_id)
+        if args.json:
+            print_json(msgs)
+            return 0
+        if not msgs:
+            raise AssistantError(f"no conversation with id {chat_id!r} (or it is empty)")
+        for m in msgs:
+            print(f"{'you' if m['role'] == 'user' else 'assistant'}: {printable(m['content'], multiline=True)}\n")
+        return 0
+    chats = a.chats()
+    if args.json:
+        print_json(chats)
+        return 0
+    if not chats:
+        print("No conversations yet. Start one with: assistant ask \"...\"")
+    import datetime as _dt
+
+    for c in chats:
+        when = _dt.datetime.fromtimestamp(c["updated_at"]).strftime("%Y-%m-%d %H:%M")
+        print(f"{c['id']}  {when}  {c['turns']:3} turns  {printable(c['title'])}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    found = a.models()
+    chosen = a.settings.llm_model_path.name
+    if args.json:
+        print_json([m.to_dict() | {"selected": m.name == chosen} if hasattr(m, "to_dict")
+                     else {"path": str(m[0]), "error": m[1]} for m in found])
+        return 0
+    if not found:
+        print(f"No .gguf models in {a.settings.models_dir}. Run ./install.sh or copy a GGUF file there.")
+    for m in found:
+        if isinstance(m, tuple):
+            print(f"  {m[0].name}: unreadable: {m[1]}")
+            continue
+        mark = "*" if m.name == chosen else " "
+        print(f"{mark} {m.name:40} {m.size_mb:8.1f} MB  {m.architecture:10} ctx {m.context_length or '?':>6}  "
+              f"{m.quantization}")
+    print("(* selected: set llm_model in the config or use --model)")
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    a = open_assistant(llm_model=args.model)
+    progress, close = progress_bar(sys.stderr.isatty(), unit="part")
+
+    def on_token(piece: str) -> None:
+        if not args.json:
+            sys.stdout.write(printable(piece, multiline=True))
+            sys.stdout.flush()
+
+    try:
+        text = a.summarize(args.path, on_token=on_token, progress=progress)
+    finally:
+        close()
+    if args.json:
+        print_json({"path": os.path.realpath(args.path), "summary": text})
+    else:
+        print()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluation import evaluate, load_questions
+
+    questions = load_questions(args.questions)
+    a = open_assistant(answer_style=args.style)
+    if args.docs:
+        progress, close = progress_bar(sys.stderr.isatty())
+        try:
+            report = a.index(args.docs, progress=progress)
+        finally:
+            close()
+        print(f"indexed: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+              f"errors {len(report.errors)}", file=sys.stderr)
+    result = evaluate(a, questions, k=args.k, mode=args.mode)
+    if args.answers:
+        from assistant.evaluation import evaluate_answers
+
+        progress, close = progress_bar(sys.stderr.isatty(), unit="answer")
+        try:
+            result |= evaluate_answers(a, questions, k=args.k, limit=args.limit, progress=progress)
+        finally:
+            close()
+    if args.json:
+        print_json(result)
+        return 0
+    for key, value in result.items():
+        print(f"{key:16} {value}")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    if args.chat_app is None:
+        raise AssistantError("the chat app is not part of this entry point: run `assistant` (or `python -m tui`); "
+                             "`assistant ask` answers in the terminal")
+    if not sys.stdout.isatty():
+        print("assistant chat needs a terminal; use `assistant ask` or `assistant search` in scripts",
+              file=sys.stderr)
+        return 2
+    args.chat_app(open_assistant())
+    return 0

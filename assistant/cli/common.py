@@ -1,0 +1,72 @@
+"""What every command shares: settings, the Assistant, JSON output, progress bars, filters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from assistant.config import Settings
+from assistant.text import printable
+
+
+def add_filters(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--path", action="append", default=[], metavar="GLOB",
+                    help="only documents whose absolute path matches (e.g. '*/contracts/*', ~/notes); repeatable")
+    sp.add_argument("--type", action="append", default=[], metavar="EXT",
+                    help="only documents with this extension (e.g. pdf, md); repeatable")
+
+
+def filters(args: argparse.Namespace) -> Any:
+    from assistant.search.retrieval import Filters
+
+    return Filters(tuple(args.path), tuple(args.type))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings.load(overrides)
+
+
+def open_assistant(**overrides: Any) -> Any:
+    from assistant.service import Assistant
+
+    return Assistant(load_settings(**overrides))
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def progress_bar(enabled: bool, unit: str = "file") -> tuple[Callable[..., None], Callable[[], None]]:
+    """A progress(done, total, current="") callback drawing a bar on stderr, and its close(); both do
+    nothing when disabled (not a terminal)."""
+    if not enabled:
+        return lambda *args: None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+
+    def update(done: int, total: int, current: str = "") -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(printable(os.path.basename(current))[-40:], refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def daemon_line(st: dict[str, Any]) -> str:
+    if not st["running"]:
+        return "no daemon running (start one with `assistant daemon start`)"
+    last = st.get("last_change")
+    when = time.strftime("%H:%M:%S", time.localtime(last["at"])) if last else None
+    text = f"daemon running (pid {st['pid']}), {st.get('state')}, queue {st.get('queue', 0)}"
+    if last:
+        text += f", last change {os.path.basename(last['path'])} at {when}"
+    for root, why in (st.get("polling") or {}).items():
+        text += f"\n  {root}: {why}"
+    return text

@@ -1,0 +1,107 @@
+"""Commands that build and inspect the library: index, add, remove, roots, status, docs, forget."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from assistant.cli.common import (
+    daemon_line,
+    open_assistant,
+    print_json,
+    progress_bar,
+)
+from assistant.text import printable
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    progress, close = progress_bar(sys.stderr.isatty())
+    if not args.paths and not a.roots():
+        print("No folder registered yet: indexing the bundled sample library. "
+              "Run `assistant index ~/Documents` to index your own files.", file=sys.stderr)
+    try:
+        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild)
+    finally:
+        close()
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"added {report.added}, updated {report.updated}, removed {report.removed}, moved {report.moved}, "
+              f"unchanged {report.unchanged}, skipped {report.skipped}; "
+              f"chunks embedded {report.chunks_embedded}, reused {report.chunks_reused}")
+        for e in report.errors:
+            print(f"  error: {printable(e['path'])}: {printable(e['error'])}")
+        if args.verbose:
+            for path, reason in report.skipped_files:
+                print(f"  skipped: {printable(path)}: {printable(reason)}")
+    if report.interrupted:
+        print("interrupted: files indexed so far are kept; run the command again to finish", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    a.add_root(args.path)
+    args.paths, args.rebuild, args.verbose = [args.path], False, False
+    return cmd_index(args)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    n = open_assistant().remove_root(args.path)
+    if args.json:
+        print_json({"removed": n})
+    else:
+        print(f"unregistered {os.path.realpath(args.path)}; removed {n} document(s) from the index")
+    return 0
+
+
+def cmd_roots(args: argparse.Namespace) -> int:
+    roots = open_assistant().roots()
+    if args.json:
+        print_json(roots)
+    else:
+        print("\n".join(roots) if roots else "No folders registered. Add one with: assistant add PATH")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from assistant.sync import daemon
+
+    a = open_assistant()
+    st = a.status() | {"daemon": daemon.status(a.settings)}
+    if args.json:
+        print_json(st)
+        return 0
+    print(f"index:           {st['index_path']}")
+    print(f"documents:       {st['documents']} ({st['errors']} with errors)")
+    print(f"chunks:          {st['chunks']}")
+    print(f"embedding model: {st['embedding_model']}")
+    print(f"chat model:      {st['llm_model']}")
+    print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")
+    print(f"watching:        {daemon_line(st['daemon'])}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    docs = open_assistant().documents()
+    if args.json:
+        print_json([d.to_dict() for d in docs])
+        return 0
+    if not docs:
+        print("The index is empty. Run `assistant index PATH`.")
+    for d in docs:
+        extra = f"  {d.error}" if d.error else ""
+        print(f"{d.status:5}  {d.chunks:5} chunks  {printable(d.path)}{printable(extra)}")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    n = open_assistant().forget(args.path)
+    if args.json:
+        print_json({"removed": n})
+    else:
+        print(f"removed {n} document(s) from the index")
+    return 0

@@ -1,0 +1,1 @@
+"""Ingest: scan folders -> read documents -> chunk -> embed -> store (indexing.Indexer drives it)."""

@@ -1,0 +1,1 @@
+"""Search: keywords (FTS5) + vectors -> fusion -> the relevance gate (calibrated per library)."""

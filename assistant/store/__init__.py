@@ -1,0 +1,59 @@
+"""The index: one SQLite file (WAL) holding documents, chunks, an FTS5 index and sqlite-vec vectors.
+
+The only package that writes SQL, split by what it keeps: db (connection, transactions, migrations),
+schema, library (roots, documents, chunks, keywords), vector_tables, chats; vectors is the in-process
+vector index that follows the stored vectors. Every statement is parameterised.
+"""
+
+from __future__ import annotations
+
+from assistant.store.chats import ChatTables
+from assistant.store.db import Database, sqlite_driver
+from assistant.store.library import LibraryTables, StoredDocument
+from assistant.store.vector_tables import VectorTables
+
+__all__ = ["Database", "Store", "StoredDocument", "sqlite_driver"]
+
+
+class Store(LibraryTables, VectorTables, ChatTables):
+    """One connection to the index file, over every table. Use one Store per thread."""
+
+    def reset(self) -> None:
+        """Forget every document, chunk and vector and the embedding model binding (roots are kept)."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM documents")
+            c.execute("DROP TRIGGER IF EXISTS chunks_vec_ad")
+            for table in ("chunk_vectors", "chunk_embeddings"):
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("UPDATE vector_epoch SET n = n + 1")
+            c.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')")
+        self.dim = None
+
+    def check(self) -> list[str]:
+        """Consistency problems (empty list when healthy): integrity, orphans, counts that disagree."""
+        problems = []
+        q = self.conn.execute
+        ok = q("PRAGMA integrity_check").fetchone()[0]
+        if ok != "ok":
+            problems.append(f"integrity_check: {ok}")
+        if q("SELECT count(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents)").fetchone()[0]:
+            problems.append("chunks without a document")
+        bad = q("SELECT count(*) FROM documents d WHERE chunk_count != "
+                "(SELECT count(*) FROM chunks c WHERE c.document_id = d.id)").fetchone()[0]
+        if bad:
+            problems.append(f"{bad} documents whose chunk_count disagrees with their chunks")
+        if not self.readonly:  # FTS5's integrity check is issued as a (non-modifying) write command
+            try:
+                q("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+            except Exception as exc:  # the driver's DatabaseError: the keyword index disagrees with the chunks
+                problems.append(f"keyword index: {exc}")
+        if self.meta("embedding_model") is not None:
+            nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
+            for table in ("chunk_vectors", "chunk_embeddings"):
+                nvec = q(f"SELECT count(*) FROM {table}").fetchone()[0]
+                if nvec != nchunks:
+                    problems.append(f"{nvec} rows in {table} for {nchunks} chunks")
+            missing = q("SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunk_vectors)").fetchone()[0]
+            if missing:
+                problems.append(f"{missing} chunks without a vector")
+        return problems

@@ -1,0 +1,184 @@
+"""What the library holds: registered folders, documents, their chunks and the keyword index."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.store.db import Database
+from assistant.types import Chunk, DocumentInfo
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    content_hash: str | None
+    status: str
+    error: str | None
+    chunker_version: int | None
+
+
+class LibraryTables(Database):
+    """Roots, documents, chunks, keyword search."""
+
+    def add_root(self, path: str) -> bool:
+        cur = self.conn.execute("INSERT OR IGNORE INTO roots(path, added_at) VALUES (?, ?)", (path, time.time()))
+        return cur.rowcount > 0
+
+    def remove_root(self, path: str) -> bool:
+        return self.conn.execute("DELETE FROM roots WHERE path = ?", (path,)).rowcount > 0
+
+    def roots(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM roots ORDER BY path")]
+
+    def documents_under(self, roots: Iterable[str]) -> dict[str, StoredDocument]:
+        """Stored documents at or below any of the given absolute paths."""
+        out: dict[str, StoredDocument] = {}
+        for root in roots:
+            prefix = root.rstrip(os.sep) + os.sep
+            rows = self.conn.execute(
+                "SELECT id, path, size, mtime_ns, content_hash, status, error, chunker_version FROM documents "
+                "WHERE path = ? OR substr(path, 1, ?) = ?",
+                (root, len(prefix), prefix),
+            )
+            for row in rows:
+                out[row[1]] = StoredDocument(*row)
+        return out
+
+    def write_document(
+        self, path: str, size: int, mtime_ns: int, content_hash: str, fmt: str, chunker_version: int,
+        chunks: list[Chunk], vectors: list[bytes],
+    ) -> None:
+        """Replace a document and all its chunks and vectors, in one transaction."""
+        with self.transaction() as c:
+            doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "ok", None, chunker_version, len(chunks))
+            c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
+            for chunk, blob in zip(chunks, vectors, strict=True):
+                cur = c.execute(
+                    "INSERT INTO chunks(document_id, position, text, heading, page, start_line, end_line, "
+                    "token_count, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc_id, chunk.position, chunk.text, chunk.heading, chunk.page, chunk.start_line,
+                     chunk.end_line, chunk.token_count, chunk.content_hash),
+                )
+                cid = cur.lastrowid
+                c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
+                c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
+
+    def record_error(
+        self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
+        content_hash: str | None = None, fmt: str | None = None, chunker_version: int | None = None,
+    ) -> None:
+        """Mark a document as failed (dropping any chunks it had), keeping the reason for the user."""
+        with self.transaction() as c:
+            doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "error", error, chunker_version, 0)
+            c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
+
+    @staticmethod
+    def _upsert(c: Any, path: str, size: int | None, mtime_ns: int | None, content_hash: str | None,
+                fmt: str | None, status: str, error: str | None, chunker_version: int | None, n: int) -> int:
+        c.execute(
+            "INSERT INTO documents(path, size, mtime_ns, content_hash, format, status, error, chunker_version, "
+            "chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "size = excluded.size, mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, "
+            "format = excluded.format, status = excluded.status, error = excluded.error, "
+            "chunker_version = excluded.chunker_version, chunk_count = excluded.chunk_count, "
+            "indexed_at = excluded.indexed_at",
+            (path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, n, time.time()),
+        )
+        return int(c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
+
+    def touch_document(self, doc_id: int, size: int, mtime_ns: int) -> None:
+        """Record a new size/mtime for a file whose content did not change."""
+        self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
+
+    def move_document(self, doc_id: int, new_path: str, size: int, mtime_ns: int) -> None:
+        """A file was renamed or moved: keep its chunks and vectors, change its path."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM documents WHERE path = ?", (new_path,))
+            c.execute(
+                "UPDATE documents SET path = ?, size = ?, mtime_ns = ?, indexed_at = ? WHERE id = ?",
+                (new_path, size, mtime_ns, time.time(), doc_id),
+            )
+
+    def delete_documents(self, paths: Iterable[str]) -> int:
+        """Remove documents (their chunks, keyword entries and vectors go with them)."""
+        n = 0
+        with self.transaction() as c:
+            for p in paths:
+                n += c.execute("DELETE FROM documents WHERE path = ?", (p,)).rowcount
+        return n
+
+    def document_chunks(self, path: str) -> list[str]:
+        """The chunk texts of one document, in order."""
+        rows = self.conn.execute(
+            "SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = ? "
+            "ORDER BY c.position", (path,))
+        return [r[0] for r in rows]
+
+    def list_documents(self) -> list[DocumentInfo]:
+        rows = self.conn.execute(
+            "SELECT path, format, status, error, chunk_count, size, indexed_at FROM documents ORDER BY path"
+        )
+        return [DocumentInfo(*r) for r in rows]
+
+    def allowed_chunk_ids(self, globs: Iterable[str], exts: Iterable[str]) -> np.ndarray | None:
+        """Chunk ids the filters allow, or None when there is no filter."""
+        where, params = _filter_sql(globs, exts)
+        if not where:
+            return None
+        return np.fromiter((r for (r,) in self.conn.execute(where, params)), dtype=np.int64)
+
+    def keyword_search(
+        self, match: str, k: int, globs: Iterable[str] = (), exts: Iterable[str] = ()
+    ) -> list[tuple[int, float]]:
+        """FTS5 BM25 search with a MATCH expression built by retrieval.fts_query: (chunk id, bm25), best first."""
+        where, params = _filter_sql(globs, exts)
+        extra = f" AND rowid IN ({where})" if where else ""
+        rows = self.conn.execute(
+            f"SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{extra} "
+            "ORDER BY s LIMIT ?", (match, *params, int(k)))
+        return [(int(r), float(s)) for r, s in rows]
+
+    def chunk_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT c.id, d.path, c.text, c.heading, c.page, c.start_line, c.end_line, c.position, d.id "
+            f"FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+            ids,
+        )
+        keys = ("chunk_id", "path", "text", "heading", "page", "start_line", "end_line", "position", "document_id")
+        return {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
+
+    def counts(self) -> dict[str, int]:
+        q = self.conn.execute
+        return {
+            "documents": int(q("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0]),
+            "chunks": int(q("SELECT count(*) FROM chunks").fetchone()[0]),
+            "errors": int(q("SELECT count(*) FROM documents WHERE status = 'error'").fetchone()[0]),
+        }
+
+
+def _filter_sql(globs: Iterable[str], exts: Iterable[str]) -> tuple[str, list[str]]:
+    """A subquery selecting the chunk ids allowed by path globs and file extensions ('' if no filter)."""
+    globs, exts = list(globs), list(exts)
+    if not globs and not exts:
+        return "", []
+    clauses, params = [], []
+    if globs:
+        clauses.append("(" + " OR ".join("d.path GLOB ?" for _ in globs) + ")")
+        params += globs
+    if exts:
+        clauses.append("(" + " OR ".join("lower(d.path) GLOB ?" for _ in exts) + ")")
+        params += ["*" + e for e in exts]
+    return ("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE " + " AND ".join(clauses),
+            params)
