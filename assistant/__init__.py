@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+if os.name != "posix":  # the writer lock, the daemon and the watcher's signals use POSIX (fcntl, setsid)
+    raise ImportError("assistant runs on Linux and macOS (POSIX systems) only; on Windows use WSL")
+
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY",
              "DO_NOT_TRACK", "ANONYMIZED_TELEMETRY", "TOKENIZERS_PARALLELISM"):
     os.environ.setdefault(_var, "false" if _var == "TOKENIZERS_PARALLELISM" else "1")

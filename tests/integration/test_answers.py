@@ -158,6 +158,7 @@ def test_summarize_uses_every_chunk(home: Path, embedder, library: Path) -> None
     assert parts and parts[-1][0] == parts[-1][1] > 1  # several map steps, all done
 
 
+@pytest.mark.slow  # subprocesses
 def test_ingest_and_ask_with_network_blocked(home: Path, library: Path) -> None:
     (library / "lighthouse.md").write_text(LIGHTHOUSE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}

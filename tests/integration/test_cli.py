@@ -76,6 +76,7 @@ def test_help_explains_every_command() -> None:
         assert word in out
 
 
+@pytest.mark.slow  # subprocesses
 def test_index_and_search_with_network_blocked(home: Path, library: Path) -> None:
     (library / "a.md").write_text("# Keys\n\nThe spare key is in the red box.\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
@@ -87,6 +88,7 @@ def test_index_and_search_with_network_blocked(home: Path, library: Path) -> Non
     assert "red box" in json.loads(p.stdout)[0]["text"]
 
 
+@pytest.mark.slow  # subprocesses
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and util-linux setpriv")
 def test_unreadable_file_as_root_without_override_capabilities(library: Path) -> None:
     """Root reads every file, so the run drops CAP_DAC_OVERRIDE/READ_SEARCH: permissions then apply."""
@@ -110,6 +112,7 @@ def _can_mount() -> bool:
         ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"], capture_output=True).returncode == 0
 
 
+@pytest.mark.slow  # subprocesses
 @pytest.mark.skipif(not _can_mount(), reason="needs root, unshare and tmpfs mounts")
 def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path) -> None:
     """A real full disk: the index lives on a 3 MB tmpfs (private to a mount namespace)."""
@@ -146,6 +149,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path
     assert json.loads((tmp_path / "second.json").read_text())["added"] == 60 - kept
 
 
+@pytest.mark.slow  # subprocesses
 def test_no_escape_sequence_reaches_the_terminal_and_coloured_logs_are_text(home: Path, library: Path) -> None:
     """File names and document text with escape sequences in them: the CLI prints none (checked as bytes),
     and a coloured log (a CI log, a `script` capture) is indexed as the text it shows."""

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp.client.session import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from assistant import Assistant
 from assistant.store import Store
+
+pytestmark = pytest.mark.slow  # server subprocesses
 
 TESTS = Path(__file__).resolve().parent.parent
 

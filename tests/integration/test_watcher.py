@@ -141,6 +141,7 @@ def _cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPr
                           env=env, timeout=timeout)
 
 
+@pytest.mark.slow  # subprocesses
 def test_daemon_start_status_refuse_second_stop(home: Path, library: Path) -> None:
     (library / "a.md").write_text("# A\n\nThe daemon indexes this note about beacons.\n")
     umask = os.umask(0o022)  # the usual umask: the files and folders must still come out private
@@ -181,6 +182,7 @@ def test_daemon_install_writes_a_systemd_unit(home: Path, tmp_path: Path) -> Non
     assert "daemon run" in unit and f"ASSISTANT_HOME={home}" in unit and "systemctl --user enable" in p.stdout
 
 
+@pytest.mark.slow  # subprocesses
 def test_kill_9_at_random_moments_leaves_the_index_consistent(home: Path, library: Path) -> None:
     files = []
     for i in range(40):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (install.sh --dev installs it)")
+pytestmark = [pytest.mark.slow,  # a real terminal, subprocesses
+              pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (install.sh --dev installs it)")]
 
 
 def screen(name: str) -> str:
