@@ -137,6 +137,25 @@ def _parse_code(data: bytes) -> list[Block]:
     return _paragraphs(decode_text(data).split("\n"), 1, (), kind="code")
 
 
+class _Headings:
+    """The open headings while a document is read: a heading closes every open one at its level or deeper."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, str]] = []
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.stack)
+
+    def open(self, level: int, title: str) -> tuple[str, ...]:
+        """Enter a heading; returns the path of the headings it sits under (its own block's heading)."""
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        parents = self.path
+        self.stack.append((level, title))
+        return parents
+
+
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -145,13 +164,13 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 def _parse_markdown(data: bytes) -> list[Block]:
     lines = decode_text(data).split("\n")
     blocks: list[Block] = []
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     para: list[str] = []
     para_start = 0
     i = 0
 
     def path() -> tuple[str, ...]:
-        return tuple(t for _, t in stack)
+        return headings.path
 
     def flush() -> None:
         nonlocal para
@@ -160,10 +179,7 @@ def _parse_markdown(data: bytes) -> list[Block]:
             para = []
 
     def heading(level: int, title: str, line: int) -> None:
-        while stack and stack[-1][0] >= level:
-            stack.pop()
-        blocks.append(Block(title, "heading", path(), None, line, line, level))
-        stack.append((level, title))
+        blocks.append(Block(title, "heading", headings.open(level, title), None, line, line, level))
 
     while i < len(lines):
         line = lines[i]
@@ -209,12 +225,12 @@ def _parse_rst(data: bytes) -> list[Block]:
     lines = decode_text(data).split("\n")
     blocks: list[Block] = []
     styles: list[tuple[str, bool]] = []  # adornment styles in order of first use = heading levels
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     body_start = 0
     i = 0
 
     def flush(end: int) -> None:
-        blocks.extend(_paragraphs(lines[body_start:end], body_start + 1, tuple(t for _, t in stack)))
+        blocks.extend(_paragraphs(lines[body_start:end], body_start + 1, headings.path))
 
     while i < len(lines):
         over = False
@@ -236,10 +252,8 @@ def _parse_rst(data: bytes) -> list[Block]:
             if style not in styles:
                 styles.append(style)
             level = styles.index(style) + 1
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            blocks.append(Block(title, "heading", tuple(t for _, t in stack), None, title_i + 1, title_i + 1, level))
-            stack.append((level, title))
+            blocks.append(Block(title, "heading", headings.open(level, title), None, title_i + 1, title_i + 1,
+                                level))
             i = under + 1
             body_start = i
             continue
@@ -264,12 +278,12 @@ def _parse_html(data: bytes) -> list[Block]:
     for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
         tag.decompose()
     blocks: list[Block] = []
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     buf: list[str] = []
     buf_line: list[int | None] = [None]
 
     def path() -> tuple[str, ...]:
-        return tuple(t for _, t in stack)
+        return headings.path
 
     def flush() -> None:
         text = re.sub(r"[ \t\r\f\v]+", " ", "".join(buf)).strip()
@@ -296,10 +310,8 @@ def _parse_html(data: bytes) -> list[Block]:
                 flush()
                 level = int(name[1])
                 title = " ".join(child.get_text(" ").split()) or "(untitled)"
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                blocks.append(Block(title, "heading", path(), None, child.sourceline, child.sourceline, level))
-                stack.append((level, title))
+                blocks.append(Block(title, "heading", headings.open(level, title), None, child.sourceline,
+                                    child.sourceline, level))
             elif name == "pre":
                 flush()
                 text = child.get_text()
@@ -361,7 +373,7 @@ def _parse_docx(data: bytes) -> list[Block]:
     except Exception as exc:  # python-docx raises assorted errors on malformed packages
         raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
     blocks: list[Block] = []
-    stack: list[tuple[int, str]] = []
+    headings = _Headings()
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
@@ -374,17 +386,14 @@ def _parse_docx(data: bytes) -> list[Block]:
             m = re.match(r"(?:Heading|heading) (\d)", style)
             if m or style == "Title":
                 level = int(m.group(1)) if m else 0
-                while stack and stack[-1][0] >= level:
-                    stack.pop()
-                blocks.append(Block(text, "heading", tuple(t for _, t in stack), level=level))
-                stack.append((level, text))
+                blocks.append(Block(text, "heading", headings.open(level, text), level=level))
             else:
-                blocks.append(Block(text, "para", tuple(t for _, t in stack)))
+                blocks.append(Block(text, "para", headings.path))
         elif tag == "tbl":
             table = Table(child, document)
             rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
             if rows:
-                blocks.append(Block("\n".join(rows), "para", tuple(t for _, t in stack)))
+                blocks.append(Block("\n".join(rows), "para", headings.path))
     return blocks
 
 
