@@ -43,6 +43,14 @@ class IndexChanged(Message):
     """The app's own watcher indexed something."""
 
 
+class WatchState(Message):
+    """Who watches the folders and what the watcher is doing (sent from its thread)."""
+
+    def __init__(self, watching: str | None = None, indexing: str | None = None) -> None:
+        super().__init__()
+        self.watching, self.indexing = watching, indexing
+
+
 class AssistantApp(App[None]):
     TITLE = "assistant"
     SUB_TITLE = "your documents, offline"
@@ -98,23 +106,29 @@ class AssistantApp(App[None]):
     def start_watcher(self) -> None:
         pid = daemon_pid(self.assistant.settings)
         if pid is not None:
-            self.watching = f"daemon (pid {pid})"
+            self.post_message(WatchState(watching=f"daemon (pid {pid})"))
             return
-        self.watching = "this app"
+        self.post_message(WatchState(watching="this app"))
 
         def on_report(report: Any, scope: Any) -> None:
             if report.added or report.updated or report.removed or report.moved:
                 self.post_message(IndexChanged())
 
         def on_status(st: Any) -> None:
-            self.indexing = "" if st.state == "watching" else f"{st.state}…"
+            self.post_message(WatchState(indexing="" if st.state == "watching" else f"{st.state}…"))
 
         try:
             Watcher(self.assistant, on_report=on_report, on_status=on_status, busy=self.assistant.generating,
                     stop=self._stop_watcher).run()
         except AssistantError as exc:
-            self.watching = "off"
+            self.post_message(WatchState(watching="off"))
             self.call_from_thread(self.notify, str(exc), severity="warning")
+
+    def on_watch_state(self, message: WatchState) -> None:
+        if message.watching is not None:
+            self.watching = message.watching
+        if message.indexing is not None:
+            self.indexing = message.indexing
 
     @background("status")
     def refresh_counts(self) -> None:
