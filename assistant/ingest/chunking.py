@@ -15,7 +15,7 @@ from typing import Protocol
 
 from assistant.types import Block, Chunk, Document
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: Markdown read with markdown-it-py (front matter, lists, quotes); files are re-read once
 HEADING_SEP = " > "
 MAX_HEADING_TOKENS = 48
 

@@ -156,65 +156,61 @@ class _Headings:
         return parents
 
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FRONT_MATTER = re.compile(r"\A(?:---|\+\+\+)[ \t]*\n")
 
 
 def _parse_markdown(data: bytes) -> list[Block]:
-    lines = decode_text(data).split("\n")
+    """Markdown (CommonMark with tables) through markdown-it-py, which gives each block its line span.
+
+    Headings nest; paragraphs, lists (one block per top-level list), quotes (without their `>` marks),
+    tables and HTML blocks keep their source text; code blocks are kind "code". YAML/TOML front matter
+    is a paragraph of its own (searchable, and never mistaken for a setext heading).
+    """
+    from markdown_it import MarkdownIt
+
+    text = decode_text(data)
+    lines = text.split("\n")
     blocks: list[Block] = []
     headings = _Headings()
-    para: list[str] = []
-    para_start = 0
-    i = 0
-
-    def path() -> tuple[str, ...]:
-        return headings.path
-
-    def flush() -> None:
-        nonlocal para
-        if para:
-            blocks.extend(_paragraphs(para, para_start + 1, path()))
-            para = []
-
-    def heading(level: int, title: str, line: int) -> None:
-        blocks.append(Block(title, "heading", headings.open(level, title), None, line, line, level))
-
-    while i < len(lines):
-        line = lines[i]
-        fence = _FENCE.match(line)
-        if fence:
-            flush()
-            marker = fence.group(1)
-            j = i + 1
-            while j < len(lines) and not lines[j].strip().startswith(marker[0] * len(marker)):
-                j += 1
-            end = min(j, len(lines) - 1)
-            blocks.append(Block("\n".join(lines[i : end + 1]), "code", path(), None, i + 1, end + 1))
-            i = end + 1
+    start = 0
+    fm = _FRONT_MATTER.match(text)
+    if fm:
+        fence = fm.group().strip()
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() == fence), None)
+        if end is not None:
+            body = "\n".join(lines[1:end]).strip()
+            if body:
+                blocks.append(Block(body, "para", (), None, 2, end))
+            start = end + 1
+    source = "\n".join([""] * start + lines[start:])  # blank front matter keeps the line numbers
+    tokens = MarkdownIt("commonmark").enable("table").parse(source)
+    depth = 0  # nesting inside lists and quotes: their inner blocks belong to the outer one
+    for i, tok in enumerate(tokens):
+        if tok.nesting == -1 and tok.type in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
+            depth -= 1
             continue
-        atx = _ATX.match(line)
-        if atx:
-            flush()
-            heading(len(atx.group(1)), atx.group(2).strip() or "(untitled)", i + 1)
-            i += 1
+        if depth or tok.map is None or tok.nesting == -1:
+            if tok.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+                depth += 1
             continue
-        if (
-            line.strip()
-            and i + 1 < len(lines)
-            and _SETEXT.match(lines[i + 1])
-            and (i == 0 or not lines[i - 1].strip())  # a setext heading is a single line after a blank
-        ):
-            flush()
-            heading(1 if lines[i + 1].strip()[0] == "=" else 2, line.strip(), i + 1)
-            i += 2
-            continue
-        if not para:
-            para_start = i
-        para.append(line)
-        i += 1
-    flush()
+        first, last = tok.map[0] + 1, tok.map[1]  # 1-based, inclusive
+        while last > first and not lines[last - 1].strip():  # a list's span takes the blank line after it
+            last -= 1
+        span = "\n".join(lines[first - 1 : last]).strip("\n")
+        if tok.type == "heading_open":
+            title = " ".join(tokens[i + 1].content.split()) or "(untitled)"
+            level = int(tok.tag[1])
+            last = last if tok.markup.startswith("#") else last - 1  # a setext heading ends above its underline
+            blocks.append(Block(title, "heading", headings.open(level, title), None, first, last, level))
+        elif tok.type in ("fence", "code_block"):
+            blocks.append(Block(span, "code", headings.path, None, first, last))
+        elif tok.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+            depth += 1
+            if tok.type == "blockquote_open":
+                span = "\n".join(re.sub(r"^ {0,3}> ?", "", ln) for ln in span.split("\n"))
+            blocks.append(Block(span, "para", headings.path, None, first, last))
+        elif tok.type in ("paragraph_open", "table_open", "html_block"):
+            blocks.append(Block(span, "para", headings.path, None, first, last))
     return blocks
 
 

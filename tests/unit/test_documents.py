@@ -98,3 +98,22 @@ def test_non_utf8_text_is_decoded() -> None:
     assert decode_text("Grüße aus Köln".encode("utf-16")) == "Grüße aus Köln"
     assert decode_text("\ufeffBOM text".encode()) == "BOM text"
     assert decode_text(b"a\r\nb\rc") == "a\nb\nc"
+
+
+def test_markdown_front_matter_lists_quotes_and_tables(tmp_path: Path) -> None:
+    p = tmp_path / "notes.md"
+    p.write_text("---\ntitle: Trip notes\ntags: [travel, lyon]\n---\n\n# Lyon\n\n- the night train leaves at 22:40\n"
+                 "- platform 7\n  - seats 41 and 42\n\n> Keep the ticket until the exit gate.\n> It is checked.\n\n"
+                 "| item | cost |\n|---|---|\n| ticket | 89 euros |\n\n1. pack\n2. sleep\n")
+    bs = blocks(p)
+    # Front matter is text of its own: never a setext heading "tags: ..." over the document.
+    assert (bs[0].kind, bs[0].text, bs[0].heading, bs[0].start_line, bs[0].end_line) == (
+        "para", "title: Trip notes\ntags: [travel, lyon]", (), 2, 3)
+    assert [b.text for b in bs if b.kind == "heading"] == ["Lyon"]
+    rest = [(b.text, b.heading, b.start_line, b.end_line) for b in bs[2:]]
+    assert rest == [
+        ("- the night train leaves at 22:40\n- platform 7\n  - seats 41 and 42", ("Lyon",), 8, 10),  # one list
+        ("Keep the ticket until the exit gate.\nIt is checked.", ("Lyon",), 12, 13),  # the quote, without ">"
+        ("| item | cost |\n|---|---|\n| ticket | 89 euros |", ("Lyon",), 15, 17),
+        ("1. pack\n2. sleep", ("Lyon",), 19, 20),
+    ]
