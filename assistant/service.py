@@ -259,15 +259,15 @@ class Assistant:
         cal = Calibration.from_json(store.meta(GATE_META))
         if cal is not None and not force and not cal.stale(chunks, params):
             return cal
-        if self._calibration is not None and not force and not self._calibration.stale(chunks, params):
-            return self._calibration  # computed here before, on an index this process cannot write
+        if self.readonly:  # this process cannot keep it in the index: it keeps it in memory
+            if self._calibration is None or force or self._calibration.stale(chunks, params):
+                self._calibration = calibrate(self._probe_relevance, chunks, params)
+            return self._calibration
         cal = calibrate(self._probe_relevance, chunks, params)
-        self._calibration = cal
-        if not self.readonly:
-            try:
-                store.set_meta(GATE_META, cal.to_json())
-            except Exception:  # a busy index still answers; the next writer keeps it
-                pass
+        try:
+            store.set_meta(GATE_META, cal.to_json())
+        except Exception:  # a busy index still answers; the next writer keeps it
+            pass
         return cal
 
     def _retriever(self, store: Store, threshold: float) -> Retriever:

@@ -71,6 +71,7 @@ class AssistantApp(App[None]):
         self.watch_folders = watch
         self.chat_id: str | None = None
         self.cancel = threading.Event()
+        self.answering = threading.Event()  # set while an answer is being made and saved
         self.watching = "off"
         self.indexing = ""
         self._stop_watcher = threading.Event()
@@ -170,6 +171,7 @@ class AssistantApp(App[None]):
 
     @background("answer")
     def generate(self, question: str, view: AnswerView, cancel: threading.Event) -> None:
+        self.answering.set()  # until the answer is saved (Assistant.ask saves it before returning)
         try:
             answer = self.assistant.ask(question, chat_id=self.chat_id, cancel=cancel,
                                         on_token=lambda t: self.post_message(TokenArrived(view, t)))
@@ -178,6 +180,8 @@ class AssistantApp(App[None]):
             self.post_message(AnswerCompleted(view, None, str(exc)))
         except Exception as exc:
             self.post_message(AnswerCompleted(view, None, f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.answering.clear()
 
     async def on_token_arrived(self, message: TokenArrived) -> None:
         await message.view.append(message.text)
@@ -274,7 +278,7 @@ def run(assistant: Assistant) -> None:
         app.cancel.set()
         app.stop_watcher()
         finish_by = time.monotonic() + QUIT_GRACE
-        while assistant.generating.is_set() and time.monotonic() < finish_by:
+        while app.answering.is_set() and time.monotonic() < finish_by:
             time.sleep(0.01)
         sys.stdout.flush()
         sys.stderr.flush()
