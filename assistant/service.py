@@ -325,6 +325,8 @@ class Assistant:
         s = self.settings
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
+        if save and chat_id:
+            store.add_question(chat_id, question)
         self.generating.set()
         try:
             answer = answer_question(
@@ -335,17 +337,12 @@ class Assistant:
         finally:
             self.generating.clear()
         if save and chat_id:
-            store.add_turn(chat_id, question, answer.answer, answer.grounded, sources_json(answer))
+            store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
         return answer
 
     def chat_history(self, chat_id: str) -> list[tuple[str, str]]:
         """(question, answer) pairs of a conversation, oldest first."""
-        msgs = self.store.chat_messages(chat_id)
-        pairs = []
-        for q, a in zip(msgs[::2], msgs[1::2], strict=False):
-            if q["role"] == "user" and a["role"] == "assistant":
-                pairs.append((q["content"], a["content"]))
-        return pairs
+        return [(t.question, t.answer.answer) for t in self.chat_turns(chat_id) if t.answer is not None]
 
     def chats(self) -> list[dict[str, Any]]:
         """The conversations, most recent first, as plain dicts (see chat_summaries for typed ones)."""
@@ -365,7 +362,7 @@ class Assistant:
         Raises:
             AssistantError: there is no conversation with this id.
         """
-        if not any(c["id"] == chat_id for c in self.store.list_chats()):
+        if self.store.chat(chat_id) is None:
             raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
         turns: list[Turn] = []
         for m in self.store.chat_messages(chat_id):

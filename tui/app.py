@@ -24,7 +24,7 @@ from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, Sou
 from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
 from .workers import background
 
-QUIT_GRACE = 0.3  # seconds an answer being stopped gets to be saved when the app quits
+QUIT_GRACE = 0.2  # seconds an answer being stopped gets to be saved when the app quits (its question already is)
 
 
 class TokenArrived(Message):

@@ -25,12 +25,19 @@ class ChatTables(Database):
                                 (chat_id,)).fetchone()
         return dict(zip(("id", "title", "created_at", "updated_at"), row, strict=True)) if row else None
 
-    def add_turn(self, chat_id: str, question: str, answer: str, grounded: bool, sources_json: str) -> None:
-        """Store one question and its answer together (a cancelled answer is stored as far as it got)."""
+    def add_question(self, chat_id: str, question: str) -> None:
+        """Store a question as soon as it is asked: if the process ends before the answer, the question
+        is still in the conversation (with no answer)."""
         now = time.time()
         with self.transaction() as c:
             c.execute("INSERT INTO messages(chat_id, role, content, created_at) VALUES (?, 'user', ?, ?)",
                       (chat_id, question, now))
+            c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
+
+    def add_answer(self, chat_id: str, answer: str, grounded: bool, sources_json: str) -> None:
+        """Store the answer to the conversation's last question (a cancelled one as far as it got)."""
+        now = time.time()
+        with self.transaction() as c:
             c.execute("INSERT INTO messages(chat_id, role, content, grounded, sources, created_at) "
                       "VALUES (?, 'assistant', ?, ?, ?, ?)", (chat_id, answer, int(grounded), sources_json, now))
             c.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))

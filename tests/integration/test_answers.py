@@ -239,3 +239,20 @@ def test_set_model_switches_the_chat_model_on_next_use(home: Path, embedder, tmp
     a.set_model("missing.gguf")
     with pytest.raises(ModelNotFoundError, match="missing.gguf"):
         _ = a.generator
+
+
+def test_a_question_is_kept_when_its_answer_never_comes(home: Path, embedder, lib: Path) -> None:
+    """The question is stored when asked; a process that ends before the answer (Ctrl+Q while the model
+    loads, kill -9) leaves it unanswered in the conversation, which still continues correctly."""
+    a = Assistant(Settings.load({"answer_style": "quote"}), embedder=embedder)
+    first = a.ask("Who built the lighthouse on Skerry Island?")
+    a.store.add_question(first.chat_id, "When does the bakery open?")  # what an interrupted ask leaves
+    turns = a.chat_turns(first.chat_id)
+    assert [(t.question, t.answer is not None) for t in turns] == [
+        ("Who built the lighthouse on Skerry Island?", True), ("When does the bakery open?", False)]
+    assert a.chats()[0]["turns"] == 2
+    follow = a.ask("And when does the bakery sell rye bread?", chat_id=first.chat_id)
+    assert "Fridays" in follow.answer
+    assert [q for q, _ in a.chat_history(first.chat_id)] == [  # only answered questions go back to the model
+        "Who built the lighthouse on Skerry Island?", "And when does the bakery sell rye bread?"]
+    assert "no answer was saved" in a.export_chat(first.chat_id)
