@@ -1,0 +1,45 @@
+"""Every script in bench/ runs at a tiny size, so a benchmark that breaks fails the suite (they print
+figures, which are read here only to see that they were measured; no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docgen import prose
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+pytestmark = pytest.mark.slow  # each loads the real models in a subprocess
+
+RUNS = {
+    "ingest.py": (["--files", "4", "--json"], lambda r: r["chunks_embedded"] > 0 and r["documents"] == 4),
+    "freshness.py": (["--docs", "4", "--edits", "2", "--json"], lambda r: r["save_to_searchable_s_p50"] > 0),
+    "query.py": (["--sizes", "200", "--queries", "5", "--json"],
+                 lambda r: r["results"][0]["chunks"] == 200 and r["results"][0]["vector_recall@10"] > 0),
+    "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--json"], lambda r: bool(r["machine"])),
+}
+
+
+def test_every_bench_script_is_covered() -> None:
+    helpers = {"docgen_bench.py"}  # imported by the scripts, not run on its own
+    assert {p.name for p in BENCH.glob("*.py")} - helpers == set(RUNS)
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_bench_script_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"doc{i}.md").write_text(f"# Document {i}\n\n" + "\n\n".join(prose(i * 7 + j, 4) for j in range(5)))
+    env = {**os.environ, "ASSISTANT_BENCH_CORPUS": str(corpus), "ASSISTANT_HOME": str(tmp_path / "home")}
+    args, measured = RUNS[script]
+    p = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, env=env,
+                       timeout=600, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    result = json.loads(p.stdout)
+    assert measured(result), result
