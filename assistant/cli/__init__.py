@@ -25,8 +25,8 @@ examples:
   assistant index                      re-sync every registered folder
   assistant search "tax deadline" -k 3 the passages nearest to a question
   assistant search "invoice" --type pdf --path '*/2026/*'
-  assistant ask "when is the rent due?" an answer checked against your documents, with its sources
-  assistant chats export ID -o chat.md  a conversation as Markdown, citations as footnotes
+  assistant ask "when is rent due?"    an answer checked against your documents, with its sources
+  assistant chats export ID -o c.md    a conversation as Markdown, citations as footnotes
   assistant daemon start               keep the registered folders indexed in the background
   assistant mcp                        serve the library to other tools over MCP (stdio, read-only)
   assistant eval questions.jsonl --k 5 measure retrieval quality on your own question set
