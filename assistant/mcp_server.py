@@ -84,8 +84,8 @@ def build_server(assistant: Assistant) -> Any:
         answer = await call(lambda: assistant.ask(question, filters=filters(paths, types), save=False))
         data = answer.to_dict()
         del data["chat_id"]  # not saved: there is no conversation to continue
-        for hit in data["sources"]:
-            hit["location"] = next(h.location for h in answer.sources if h.chunk_id == hit["chunk_id"])
+        for hit, source in zip(data["sources"], answer.sources, strict=True):
+            hit["location"] = source.location
         return data
 
     @server.tool(annotations=read_only)

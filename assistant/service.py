@@ -383,12 +383,12 @@ class Assistant:
         if fmt not in FORMATS:
             raise AssistantError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
         turns = self.chat_turns(chat_id)
-        summary = next(c for c in self.chat_summaries() if c.id == chat_id)
+        summary = ChatSummary(**self.store.chat(chat_id), turns=len(turns))  # chat_turns checked it exists
         return export_markdown(summary, turns) if fmt == "md" else export_json(summary, turns)
 
     def counts(self) -> dict[str, int]:
-        """Documents indexed, chunks, and documents that could not be read."""
-        return self._bound_store().counts()
+        """Documents indexed, chunks, and documents that could not be read (never loads a model)."""
+        return self.store.counts()
 
     def rename_chat(self, chat_id: str, title: str) -> bool:
         return self.store.rename_chat(chat_id, title)

@@ -156,9 +156,8 @@ def _answer(text: str, sources: list[Hit], evidence: list[Evidence], checks: lis
 
 def sources_json(answer: Answer) -> str:
     """What a conversation keeps of an answer besides its text: sources, citations, evidence, checks."""
-    return json.dumps({"sources": [h.to_dict() for h in answer.sources], "citations": answer.citations,
-                       "evidence": [e.to_dict() for e in answer.evidence],
-                       "checks": [c.to_dict() for c in answer.checks]})
+    kept = ("sources", "citations", "evidence", "checks")  # answer_from_json adds back the rest
+    return json.dumps({k: v for k, v in answer.to_dict().items() if k in kept})
 
 
 def answer_from_json(text: str, grounded: bool, stored: str | None, chat_id: str) -> Answer:
