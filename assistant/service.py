@@ -341,8 +341,8 @@ class Assistant:
         return answer
 
     def chat_history(self, chat_id: str) -> list[tuple[str, str]]:
-        """(question, answer) pairs of a conversation, oldest first."""
-        return [(t.question, t.answer.answer) for t in self.chat_turns(chat_id) if t.answer is not None]
+        """(question, answer text) of each answered question of a conversation, oldest first."""
+        return [(q["content"], a["content"]) for q, a in _exchanges(self.store.chat_messages(chat_id)) if a]
 
     def chats(self) -> list[dict[str, Any]]:
         """The conversations, most recent first, as plain dicts (see chat_summaries for typed ones)."""
@@ -364,14 +364,9 @@ class Assistant:
         """
         if self.store.chat(chat_id) is None:
             raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
-        turns: list[Turn] = []
-        for m in self.store.chat_messages(chat_id):
-            if m["role"] == "user":
-                turns.append(Turn(m["content"], None, float(m["created_at"] or 0)))
-            elif turns and turns[-1].answer is None:
-                answer = answer_from_json(m["content"], bool(m["grounded"]), m["sources"], chat_id)
-                turns[-1] = Turn(turns[-1].question, answer, turns[-1].asked_at)
-        return turns
+        return [Turn(q["content"], answer_from_json(a["content"], bool(a["grounded"]), a["sources"], chat_id)
+                     if a else None, float(q["created_at"] or 0))
+                for q, a in _exchanges(self.store.chat_messages(chat_id))]
 
     def export_chat(self, chat_id: str, fmt: str = "md") -> str:
         """A conversation as Markdown (questions, answers, citations as footnotes with path and lines) or
@@ -446,6 +441,18 @@ class Assistant:
             "llm_model": self.settings.llm_model,
             "roots": store.roots(),
         }
+
+
+def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each question of a conversation with the answer stored right after it (None when there is none:
+    the process ended before the answer)."""
+    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    for m in messages:
+        if m["role"] == "user":
+            out.append((m, None))
+        elif out and out[-1][1] is None:
+            out[-1] = (out[-1][0], m)
+    return out
 
 
 def _add_reports(total: IndexReport, r: IndexReport) -> None:
