@@ -21,6 +21,9 @@ class Settings:
     """Folder holding the GGUF chat models and the embedding model folder."""
     embedding_model: str = "all-MiniLM-L6-v2"
     """Embedding model: a folder name inside models_dir, or an absolute path to a sentence-transformers folder."""
+    embedding_backend: str = "auto"
+    """How the embedding model runs: onnx (its int8 ONNX export, made by install.sh: about 2-3x faster),
+    torch (sentence-transformers on PyTorch) or auto (onnx when the export exists, else torch)."""
     llm_model: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
     """Chat model: a .gguf file name inside models_dir, or an absolute path."""
     max_file_mb: float = 50.0

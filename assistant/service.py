@@ -17,7 +17,7 @@ from assistant.answer.models import discover
 from assistant.answer.summary import summarize_texts
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, EmptyQueryError
-from assistant.ingest.embedding import Embedder, SentenceTransformerEmbedder
+from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
@@ -74,9 +74,8 @@ class Assistant:
         with self._lock:
             if self._embedder is None:
                 s = self.settings
-                self._embedder = SentenceTransformerEmbedder(
-                    s.embedding_model_path, threads=s.effective_threads, batch_size=s.embed_batch_size
-                )
+                self._embedder = load_embedder(s.embedding_model_path, s.embedding_backend,
+                                               threads=s.effective_threads, batch_size=s.embed_batch_size)
             return self._embedder
 
     @property

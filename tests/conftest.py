@@ -30,13 +30,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real default embedding model (all-MiniLM-L6-v2), loaded once per test session."""
-    from assistant.ingest.embedding import SentenceTransformerEmbedder
+    """The real default embedding model (all-MiniLM-L6-v2) on the default backend (its int8 ONNX export,
+    made by install.sh), loaded once per test session."""
+    from assistant.ingest.embedding import load_embedder
 
     path = MODELS / "all-MiniLM-L6-v2"
     if not path.exists():
         pytest.fail(f"default embedding model missing at {path}: run ./install.sh")
-    return SentenceTransformerEmbedder(path, threads=2)
+    return load_embedder(path, "auto", threads=2)
 
 
 @pytest.fixture

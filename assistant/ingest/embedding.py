@@ -1,8 +1,16 @@
-"""Embedding models: the Embedder role and its sentence-transformers implementation."""
+"""Embedding models: the Embedder role and its two implementations.
+
+- OnnxEmbedder (the default when the model folder holds an int8 ONNX export, which install.sh makes from
+  the local weights): ONNX Runtime for the network, the `tokenizers` library for the word pieces. About
+  2-3x faster than PyTorch on two cores, and it imports in a fraction of a second instead of ~7 s.
+- SentenceTransformerEmbedder: the model run by sentence-transformers on PyTorch (the fallback, and the
+  reference the export is measured against).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from pathlib import Path
 from typing import Protocol
@@ -10,6 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -61,6 +71,7 @@ class SentenceTransformerEmbedder:
         special = self.tokenizer.num_special_tokens_to_add(pair=False)
         self.max_tokens = int(self.model.max_seq_length) - special
         self.model_id = path.name
+        self.backend = "torch"
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:
@@ -80,6 +91,144 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+ONNX_FILE = "onnx/model_int8.onnx"  # inside the model folder: the int8 export install.sh makes
+BATCH_TOKENS = 768  # padded tokens per ONNX Runtime call: measured best on 2 cores (8192: 2x slower)
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model folder run by ONNX Runtime from its int8 export (see export_onnx).
+
+    Texts are sorted by length and batched by a token budget, so little time goes into padding. Mean or
+    CLS pooling and L2 normalisation are done here, as the folder's sentence-transformers config says.
+    """
+
+    def __init__(self, path: Path, threads: int = 0, onnx_file: str = ONNX_FILE) -> None:
+        """Load the model.
+
+        Raises:
+            ModelNotFoundError: the folder, its tokenizer or its ONNX export is missing or unreadable.
+        """
+        path = Path(path)
+        model = path / onnx_file
+        if not model.exists() or not (path / "tokenizer.json").exists():
+            raise ModelNotFoundError(f"no ONNX export of the embedding model at {model}; run ./install.sh "
+                                     "(or `python -m assistant.ingest.onnx_export MODEL_FOLDER`) to make it")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = _st_config(path)
+        self.max_tokens = config["max_seq_length"] - 2  # [CLS] ... [SEP]
+        self._mean = config["mean"]
+        self._normalize = config["normalize"]
+        try:
+            self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+            options = ort.SessionOptions()
+            if threads > 0:
+                options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3  # errors only: its warnings would reach the TUI's terminal
+            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
+            raise ModelNotFoundError(f"cannot load the embedding model's ONNX export {model}: {exc}") from exc
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.dim = int(config["dim"])
+        self.model_id = path.name
+        self.backend = "onnx-int8"
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return [tuple(o) for o in self.tokenizer.encode(text, add_special_tokens=False).offsets]  # type: ignore[misc]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encoded = self.tokenizer.encode_batch(texts, add_special_tokens=True)
+        ids = [e.ids[: self.max_tokens + 1] + e.ids[-1:] if len(e.ids) > self.max_tokens + 2 else e.ids
+               for e in encoded]  # truncated as sentence-transformers does: [CLS] first pieces ... [SEP]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and len(ids[order[end]]) * (end + 1 - start) <= BATCH_TOKENS:
+                end += 1
+            batch = order[start:end]
+            width = len(ids[batch[-1]])
+            input_ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            feed = {"input_ids": input_ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(input_ids)
+            hidden = self.session.run(None, feed)[0]
+            if self._mean:
+                m = mask[:, :, None].astype(np.float32)
+                pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+            else:
+                pooled = hidden[:, 0]
+            out[batch] = pooled
+            start = end
+        if self._normalize:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+def _st_config(path: Path) -> dict[str, object]:
+    """What running a sentence-transformers folder needs: window, pooling, normalisation, dimension.
+
+    Raises:
+        ModelNotFoundError: the folder is not a Transformer + Pooling (mean or CLS) [+ Normalize] model.
+    """
+    import json
+
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((path / pooling_dir / "config.json").read_text())
+        window = json.loads((path / "sentence_bert_config.json").read_text()).get("max_seq_length", 256)
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        raise ModelNotFoundError(f"{path} is not a sentence-transformers model folder ({exc})") from exc
+    mean, cls = pooling.get("pooling_mode_mean_tokens"), pooling.get("pooling_mode_cls_token")
+    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"} or bool(mean) == bool(cls):
+        raise ModelNotFoundError(f"{path}: only Transformer + mean/CLS Pooling (+ Normalize) models run on ONNX")
+    return {"max_seq_length": int(window), "mean": bool(mean), "normalize": "Normalize" in kinds,
+            "dim": int(pooling["word_embedding_dimension"])}
+
+
+def load_embedder(path: Path, backend: str = "auto", threads: int = 0, batch_size: int = 32) -> Embedder:
+    """The embedder for a model folder: backend "onnx" (its int8 export), "torch" (sentence-transformers)
+    or "auto" (ONNX when the export exists and ONNX Runtime imports, else torch, with a logged reason).
+
+    Raises:
+        ModelNotFoundError: the model (or, with backend "onnx", its export) cannot be loaded.
+        ConfigError: unknown backend.
+    """
+    from assistant.errors import ConfigError
+
+    if backend not in ("auto", "onnx", "torch"):
+        raise ConfigError(f"unknown embedding_backend {backend!r}; choose auto, onnx or torch")
+    if backend in ("auto", "onnx"):
+        try:
+            return OnnxEmbedder(path, threads=threads)
+        except (ModelNotFoundError, ImportError) as exc:
+            if backend == "onnx":
+                if isinstance(exc, ImportError):
+                    raise ModelNotFoundError(f"ONNX Runtime is not installed ({exc}); run ./install.sh") from exc
+                raise
+            if (Path(path) / "config.json").exists():  # a real model folder, just without a usable export
+                log.warning("embedding on PyTorch (slower): %s", exc)
+    return SentenceTransformerEmbedder(path, threads=threads, batch_size=batch_size)
 
 
 _WORD = re.compile(r"\w+|[^\w\s]")

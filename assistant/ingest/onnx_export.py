@@ -1,0 +1,97 @@
+"""Export a local sentence-transformers model folder to an int8 ONNX file, with no network.
+
+install.sh runs `python -m assistant.ingest.onnx_export MODEL_FOLDER` once after unpacking the default
+model. The transformer is exported with PyTorch's own ONNX exporter, its weights quantized to int8 by
+ONNX Runtime (dynamic quantization, per channel), and the result is kept only when it agrees with the
+PyTorch model on a set of test sentences (mean cosine >= MIN_AGREEMENT). The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from assistant.ingest.embedding import ONNX_FILE, OnnxEmbedder, SentenceTransformerEmbedder
+
+MIN_AGREEMENT = 0.98  # mean cosine between the int8 export's vectors and PyTorch's on CHECK_TEXTS
+CHECK_TEXTS = [
+    "What torque should the inlet valve be tightened to?",
+    "The inlet valve is tightened to exactly 42 newton-metres.",
+    "Employees travelling to Reykjavik receive a daily meal allowance of 87 euros.",
+    "assistant never downloads anything at run time; models are read from the models folder.",
+    "def main(argv: list[str] | None = None) -> int:\n    return run(argv or sys.argv[1:])",
+    "Der Vertrag kann mit einer Frist von drei Monaten gekündigt werden.",
+    "A short one.",
+    " ".join(["A long passage about indexing, chunking and embedding documents."] * 40),
+]
+
+
+def export_onnx(model_dir: Path, threads: int = 0) -> Path:
+    """Write MODEL_DIR/onnx/model_int8.onnx from the folder's PyTorch weights and check it.
+
+    Returns:
+        The path of the ONNX file.
+
+    Raises:
+        RuntimeError: the export disagrees with the PyTorch model (nothing is written).
+    """
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model_dir = Path(model_dir)
+    reference = SentenceTransformerEmbedder(model_dir, threads=threads)
+    transformer = reference.model[0].auto_model.eval().requires_grad_(False)
+    target = model_dir / ONNX_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "model.onnx"
+        sample = reference.tokenizer(["an example sentence"], return_tensors="pt")
+        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+        axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"last_hidden_state": {0: "batch", 1: "tokens"}}
+
+        class ByName(torch.nn.Module):  # the exporter passes inputs by position; the model wants names
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = transformer  # a submodule, so its weights are exported as initializers
+
+            def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+                return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
+
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+            torch.onnx.export(ByName(), tuple(sample[n] for n in names), str(fp32), input_names=names,
+                              output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
+                              dynamo=False)
+        int8 = Path(tmp) / "model_int8.onnx"
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        candidate = OnnxEmbedder(model_dir, threads=threads, onnx_file=str(int8.relative_to(model_dir)))
+        agreement = float(np.mean(np.sum(candidate.embed(CHECK_TEXTS) * reference.embed(CHECK_TEXTS), axis=1)))
+        if agreement < MIN_AGREEMENT:
+            raise RuntimeError(f"the int8 export agrees with the PyTorch model at only {agreement:.3f} mean cosine "
+                               f"(need {MIN_AGREEMENT}); it is not used")
+        os.replace(int8, target)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Export a local sentence-transformers model to int8 ONNX.")
+    parser.add_argument("model_dir", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        path = export_onnx(args.model_dir)
+    except Exception as exc:  # install.sh goes on with the PyTorch backend; say why
+        print(f"warning: no ONNX export ({type(exc).__name__}: {str(exc)[:300]}); the embedder will run on PyTorch",
+              file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

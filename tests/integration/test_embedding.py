@@ -1,0 +1,65 @@
+"""The embedding backends: the int8 ONNX export install.sh makes, and the PyTorch fallback."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import MODELS
+
+from assistant.errors import ModelNotFoundError
+from assistant.ingest.embedding import ONNX_FILE, OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
+from assistant.ingest.onnx_export import CHECK_TEXTS, MIN_AGREEMENT, export_onnx
+
+MODEL = MODELS / "all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(MODEL, threads=2)
+
+
+def test_install_made_the_int8_export_and_it_is_the_default(embedder) -> None:
+    assert (MODEL / ONNX_FILE).exists(), "install.sh should have exported the embedding model to int8 ONNX"
+    assert isinstance(embedder, OnnxEmbedder) and embedder.backend == "onnx-int8"
+
+
+def test_onnx_agrees_with_pytorch_and_counts_the_same_tokens(embedder, torch_embedder) -> None:
+    texts = CHECK_TEXTS + ["Employees get 87 euros a day for meals in Reykjavik.", "x" * 3000]
+    assert embedder.count_tokens(texts) == torch_embedder.count_tokens(texts)
+    assert embedder.token_spans(texts[1]) == torch_embedder.token_spans(texts[1])
+    assert embedder.max_tokens == torch_embedder.max_tokens == 254
+    a, b = embedder.embed(texts), torch_embedder.embed(texts)
+    assert a.shape == b.shape == (len(texts), 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    agreement = (a * b).sum(axis=1)
+    assert agreement.min() > 0.97 and agreement.mean() > MIN_AGREEMENT
+    # Meaning survives quantization: the torque question is closest to the torque sentence.
+    q = embedder.embed(["How tight should the inlet valve be?"])[0]
+    assert int(np.argmax(a[1:4] @ q)) == 0
+    assert embedder.embed([]).shape == (0, 384)
+
+
+def test_a_folder_without_the_export_falls_back_to_pytorch(tmp_path: Path, caplog) -> None:
+    plain = tmp_path / "model"
+    shutil.copytree(MODEL, plain, ignore=shutil.ignore_patterns("onnx"))
+    with caplog.at_level(logging.WARNING):
+        e = load_embedder(plain, "auto", threads=2)
+    assert isinstance(e, SentenceTransformerEmbedder) and e.backend == "torch"
+    assert "PyTorch" in caplog.text
+    with pytest.raises(ModelNotFoundError, match="no ONNX export"):
+        load_embedder(plain, "onnx")
+    assert isinstance(load_embedder(MODEL, "torch"), SentenceTransformerEmbedder)
+
+
+@pytest.mark.slow
+def test_export_writes_a_checked_int8_file(tmp_path: Path) -> None:
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL, copy, ignore=shutil.ignore_patterns("onnx"))
+    path = export_onnx(copy, threads=2)
+    assert path == copy / ONNX_FILE and 10e6 < path.stat().st_size < 40e6  # int8: a quarter of the fp32 weights
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left behind
+    assert isinstance(load_embedder(copy, "auto"), OnnxEmbedder)
