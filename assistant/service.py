@@ -18,7 +18,7 @@ from assistant.answer.summary import summarize_texts
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, EmptyQueryError
 from assistant.ingest.embedding import Embedder, load_embedder
-from assistant.ingest.indexing import Indexer, ProgressFn
+from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
 from assistant.search.retrieval import Filters, Retriever
@@ -113,6 +113,7 @@ class Assistant:
     def index(
         self, paths: list[Path] | None = None, progress: ProgressFn | None = None, rebuild: bool = False,
         on_wait: Callable[[dict[str, Any]], None] | None = None, role: str = "index",
+        on_embed: EmbedProgressFn | None = None,
     ) -> IndexReport:
         """Sync files or folders into the index and register folders as roots.
 
@@ -123,11 +124,12 @@ class Assistant:
             IndexWriteError: the index file cannot be written.
         """
         with writer_lock(self.settings.paths.index_file, role, on_wait=on_wait):
-            report = self._index(paths, progress, rebuild)
+            report = self._index(paths, progress, rebuild, on_embed)
             self.calibration()  # the writer keeps the gate in step with a library that changed a lot
             return report
 
-    def _index(self, paths: list[Path] | None, progress: ProgressFn | None, rebuild: bool) -> IndexReport:
+    def _index(self, paths: list[Path] | None, progress: ProgressFn | None, rebuild: bool,
+               on_embed: EmbedProgressFn | None) -> IndexReport:
         store = self.store
         if rebuild:
             store.reset()
@@ -146,15 +148,17 @@ class Assistant:
             if not targets:
                 targets = [sample_library()]
                 store.add_root(str(targets[0].resolve()))
-        return self.indexer().sync(targets, progress)
+        return self.indexer().sync(targets, progress, on_embed=on_embed)
 
     def indexer(self) -> Indexer:
         """An Indexer over this thread's store (callers hold the writer lock while using it)."""
         s = self.settings
-        return Indexer(self._bound_store(), self.embedder, max_bytes=int(s.max_file_mb * 1e6),
-                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens)
+        store = self._bound_store()
+        return Indexer(store, self.embedder, max_bytes=int(s.max_file_mb * 1e6), min_tokens=s.chunk_min_tokens,
+                       overlap=s.chunk_overlap_tokens, open_store=lambda: _bound(Store(store.path), store.dim))
 
-    def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None) -> IndexReport:
+    def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
+                   on_embed: EmbedProgressFn | None = None) -> IndexReport:
         """Bring just these paths (changed, created, moved or deleted) in step, under their roots."""
         roots = [Path(r) for r in self.store.roots()]
         by_root: dict[Path, list[Path]] = {}
@@ -166,7 +170,7 @@ class Assistant:
         total = IndexReport()
         with writer_lock(self.settings.paths.index_file, role):
             for root, scope in by_root.items():
-                _add_reports(total, self.indexer().sync([root], progress, scope=scope))
+                _add_reports(total, self.indexer().sync([root], progress, scope=scope, on_embed=on_embed))
             self.calibration()
         return total
 
@@ -454,9 +458,15 @@ def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
     return out
 
 
+def _bound(store: Store, dim: int | None) -> Store:
+    store.dim = dim
+    return store
+
+
 def _add_reports(total: IndexReport, r: IndexReport) -> None:
     for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "chunks_embedded", "chunks_reused"):
         setattr(total, name, getattr(total, name) + getattr(r, name))
+    total.chunks_pending = r.chunks_pending  # a count of the whole index, not of the run
     total.errors += r.errors
     total.skipped_files += r.skipped_files
     total.interrupted = total.interrupted or r.interrupted

@@ -152,6 +152,7 @@ class IndexReport:
     skipped: int = 0  # files passed over on purpose (unsupported type, ignored, hidden)
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    chunks_pending: int = 0  # chunks still waiting for a vector at the end (a stopped run: the next embeds them)
     errors: list[dict[str, str]] = field(default_factory=list)
     interrupted: bool = False
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), for `index -v`

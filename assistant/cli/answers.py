@@ -29,7 +29,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
-        print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  (similarity {h.cosine or 0:.2f}{mark})")
+        score = "found by keywords; still being embedded" if h.cosine is None else f"similarity {h.cosine:.2f}"
+        print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  ({score}{mark})")
         text = " ".join(h.text.split())
         print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
     return 0

@@ -41,14 +41,15 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def progress_bar(enabled: bool, unit: str = "file") -> tuple[Callable[..., None], Callable[[], None]]:
-    """A progress(done, total, current="") callback drawing a bar on stderr, and its close(); both do
-    nothing when disabled (not a terminal)."""
+def progress_bar(enabled: bool, unit: str = "file", desc: str | None = None,
+                 position: int = 0) -> tuple[Callable[..., None], Callable[[], None]]:
+    """A progress(done, total, current="") callback drawing a bar (with its rate and time left) on stderr,
+    and its close(); both do nothing when disabled (not a terminal)."""
     if not enabled:
         return lambda *args: None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False, desc=desc, position=position)
 
     def update(done: int, total: int, current: str = "") -> None:
         bar.total = total

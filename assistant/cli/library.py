@@ -17,13 +17,16 @@ from assistant.text import printable
 
 def cmd_index(args: argparse.Namespace) -> int:
     a = open_assistant()
-    progress, close = progress_bar(sys.stderr.isatty())
+    tty = sys.stderr.isatty()
+    progress, close = progress_bar(tty, desc="reading")
+    embedding, close_embedding = progress_bar(tty, unit="chunk", desc="embedding", position=1)
     if not args.paths and not a.roots():
         print("No folder registered yet: indexing the bundled sample library. "
               "Run `assistant index ~/Documents` to index your own files.", file=sys.stderr)
     try:
-        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild)
+        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild, on_embed=embedding)
     finally:
+        close_embedding()
         close()
     if args.json:
         print_json(report.to_dict())
@@ -37,7 +40,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             for path, reason in report.skipped_files:
                 print(f"  skipped: {printable(path)}: {printable(reason)}")
     if report.interrupted:
-        print("interrupted: files indexed so far are kept; run the command again to finish", file=sys.stderr)
+        print("interrupted: files indexed so far are kept (searchable by keywords; "
+              f"{report.chunks_pending} chunks still wait for their vectors); run the command again to finish",
+              file=sys.stderr)
         return 130
     return 0
 
@@ -77,7 +82,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"index:           {st['index_path']}")
     print(f"documents:       {st['documents']} ({st['errors']} with errors)")
-    print(f"chunks:          {st['chunks']}")
+    waiting = f" (embedding: {st['chunks'] - st['pending']} of {st['chunks']} have vectors; the rest are " \
+              "searchable by keywords until then)" if st["pending"] else ""
+    print(f"chunks:          {st['chunks']}{waiting}")
     print(f"embedding model: {st['embedding_model']}")
     print(f"chat model:      {st['llm_model']}")
     print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")

@@ -1,10 +1,19 @@
-"""Syncing folders into the index: only what changed is parsed, only chunks never seen are embedded."""
+"""Syncing folders into the index: only what changed is parsed, only chunks never seen are embedded.
+
+Two stages run side by side. The reader (the calling thread) reads, parses and chunks each changed file
+and writes it at once with every vector already known by content hash: the document is searchable by
+keywords from that moment. The embedder (a thread with its own connection) gives the chunks still
+waiting (pending_vectors) their vectors, longest-sorted batches of EMBED_GROUP, one transaction each.
+Parsing thus overlaps with embedding, memory stays flat whatever the folder size, and a run that is
+killed at any moment leaves a consistent index whose waiting chunks the next run embeds.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +32,14 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
 """Called as progress(files_done, files_total, current_path)."""
+EmbedProgressFn = Callable[[int, int], None]
+"""Called as on_embed(chunks_embedded, chunks_to_embed) by the embedding stage."""
 
-EMBED_GROUP = 128  # chunks gathered across files before calling the model: keeps its batches full
+EMBED_GROUP = 256  # waiting chunks per call to the model (it sorts them by length) and per transaction
 
 
 @dataclass
-class _Pending:
+class _Parsed:
     found: FoundFile
     digest: str
     chunks: list[Chunk]
@@ -39,24 +50,29 @@ class Indexer:
     """Brings the index in step with some files or folders."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, *, max_bytes: int, min_tokens: int = 48, overlap: int = 32
+        self, store: Store, embedder: Embedder, *, max_bytes: int, min_tokens: int = 48, overlap: int = 32,
+        open_store: Callable[[], Store] | None = None,
     ) -> None:
         self.store = store
+        self.open_store = open_store  # a second connection for the embedding stage (None: same thread, after)
         self.embedder = embedder
         self.max_bytes = max_bytes
         self.min_tokens = min_tokens
         self.overlap = overlap
 
     def sync(
-        self, roots: list[Path], progress: ProgressFn | None = None, scope: list[Path] | None = None
+        self, roots: list[Path], progress: ProgressFn | None = None, scope: list[Path] | None = None,
+        on_embed: EmbedProgressFn | None = None,
     ) -> IndexReport:
-        """Index new and changed files under the roots, drop deleted ones, follow moves.
+        """Index new and changed files under the roots, drop deleted ones, follow moves, and embed every
+        chunk still waiting for a vector (this run's, and any a killed run left).
 
         With `scope` (paths below the roots, existing or not), only those paths are brought in step:
         this is how the watcher applies a burst of file events.
 
         A failure in one file is recorded (status 'error') and the run goes on. Ctrl-C stops at a file
-        boundary: what was written stays, nothing is half-written.
+        or batch boundary: what was written stays, nothing is half-written, and the next run embeds
+        what was left waiting.
 
         Raises:
             IndexWriteError: the database itself could not be written (e.g. the disk is full).
@@ -74,8 +90,9 @@ class Indexer:
             if d.status == "ok" and d.content_hash:
                 by_hash.setdefault(d.content_hash, d)
         total = len(found.files)
-        pending: list[_Pending] = []
+        stage = _EmbeddingStage(self, on_embed)
         try:
+            stage.start()
             for path, reason in found.errors:
                 vanished.pop(str(path), None)
                 self._fail(report, str(path), reason, known.get(str(path)))
@@ -84,32 +101,34 @@ class Indexer:
                     progress(done - 1, total, str(f.path))
                 item = self._examine(f, known.get(str(f.path)), by_hash, vanished, report)
                 if item is not None:
-                    pending.append(item)
-                    if sum(len(p.chunks) for p in pending) >= EMBED_GROUP:
-                        self._flush(pending, report)
-                        pending = []
-            self._flush(pending, report)
-            pending = []
+                    self._write(item, report)
+                    stage.wake()
+                stage.check()
             if progress:
                 progress(total, total, "")
             if vanished:
                 report.removed += self.store.delete_documents(list(vanished))
+            stage.finish()
         except KeyboardInterrupt:
             report.interrupted = True
+            stage.stop()
         except Exception as exc:
+            stage.stop()
             if isinstance(exc, self.store.driver.DatabaseError):
                 raise IndexWriteError(
                     f"cannot write the index {self.store.path}: {exc}. Free disk space or check permissions, "
                     "then run the same command again; files already indexed are kept."
                 ) from exc
             raise
-        report.chunks_reused = max(0, report.chunks_reused - report.chunks_embedded)
+        report.chunks_embedded += stage.report.chunks_embedded
+        report.chunks_reused += stage.report.chunks_reused
+        report.chunks_pending = self.store.counts()["pending"]
         return report
 
     def _examine(
         self, f: FoundFile, row: StoredDocument | None, by_hash: dict[str, StoredDocument],
         vanished: dict[str, StoredDocument], report: IndexReport,
-    ) -> _Pending | None:
+    ) -> _Parsed | None:
         path = str(f.path)
         if row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns:
             if row.status == "error":
@@ -152,30 +171,53 @@ class Indexer:
             self._fail(report, path, f"could not parse the file ({type(exc).__name__}: {exc})", row, f, digest)
             return None
         found = FoundFile(f.path, size, mtime_ns, f.format)
-        return _Pending(found, digest, chunks, is_new=row is None)
+        return _Parsed(found, digest, chunks, is_new=row is None)
 
-    def _flush(self, pending: list[_Pending], report: IndexReport) -> None:
-        if not pending:
-            return
-        texts = {c.content_hash: c.embed_text for p in pending for c in p.chunks}
-        have = self.store.vectors_for_hashes(texts)
-        missing = [h for h in texts if h not in have]
-        if missing:
-            vectors = self.embedder.embed([texts[h] for h in missing])
-            for h, v in zip(missing, vectors, strict=True):
-                have[h] = np.ascontiguousarray(v, dtype=np.float32).tobytes()
-        report.chunks_embedded += len(missing)
-        for p in pending:
-            f = p.found
-            self.store.write_document(
-                str(f.path), f.size, f.mtime_ns, p.digest, f.format, CHUNKER_VERSION, p.chunks,
-                [have[c.content_hash] for c in p.chunks],
-            )
-            report.chunks_reused += len(p.chunks)
-            if p.is_new:
-                report.added += 1
-            else:
-                report.updated += 1
+    def _write(self, p: _Parsed, report: IndexReport) -> None:
+        """Write one parsed document now, with the vectors its chunks already have anywhere in the index;
+        the others wait for the embedding stage."""
+        have = self.store.vectors_for_hashes(c.content_hash for c in p.chunks)
+        f = p.found
+        self.store.write_document(str(f.path), f.size, f.mtime_ns, p.digest, f.format, CHUNKER_VERSION, p.chunks,
+                                  [have.get(c.content_hash) for c in p.chunks])
+        report.chunks_reused += sum(c.content_hash in have for c in p.chunks)
+        if p.is_new:
+            report.added += 1
+        else:
+            report.updated += 1
+
+    def embed_waiting(self, store: Store, report: IndexReport, on_embed: EmbedProgressFn | None = None,
+                      stop: threading.Event | None = None, more: Callable[[], bool] = lambda: False,
+                      wake: threading.Event | None = None) -> None:
+        """Give every chunk waiting for a vector its vector, EMBED_GROUP at a time (one transaction each).
+
+        Chunks with the same content are embedded once; a vector another document gained meanwhile is
+        copied. With `more` returning True, an empty queue waits for `wake` instead of returning.
+        """
+        done = 0
+        while stop is None or not stop.is_set():
+            batch = store.pending_chunks(EMBED_GROUP)
+            if not batch:
+                if not more():
+                    return
+                if wake is not None:
+                    wake.wait(0.2)
+                    wake.clear()
+                continue
+            if on_embed:
+                on_embed(done, done + store.counts()["pending"])
+            texts = {h: t for _, h, t in batch}
+            have = store.vectors_for_hashes(texts)
+            missing = [h for h in texts if h not in have]
+            if missing:
+                for h, v in zip(missing, self.embedder.embed([texts[h] for h in missing]), strict=True):
+                    have[h] = np.ascontiguousarray(v, dtype=np.float32).tobytes()
+            stored = store.add_vectors({cid: have[h] for cid, h, _ in batch})
+            report.chunks_embedded += len(missing)
+            report.chunks_reused += stored - len(missing)
+            done += stored
+        if on_embed:
+            on_embed(done, done + store.counts()["pending"])
 
     def _fail(
         self, report: IndexReport, path: str, error: str, row: StoredDocument | None,
@@ -188,3 +230,62 @@ class Indexer:
         self.store.record_error(
             path, error, f.size if f else None, f.mtime_ns if f else None, digest, f.format if f else None
         )
+
+
+class _EmbeddingStage:
+    """The embedding stage of one sync: a thread with its own connection that embeds waiting chunks while
+    the reader writes documents (or, with no second connection, a pass after the reader)."""
+
+    def __init__(self, indexer: Indexer, on_embed: EmbedProgressFn | None) -> None:
+        self.indexer = indexer
+        self.report = IndexReport()  # its own counters (the reader's thread owns the sync's report)
+        self.on_embed = on_embed
+        self.reading = True
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self.indexer.open_store is None:
+            return
+        self._thread = threading.Thread(target=self._run, name="embedding", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self.indexer.open_store is not None
+        store = self.indexer.open_store()
+        try:
+            self.indexer.embed_waiting(store, self.report, self.on_embed, self._stop, lambda: self.reading,
+                                       self._wake)
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._error = exc
+        finally:
+            store.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def check(self) -> None:
+        """Raise, in the reader, what went wrong in the embedding thread."""
+        if self._error is not None:
+            raise self._error
+
+    def finish(self) -> None:
+        """The reader is done: embed what is left, and wait for it (Ctrl-C still stops cleanly)."""
+        self.reading = False
+        self._wake.set()
+        if self._thread is None:
+            self.indexer.embed_waiting(self.indexer.store, self.report, self.on_embed)
+            return
+        while self._thread.is_alive():
+            self._thread.join(0.2)
+        self.check()
+
+    def stop(self) -> None:
+        """Stop after the current batch (its transaction commits or rolls back whole)."""
+        self.reading = False
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()

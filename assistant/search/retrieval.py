@@ -6,6 +6,8 @@
   reciprocal rank fusion and each mode alone; RRF is kept as `fusion="rrf"`).
 - Duplicate chunks go last; chunks adjacent to a better hit of the same document are moved behind the
   others while a relevant passage of another document waits, so neighbours cannot crowd it out.
+- A chunk still waiting for its vector (its document is being indexed) is found by keywords alone: its
+  score is its BM25 share and its cosine None.
 - Every hit carries `relevance` = cosine similarity + 0.5 x the share of the question's content words
   found in the passage, and `relevant` = relevance >= the calibrated `relevance_threshold` (0.58; see
   README), so callers can tell "here are the passages" from "nothing in the library is about this".
@@ -153,6 +155,11 @@ class Retriever:
         for cid, cos in self.store.cosines(missing, vector).items():
             cands[cid].cosine = cos
         fuse(list(cands.values()), {"hybrid": self.fusion, "bm25": "bm25", "dense": "dense"}[mode], self.weight)
+        if mode == "hybrid" and missing:  # chunks still waiting for a vector (being indexed): keywords alone
+            top = max((c.bm25 for c in cands.values()), default=0.0) or 1.0
+            for c in cands.values():
+                if c.cosine is None:
+                    c.fused = c.bm25 / top
         ranked = sorted(cands.values(), key=lambda c: (-c.fused, -(c.cosine or 0.0)))
         rows = self.store.chunk_rows([c.chunk_id for c in ranked])
         ranked = [c for c in ranked if c.chunk_id in rows]
@@ -170,8 +177,8 @@ class Retriever:
             hits.append(Hit(
                 r["path"], c.chunk_id, round(score, 6), r["text"], r["heading"], r["page"], r["start_line"],
                 r["end_line"],
-                relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4), cosine=round(cos, 4),
-                bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
+                relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4),
+                cosine=None if c.cosine is None else round(cos, 4), bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
             ))
         return hits
 

@@ -49,11 +49,17 @@ class Store(LibraryTables, VectorTables, ChatTables):
                 problems.append(f"keyword index: {exc}")
         if self.meta("embedding_model") is not None:
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
+            npending = q("SELECT count(*) FROM pending_vectors").fetchone()[0]
             for table in ("chunk_vectors", "chunk_embeddings"):
                 nvec = q(f"SELECT count(*) FROM {table}").fetchone()[0]
-                if nvec != nchunks:
-                    problems.append(f"{nvec} rows in {table} for {nchunks} chunks")
-            missing = q("SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunk_vectors)").fetchone()[0]
+                if nvec != nchunks - npending:
+                    problems.append(f"{nvec} rows in {table} for {nchunks} chunks ({npending} waiting)")
+            missing = q("SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunk_vectors) "
+                        "AND id NOT IN (SELECT chunk_id FROM pending_vectors)").fetchone()[0]
             if missing:
-                problems.append(f"{missing} chunks without a vector")
+                problems.append(f"{missing} chunks without a vector (and not waiting for one)")
+            both = q("SELECT count(*) FROM pending_vectors WHERE chunk_id IN (SELECT id FROM chunk_embeddings)"
+                     ).fetchone()[0]
+            if both:
+                problems.append(f"{both} chunks both waiting for a vector and holding one")
         return problems

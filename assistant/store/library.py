@@ -55,9 +55,11 @@ class LibraryTables(Database):
 
     def write_document(
         self, path: str, size: int, mtime_ns: int, content_hash: str, fmt: str, chunker_version: int,
-        chunks: list[Chunk], vectors: list[bytes],
+        chunks: list[Chunk], vectors: list[bytes | None],
     ) -> None:
-        """Replace a document and all its chunks and vectors, in one transaction."""
+        """Replace a document and all its chunks and vectors, in one transaction. A chunk whose vector is
+        None is kept waiting for it (pending_vectors): searchable by keywords now, by meaning once
+        add_vectors gives it one."""
         with self.transaction() as c:
             doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "ok", None, chunker_version, len(chunks))
             c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
@@ -69,8 +71,11 @@ class LibraryTables(Database):
                      chunk.end_line, chunk.token_count, chunk.content_hash),
                 )
                 cid = cur.lastrowid
-                c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
-                c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
+                if blob is None:
+                    c.execute("INSERT INTO pending_vectors(chunk_id) VALUES (?)", (cid,))
+                else:
+                    c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
+                    c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
 
     def record_error(
         self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
@@ -165,6 +170,7 @@ class LibraryTables(Database):
             "documents": int(q("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0]),
             "chunks": int(q("SELECT count(*) FROM chunks").fetchone()[0]),
             "errors": int(q("SELECT count(*) FROM documents WHERE status = 'error'").fetchone()[0]),
+            "pending": int(q("SELECT count(*) FROM pending_vectors").fetchone()[0]),  # chunks awaiting a vector
         }
 
 

@@ -98,4 +98,9 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     );
     CREATE INDEX messages_chat ON messages(chat_id, id);
     """,
+    # 4: chunks written before their vectors exist (searchable by keywords at once; the embedding step
+    # fills them in, and a killed run resumes from here)
+    """
+    CREATE TABLE pending_vectors(chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE);
+    """,
 ]

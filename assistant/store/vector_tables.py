@@ -55,6 +55,28 @@ class VectorTables(Database):
                 out.setdefault(h, blob)
         return out
 
+    def pending_chunks(self, limit: int) -> list[tuple[int, str, str]]:
+        """Chunks still waiting for a vector, oldest first: (chunk id, content hash, text to embed)."""
+        rows = self.conn.execute(
+            "SELECT c.id, c.content_hash, c.heading, c.text FROM pending_vectors p JOIN chunks c ON c.id = p.chunk_id "
+            "ORDER BY p.chunk_id LIMIT ?", (int(limit),))
+        return [(int(i), h, f"{head}\n\n{text}" if head else text) for i, h, head, text in rows]
+
+    def add_vectors(self, vectors: dict[int, bytes]) -> int:
+        """Give waiting chunks their vectors, in one transaction (chunks deleted meanwhile are skipped).
+        Returns how many were stored."""
+        ids = list(vectors)
+        with self.transaction() as c:
+            waiting = {int(r) for (r,) in c.execute(
+                f"SELECT chunk_id FROM pending_vectors WHERE chunk_id IN ({','.join('?' * len(ids))})", ids)} \
+                if ids else set()
+            for cid in ids:
+                if cid in waiting:
+                    c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, vectors[cid]))
+                    c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, vectors[cid]))
+                    c.execute("DELETE FROM pending_vectors WHERE chunk_id = ?", (cid,))
+        return len(waiting)
+
     def vector_epoch(self) -> int:
         """A number that changes whenever any vector is added or removed (by any connection)."""
         return int(self.conn.execute("SELECT n FROM vector_epoch").fetchone()[0])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from docgen import prose, write_docx, write_pdf
 
-from assistant import Assistant, IndexMismatchError, Settings
+from assistant import Assistant, IndexMismatchError, IndexReport, Settings
 from assistant.ingest.embedding import HashEmbedder
 
 
@@ -240,3 +241,45 @@ def test_index_file_is_private_and_in_wal_mode(assistant: Assistant, library: Pa
     assert db.stat().st_mode & 0o777 == 0o600
     assert assistant.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert time.time() - assistant.documents()[0].indexed_at < 600
+
+
+def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path, embedder, library: Path) -> None:
+    """The reader writes each document at once; vectors follow from the embedding stage. The real model is
+    held at the door of embed() until the test has searched, so the in-between state is observed for sure."""
+    for i, animal in enumerate(["axolotl", "pangolin", "quokka", "narwhal", "okapi"]):
+        (library / f"{animal}.md").write_text(f"# Note {i}\n\nThe {animal} in enclosure {i} is fed at noon.\n")
+    door = threading.Event()
+
+    class HeldAtTheDoor:
+        def __init__(self) -> None:
+            self.model_id, self.dim, self.max_tokens = embedder.model_id, embedder.dim, embedder.max_tokens
+            self.count_tokens, self.token_spans = embedder.count_tokens, embedder.token_spans
+
+        def embed(self, texts: list[str]):
+            door.wait(120)
+            return embedder.embed(texts)
+
+    writer = Assistant(Settings.load(), embedder=HeldAtTheDoor())
+    reader = Assistant(Settings.load(), embedder=embedder)
+    result: list[IndexReport] = []
+    t = threading.Thread(target=lambda: result.append(writer.index([library])))
+    t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while reader.counts()["documents"] < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        counts = reader.counts()
+        assert counts["documents"] == 5 and counts["pending"] == counts["chunks"] == 5
+        hits = reader.search("pangolin", k=3)
+        assert hits[0].path.endswith("pangolin.md") and hits[0].cosine is None
+        assert reader.search("quokka", mode="bm25", k=1)[0].path.endswith("quokka.md")
+        assert reader.store.check() == []  # waiting for vectors is a consistent state
+    finally:
+        door.set()
+        t.join(120)
+    assert result and result[0].chunks_embedded == 5 and result[0].chunks_pending == 0
+    assert reader.counts()["pending"] == 0 and reader.store.check() == []
+    hit = reader.search("which animal is fed at noon in enclosure 3", k=1)[0]
+    assert hit.path.endswith("narwhal.md") and hit.cosine is not None and hit.relevant
+    writer.close()
+    reader.close()
