@@ -137,9 +137,12 @@ class AssistantApp(App[None]):
         try:
             counts = a.counts()
         except Exception:  # the index is being rebuilt or is busy: show zeros until the next tick
-            counts = {"documents": 0, "chunks": 0}
+            counts = {"documents": 0, "chunks": 0, "pending": 0}
+        indexing = self.indexing
+        if counts.get("pending"):  # documents are in (keyword-searchable); their vectors are being computed
+            indexing = f"embedding {counts['chunks'] - counts['pending']} of {counts['chunks']}"
         self.call_from_thread(self._show_counts, a.settings.llm_model, a.generator_loaded, counts["documents"],
-                              counts["chunks"], self.watching, self.indexing)
+                              counts["chunks"], self.watching, indexing)
 
     def _show_counts(self, *args: Any) -> None:
         self.query_one(StatusBar).show(*args)

@@ -66,6 +66,8 @@ def daemon_line(st: dict[str, Any]) -> str:
     last = st.get("last_change")
     when = time.strftime("%H:%M:%S", time.localtime(last["at"])) if last else None
     text = f"daemon running (pid {st['pid']}), {st.get('state')}, queue {st.get('queue', 0)}"
+    if st.get("embedding"):
+        text += f", embedding {st['embedding']} chunks"
     if last:
         text += f", last change {os.path.basename(last['path'])} at {when}"
     for root, why in (st.get("polling") or {}).items():

@@ -62,7 +62,8 @@ def status(settings: Settings) -> dict[str, Any]:
     if pid is not None:
         try:
             data = json.loads(DaemonFiles(settings).status.read_text())
-            out |= {k: data.get(k) for k in ("state", "queue", "roots", "polling", "last_change", "last_error")}
+            out |= {k: data.get(k) for k in ("state", "queue", "roots", "polling", "last_change", "last_error",
+                                                   "embedding")}
             out["uptime_s"] = round(time.time() - float(data.get("started_at", time.time())), 1)
         except (OSError, ValueError):
             out["state"] = "starting"

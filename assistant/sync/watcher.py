@@ -39,6 +39,7 @@ class WatchStatus:
     polling: dict[str, str] = field(default_factory=dict)  # root -> why it is rescanned instead of watched
     last_change: dict[str, Any] | None = None
     last_error: str | None = None
+    embedding: str = ""  # "N of M" chunks have vectors while a sync embeds, else ""
     updated_at: float = field(default_factory=time.time)
 
 
@@ -156,16 +157,29 @@ class Watcher:
             if self.stop.is_set():
                 raise KeyboardInterrupt  # the indexer stops between files: the current one is committed
 
+        last = [0.0]
+
+        def on_embed(done: int, total: int) -> None:  # from the embedding thread
+            if self.stop.is_set():
+                raise KeyboardInterrupt  # ... or between batches of vectors
+            self.status.embedding = f"{done} of {total}" if done < total else ""
+            if time.monotonic() - last[0] >= 1.0 or not self.status.embedding:
+                last[0] = time.monotonic()
+                self._publish()
+
         try:
             if scope is None:
-                report = self.assistant.index([Path(r) for r in roots], role="watcher", progress=progress)
+                report = self.assistant.index([Path(r) for r in roots], role="watcher", progress=progress,
+                                              on_embed=on_embed)
             else:
-                report = self.assistant.sync_paths(scope, progress=progress)
+                report = self.assistant.sync_paths(scope, progress=progress, on_embed=on_embed)
         except Exception as exc:  # keep watching; the next event or rescan retries
             log.exception("sync failed")
             self.status.last_error = f"{type(exc).__name__}: {exc}"
+            self.status.embedding = ""
             self._publish("watching")
             return
+        self.status.embedding = ""
         changed = report.added + report.updated + report.removed + report.moved
         if changed or report.errors:
             path = str(scope[-1]) if scope else (roots[-1] if roots else "")
