@@ -1,12 +1,20 @@
-"""Ingest throughput: the project's index pipeline versus raw SentenceTransformer.encode on the same chunks.
+"""Indexing throughput: `assistant index` from a cold start, side by side with a peer, in one run.
 
-    .venv/bin/python bench/ingest.py [FOLDER] [--files N] [--json]
+    .venv/bin/python bench/ingest.py [FOLDER] [--files N] [--peer llamaindex] [--json]
 
-FOLDER defaults to the first N (default 60) documents of ../shared/corpus/peps. The run uses a temporary
-ASSISTANT_HOME, so it never touches your index. It prints:
-  - pipeline chunks/s: wall time of `Assistant.index` (scan, parse, chunk, embed, write), model preloaded
-  - raw encode chunks/s: `SentenceTransformer.encode` of exactly the same chunk texts, same batch size
-  - their ratio (target >= 0.85), and the time to re-index the unchanged folder.
+FOLDER defaults to the first N (default 100) documents of ../shared/corpus/peps. Every run uses a fresh
+temporary ASSISTANT_HOME, so it never touches your index. It prints:
+  - cold_s: wall time of `assistant index FOLDER` in a new process (imports, model load, scan, parse,
+    chunk, embed, write), with the chunks it embedded and their mean length;
+  - raw_encode_chunks_per_s: the project's embedder encoding exactly the same chunk texts (pipeline
+    overhead = 1 - pipeline rate / raw rate);
+  - reindex_unchanged_s: `assistant index` again on the unchanged folder, in-process;
+  - edit_chunks_embedded: chunks embedded after one paragraph of one file is edited;
+  - peak_rss_mb: the indexing process's peak resident memory;
+  - with --peer llamaindex: the same folder indexed by LlamaIndex in a new process (SimpleDirectoryReader,
+    SentenceSplitter(chunk_size=256), VectorStoreIndex, HuggingFaceEmbedding on the same all-MiniLM-L6-v2
+    folder), and the ratio project / peer wall time (target <= 0.5). It needs `pip install
+    llama-index-core llama-index-embeddings-huggingface` (the dev install has them).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,15 +58,54 @@ def report(result: dict, as_json: bool) -> None:
         print(f"{k:{width}} {v}")
 
 
+_WRAP = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(p.returncode)")
+
+
+def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command in a fresh process; (wall seconds, its own peak RSS in MB, its stdout)."""
+    t0 = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", _WRAP, *args], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(args[:5])} failed:\n{p.stderr[-3000:]}")
+    return wall, int(p.stderr.strip().splitlines()[-1]) / 1024, p.stdout
+
+
+def run_peer(folder: Path, model: Path) -> None:
+    """Index the folder with LlamaIndex (called in a fresh process by --peer); prints its node count."""
+    from llama_index.core import Settings as LlamaSettings
+    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model))
+    LlamaSettings.embed_model = HuggingFaceEmbedding(model_name=str(model), device="cpu")
+    splitter = SentenceSplitter(chunk_size=256, tokenizer=tokenizer.tokenize)  # counts MiniLM's own tokens
+    docs = SimpleDirectoryReader(str(folder)).load_data()
+    index = VectorStoreIndex.from_documents(docs, transformations=[splitter])
+    print(json.dumps({"nodes": len(index.docstore.docs)}))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", nargs="?", type=Path, default=None)
-    ap.add_argument("--files", type=int, default=60, help="documents to take from the default corpus")
+    ap.add_argument("--files", type=int, default=100, help="documents to take from the default corpus")
+    ap.add_argument("--peer", choices=["llamaindex"], help="index the same folder with a peer in the same run")
+    ap.add_argument("--run-peer", type=Path, help=argparse.SUPPRESS)  # the peer's own process
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
+    from assistant import Assistant, Settings
+
+    if args.run_peer:
+        run_peer(args.run_peer, Settings.load().embedding_model_path)
+        return 0
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
-    os.environ["ASSISTANT_HOME"] = str(work / "home")
+    home = work / "home"
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    os.environ["ASSISTANT_HOME"] = str(home)
     folder = args.folder
     if folder is None:
         if not DEFAULT_CORPUS.is_dir():
@@ -66,48 +114,52 @@ def main() -> int:
         folder.mkdir()
         for p in sorted(DEFAULT_CORPUS.iterdir())[: args.files]:
             shutil.copy(p, folder / p.name)
+    folder = folder.resolve()
 
-    from assistant import Assistant, Settings
-    from assistant.ingest.embedding import SentenceTransformerEmbedder
+    cli = [sys.executable, "-m", "assistant.cli", "index", str(folder), "--json"]
+    cold_s, peak_mb, out = timed_process(cli, env)
+    indexed = json.loads(out)
 
     settings = Settings.load()
-    embedder = SentenceTransformerEmbedder(settings.embedding_model_path, threads=settings.effective_threads,
-                                           batch_size=settings.embed_batch_size)
-    embedder.embed(["warm up the model"] * 8)
-    a = Assistant(settings, embedder=embedder)
-
+    a = Assistant(settings)
+    texts = list(dict.fromkeys(f"{h}\n\n{t}" if h else t
+                               for h, t in a.store.conn.execute("SELECT heading, text FROM chunks ORDER BY id")))
+    a.embedder.embed(["warm up the model"] * 8)
     t0 = time.perf_counter()
-    indexed = a.index([folder])
-    pipeline_s = time.perf_counter() - t0
-    texts = [
-        f"{h}\n\n{t}" if h else t
-        for h, t in a.store.conn.execute("SELECT heading, text FROM chunks ORDER BY id")
-    ]
-    # Raw encode of exactly the texts the pipeline embedded (unique chunks), same model and batch size.
-    unique = list(dict.fromkeys(texts))
-    t0 = time.perf_counter()
-    embedder.model.encode(unique, batch_size=settings.embed_batch_size, normalize_embeddings=True,
-                          convert_to_numpy=True, show_progress_bar=False)
+    a.embedder.embed(texts)
     raw_s = time.perf_counter() - t0
-
     t0 = time.perf_counter()
     again = a.index([folder])
     reindex_s = time.perf_counter() - t0
+    # One paragraph of one file edited: only the chunks it touches are embedded again.
+    victim = max(folder.iterdir(), key=lambda p: p.stat().st_size)
+    text = victim.read_text(encoding="utf-8", errors="replace")
+    cut = text.find("\n\n", len(text) // 2)
+    victim.write_text(text[:cut] + " An edited sentence about nothing in particular." + text[cut:], encoding="utf-8")
+    edited = a.index([folder])
 
     tokens = [n for (n,) in a.store.conn.execute("SELECT token_count FROM chunks")]
-    result = {
+    result: dict[str, object] = {
         "machine": machine(),
-        "documents": indexed.added,
-        "chunks_embedded": indexed.chunks_embedded,
+        "embedder": getattr(a.embedder, "backend", "?"),
+        "documents": indexed["added"],
+        "chunks_embedded": indexed["chunks_embedded"],
         "mean_chunk_tokens": round(sum(tokens) / max(1, len(tokens)), 1),
-        "pipeline_s": round(pipeline_s, 2),
-        "pipeline_chunks_per_s": round(indexed.chunks_embedded / pipeline_s, 2),
-        "raw_encode_s": round(raw_s, 2),
-        "raw_encode_chunks_per_s": round(len(unique) / raw_s, 2),
-        "ratio": round((indexed.chunks_embedded / pipeline_s) / (len(unique) / raw_s), 3),
+        "cold_s": round(cold_s, 2),
+        "cold_chunks_per_s": round(indexed["chunks_embedded"] / cold_s, 2),
+        "peak_rss_mb": round(peak_mb),
+        "raw_encode_chunks_per_s": round(len(texts) / raw_s, 2),
         "reindex_unchanged_s": round(reindex_s, 3),
         "reindex_unchanged_files": again.unchanged,
+        "edit_chunks_embedded": edited.chunks_embedded,
     }
+    a.close()
+    if args.peer:
+        victim.write_text(text, encoding="utf-8")  # the peer reads the folder as the project first did
+        peer_s, peer_mb, out = timed_process([sys.executable, __file__, "--run-peer", str(folder)], env)
+        result |= {"peer": "llamaindex (SentenceSplitter 256 + VectorStoreIndex, same model)",
+                   "peer_cold_s": round(peer_s, 2), "peer_chunks": json.loads(out.splitlines()[-1])["nodes"],
+                   "peer_peak_rss_mb": round(peer_mb), "ratio_project_to_peer": round(cold_s / peer_s, 3)}
     shutil.rmtree(work, ignore_errors=True)
     report(result, args.json)
     return 0

@@ -17,7 +17,9 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 pytestmark = pytest.mark.slow  # each loads the real models in a subprocess
 
 RUNS = {
-    "ingest.py": (["--files", "4", "--json"], lambda r: r["chunks_embedded"] > 0 and r["documents"] == 4),
+    "ingest.py": (["--files", "4", "--peer", "llamaindex", "--json"],
+                  lambda r: r["chunks_embedded"] > 0 and r["documents"] == 4 and r["peer_chunks"] > 0
+                  and r["edit_chunks_embedded"] >= 1 and r["reindex_unchanged_files"] == 4),
     "freshness.py": (["--docs", "4", "--edits", "2", "--json"], lambda r: r["save_to_searchable_s_p50"] > 0),
     "query.py": (["--sizes", "200", "--queries", "5", "--json"],
                  lambda r: r["results"][0]["chunks"] == 200 and r["results"][0]["vector_recall@10"] > 0),

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from docgen import prose, write_docx, write_pdf
 
 from assistant import Assistant, IndexMismatchError, IndexReport, Settings
@@ -243,7 +244,8 @@ def test_index_file_is_private_and_in_wal_mode(assistant: Assistant, library: Pa
     assert time.time() - assistant.documents()[0].indexed_at < 600
 
 
-def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path, embedder, library: Path) -> None:
+def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path, embedder, library: Path,
+                                                                     capsys) -> None:
     """The reader writes each document at once; vectors follow from the embedding stage. The real model is
     held at the door of embed() until the test has searched, so the in-between state is observed for sure."""
     for i, animal in enumerate(["axolotl", "pangolin", "quokka", "narwhal", "okapi"]):
@@ -274,6 +276,10 @@ def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path,
         assert hits[0].path.endswith("pangolin.md") and hits[0].cosine is None
         assert reader.search("quokka", mode="bm25", k=1)[0].path.endswith("quokka.md")
         assert reader.store.check() == []  # waiting for vectors is a consistent state
+        code, out, _ = run_cli("status", capsys=capsys)
+        assert code == 0 and "embedding: 0 of 5 have vectors" in out
+        code, out, _ = run_cli("search", "okapi", capsys=capsys)
+        assert "okapi.md" in out and "still being embedded" in out
     finally:
         door.set()
         t.join(120)
