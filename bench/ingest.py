@@ -12,8 +12,9 @@ temporary ASSISTANT_HOME, so it never touches your index. It prints:
   - edit_chunks_embedded: chunks embedded after one paragraph of one file is edited;
   - peak_rss_mb: the indexing process's peak resident memory;
   - with --peer llamaindex: the same folder indexed by LlamaIndex in a new process (SimpleDirectoryReader,
-    SentenceSplitter(chunk_size=256), VectorStoreIndex, HuggingFaceEmbedding on the same all-MiniLM-L6-v2
-    folder), and the ratio project / peer wall time (target <= 0.5). It needs `pip install
+    the files' text without metadata, SentenceSplitter(chunk_size=256), VectorStoreIndex,
+    HuggingFaceEmbedding on the same all-MiniLM-L6-v2 folder), and the ratio project / peer wall time
+    (target <= 0.5). It needs `pip install
     llama-index-core llama-index-embeddings-huggingface` (the dev install has them).
 """
 
@@ -72,18 +73,19 @@ def timed_process(args: list[str], env: dict[str, str]) -> tuple[float, float, s
     return wall, int(p.stderr.strip().splitlines()[-1]) / 1024, p.stdout
 
 
-def run_peer(folder: Path, model: Path) -> None:
+def run_peer(folder: Path, model: Path, overlap: int | None) -> None:
     """Index the folder with LlamaIndex (called in a fresh process by --peer); prints its node count."""
+    from llama_index.core import Document, SimpleDirectoryReader, VectorStoreIndex
     from llama_index.core import Settings as LlamaSettings
-    from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model))
     LlamaSettings.embed_model = HuggingFaceEmbedding(model_name=str(model), device="cpu")
-    splitter = SentenceSplitter(chunk_size=256, tokenizer=tokenizer.tokenize)  # counts MiniLM's own tokens
-    docs = SimpleDirectoryReader(str(folder)).load_data()
+    # LlamaIndex's own token counting (tiktoken) and, unless --peer-overlap, its default overlap (200)
+    splitter = SentenceSplitter(chunk_size=256, **({} if overlap is None else {"chunk_overlap": overlap}))
+    # The files' text only: SimpleDirectoryReader's metadata (paths, dates) would count against the
+    # 256-token budget and make three times as many, smaller chunks, which is slower for the peer.
+    docs = [Document(text=d.text) for d in SimpleDirectoryReader(str(folder)).load_data()]
     index = VectorStoreIndex.from_documents(docs, transformations=[splitter])
     print(json.dumps({"nodes": len(index.docstore.docs)}))
 
@@ -93,6 +95,8 @@ def main() -> int:
     ap.add_argument("folder", nargs="?", type=Path, default=None)
     ap.add_argument("--files", type=int, default=100, help="documents to take from the default corpus")
     ap.add_argument("--peer", choices=["llamaindex"], help="index the same folder with a peer in the same run")
+    ap.add_argument("--peer-overlap", type=int, default=None,
+                    help="the peer splitter's chunk_overlap in tokens (default: LlamaIndex's own, 200)")
     ap.add_argument("--run-peer", type=Path, help=argparse.SUPPRESS)  # the peer's own process
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -100,7 +104,7 @@ def main() -> int:
     from assistant import Assistant, Settings
 
     if args.run_peer:
-        run_peer(args.run_peer, Settings.load().embedding_model_path)
+        run_peer(args.run_peer, Settings.load().embedding_model_path, args.peer_overlap)
         return 0
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     home = work / "home"
@@ -156,8 +160,10 @@ def main() -> int:
     a.close()
     if args.peer:
         victim.write_text(text, encoding="utf-8")  # the peer reads the folder as the project first did
-        peer_s, peer_mb, out = timed_process([sys.executable, __file__, "--run-peer", str(folder)], env)
-        result |= {"peer": "llamaindex (SentenceSplitter 256 + VectorStoreIndex, same model)",
+        overlap = [] if args.peer_overlap is None else ["--peer-overlap", str(args.peer_overlap)]
+        peer_s, peer_mb, out = timed_process([sys.executable, __file__, "--run-peer", str(folder), *overlap], env)
+        result |= {"peer": f"llamaindex (SentenceSplitter 256, overlap {args.peer_overlap or 'default'}, "
+                           "VectorStoreIndex, same model)",
                    "peer_cold_s": round(peer_s, 2), "peer_chunks": json.loads(out.splitlines()[-1])["nodes"],
                    "peer_peak_rss_mb": round(peer_mb), "ratio_project_to_peer": round(cold_s / peer_s, 3)}
     shutil.rmtree(work, ignore_errors=True)

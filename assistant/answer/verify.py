@@ -26,7 +26,7 @@ from assistant.types import Hit, SentenceCheck
 NOVEL_SHARE = 0.2  # content words in no source and not in the question: at most this share (and at least 1)
 SIMILAR = 0.86  # cosine to one sentence of a cited source that counts as support for a paraphrase
 REFUSED = "says the documents do not answer"
-WINDOW = 2  # consecutive sentences of a source that one claim may rest on
+WINDOW = 1  # consecutive sentences of a source that one claim may rest on
 
 REFUSAL = re.compile(r"\b(documents?|sources?|passages?|text|context)\b[^.]{0,40}\b(do|does|did)\s*(not|n't)\s+"
                      r"(say|mention|contain|cover|provide|state|include|specify|answer)|"

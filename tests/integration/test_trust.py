@@ -178,3 +178,17 @@ def test_cancel_keeps_only_checked_text(answering: Assistant, docs: Path) -> Non
     answer = answering.ask("What torque should the Zephyr-9 inlet valve be tightened to?", cancel=cancel)
     assert answer.grounded and "42 newton-metres" in answer.answer
     assert answer.stats["stopped"] == "cancelled"
+
+
+def test_the_readme_example_is_answered_from_the_sample(answering: Assistant) -> None:
+    """The README's first command, on the bundled sample: the answer quotes what the sample says (it once
+    said that editing one paragraph rewrites the whole file), and nothing stitched from the command list."""
+    answering.index()  # no folder registered: the sample library
+    a = answering.ask("how does incremental sync work?")
+    assert a.grounded
+    _assert_checkable(a)
+    quotes = " ".join(e.text for e in a.evidence)
+    assert "re-embeds about one chunk" in quotes or "only does the work that changed" in quotes
+    assert all("sample" in a.sources[e.source - 1].path and a.sources[e.source - 1].heading.endswith("Incremental sync")
+               for e in a.evidence[:1])
+    assert "rewrites" not in a.answer and "without touching" not in a.answer, a.answer

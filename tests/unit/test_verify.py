@@ -97,3 +97,14 @@ def test_refusals_and_empty_sentences_are_not_verified() -> None:
 ])
 def test_split_answer_keeps_each_sentences_citations(raw: str, expected: list[tuple[str, list[int]]]) -> None:
     assert split_answer(raw) == expected
+
+
+def test_a_claim_stitched_from_two_neighbouring_list_items_is_not_verified() -> None:
+    """The sample's command list, as the default model stitched it: the subject of one item and the
+    predicate of the next, both only a line apart."""
+    commands = ("- `assistant forget PATH` removes a file or folder from the index without touching the files.\n"
+                "- `assistant doctor` checks the installation, and `assistant paths` prints where everything lives.")
+    v = Verifier([hit(commands, "Using assistant > Commands")], "how does incremental sync work?")
+    stitched = v.check("Running `assistant doctor` checks installation of a folder without touching files.", [1])
+    assert not stitched.verified
+    assert v.check("`assistant doctor` checks the installation.", [1]).verified
