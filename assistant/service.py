@@ -154,8 +154,8 @@ class Assistant:
         """An Indexer over this thread's store (callers hold the writer lock while using it)."""
         s = self.settings
         store = self._bound_store()
-        return Indexer(store, self.embedder, max_bytes=int(s.max_file_mb * 1e6), min_tokens=s.chunk_min_tokens,
-                       overlap=s.chunk_overlap_tokens, open_store=lambda: _bound(Store(store.path), store.dim))
+        return Indexer(store, self.embedder, open_store=lambda: Store(store.path), max_bytes=int(s.max_file_mb * 1e6),
+                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens)
 
     def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
                    on_embed: EmbedProgressFn | None = None) -> IndexReport:
@@ -456,11 +456,6 @@ def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
         elif out and out[-1][1] is None:
             out[-1] = (out[-1][0], m)
     return out
-
-
-def _bound(store: Store, dim: int | None) -> Store:
-    store.dim = dim
-    return store
 
 
 def _add_reports(total: IndexReport, r: IndexReport) -> None:

@@ -50,11 +50,11 @@ class Indexer:
     """Brings the index in step with some files or folders."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, *, max_bytes: int, min_tokens: int = 48, overlap: int = 32,
-        open_store: Callable[[], Store] | None = None,
+        self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], max_bytes: int,
+        min_tokens: int = 48, overlap: int = 32,
     ) -> None:
         self.store = store
-        self.open_store = open_store  # a second connection for the embedding stage (None: same thread, after)
+        self.open_store = open_store  # a second connection to the same index, for the embedding stage
         self.embedder = embedder
         self.max_bytes = max_bytes
         self.min_tokens = min_tokens
@@ -122,7 +122,7 @@ class Indexer:
             raise
         report.chunks_embedded += stage.report.chunks_embedded
         report.chunks_reused += stage.report.chunks_reused
-        report.chunks_pending = self.store.counts()["pending"]
+        report.chunks_pending = self.store.pending_count()
         return report
 
     def _examine(
@@ -205,7 +205,7 @@ class Indexer:
                     wake.clear()
                 continue
             if on_embed:
-                on_embed(done, done + store.counts()["pending"])
+                on_embed(done, done + store.pending_count())
             texts = {h: t for _, h, t in batch}
             have = store.vectors_for_hashes(texts)
             missing = [h for h in texts if h not in have]
@@ -217,7 +217,7 @@ class Indexer:
             report.chunks_reused += stored - len(missing)
             done += stored
         if on_embed:
-            on_embed(done, done + store.counts()["pending"])
+            on_embed(done, done + store.pending_count())
 
     def _fail(
         self, report: IndexReport, path: str, error: str, row: StoredDocument | None,
@@ -234,7 +234,7 @@ class Indexer:
 
 class _EmbeddingStage:
     """The embedding stage of one sync: a thread with its own connection that embeds waiting chunks while
-    the reader writes documents (or, with no second connection, a pass after the reader)."""
+    the reader writes documents."""
 
     def __init__(self, indexer: Indexer, on_embed: EmbedProgressFn | None) -> None:
         self.indexer = indexer
@@ -247,13 +247,10 @@ class _EmbeddingStage:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self.indexer.open_store is None:
-            return
         self._thread = threading.Thread(target=self._run, name="embedding", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        assert self.indexer.open_store is not None
         store = self.indexer.open_store()
         try:
             self.indexer.embed_waiting(store, self.report, self.on_embed, self._stop, lambda: self.reading,
@@ -275,10 +272,7 @@ class _EmbeddingStage:
         """The reader is done: embed what is left, and wait for it (Ctrl-C still stops cleanly)."""
         self.reading = False
         self._wake.set()
-        if self._thread is None:
-            self.indexer.embed_waiting(self.indexer.store, self.report, self.on_embed)
-            return
-        while self._thread.is_alive():
+        while self._thread is not None and self._thread.is_alive():
             self._thread.join(0.2)
         self.check()
 

@@ -170,8 +170,12 @@ class LibraryTables(Database):
             "documents": int(q("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0]),
             "chunks": int(q("SELECT count(*) FROM chunks").fetchone()[0]),
             "errors": int(q("SELECT count(*) FROM documents WHERE status = 'error'").fetchone()[0]),
-            "pending": int(q("SELECT count(*) FROM pending_vectors").fetchone()[0]),  # chunks awaiting a vector
+            "pending": self.pending_count(),
         }
+
+    def pending_count(self) -> int:
+        """How many chunks are waiting for a vector (written, searchable by keywords, not yet embedded)."""
+        return int(self.conn.execute("SELECT count(*) FROM pending_vectors").fetchone()[0])
 
 
 def _filter_sql(globs: Iterable[str], exts: Iterable[str]) -> tuple[str, list[str]]:
