@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -72,24 +73,30 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self.model.max_seq_length) - special
         self.model_id = path.name
         self.backend = "torch"
+        # Indexing counts tokens in one thread while another embeds; a Hugging Face fast tokenizer changes
+        # its own settings on every call, and two threads inside it fail ("Already borrowed").
+        self._lock = threading.Lock()
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:
             return []
-        enc = self.tokenizer(texts, add_special_tokens=False, return_attention_mask=False)
+        with self._lock:
+            enc = self.tokenizer(texts, add_special_tokens=False, return_attention_mask=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        with self._lock:
+            enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [tuple(span) for span in enc["offset_mapping"]]  # type: ignore[misc]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            vectors = self.model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -119,9 +126,9 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         config = _st_config(path)
-        self.max_tokens = config["max_seq_length"] - 2  # [CLS] ... [SEP]
-        self._mean = config["mean"]
-        self._normalize = config["normalize"]
+        self.max_tokens = config.max_seq_length - 2  # [CLS] ... [SEP]
+        self._mean = config.mean
+        self._normalize = config.normalize
         try:
             self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
             options = ort.SessionOptions()
@@ -135,8 +142,8 @@ class OnnxEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self._inputs = {i.name for i in self.session.get_inputs()}
-        self.dim = int(config["dim"])
-        self.model_id = path.name
+        self.dim = config.dim
+        self.model_id = path.name  # the same id as on PyTorch: their vectors agree to cosine ~0.99
         self.backend = "onnx-int8"
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -183,7 +190,14 @@ class OnnxEmbedder:
         return out
 
 
-def _st_config(path: Path) -> dict[str, object]:
+class _StConfig(NamedTuple):
+    max_seq_length: int
+    mean: bool  # mean pooling (else the CLS token)
+    normalize: bool
+    dim: int
+
+
+def _st_config(path: Path) -> _StConfig:
     """What running a sentence-transformers folder needs: window, pooling, normalisation, dimension.
 
     Raises:
@@ -202,8 +216,7 @@ def _st_config(path: Path) -> dict[str, object]:
     mean, cls = pooling.get("pooling_mode_mean_tokens"), pooling.get("pooling_mode_cls_token")
     if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"} or bool(mean) == bool(cls):
         raise ModelNotFoundError(f"{path}: only Transformer + mean/CLS Pooling (+ Normalize) models run on ONNX")
-    return {"max_seq_length": int(window), "mean": bool(mean), "normalize": "Normalize" in kinds,
-            "dim": int(pooling["word_embedding_dimension"])}
+    return _StConfig(int(window), bool(mean), "Normalize" in kinds, int(pooling["word_embedding_dimension"]))
 
 
 def load_embedder(path: Path, backend: str = "auto", threads: int = 0, batch_size: int = 32) -> Embedder:

@@ -63,3 +63,18 @@ def test_export_writes_a_checked_int8_file(tmp_path: Path) -> None:
     assert path == copy / ONNX_FILE and 10e6 < path.stat().st_size < 40e6  # int8: a quarter of the fp32 weights
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left behind
     assert isinstance(load_embedder(copy, "auto"), OnnxEmbedder)
+
+
+def test_indexing_on_the_pytorch_backend(torch_embedder, library: Path) -> None:
+    """The fallback runs the same two-thread pipeline (tokens counted while another thread embeds)."""
+    from assistant import Assistant, Settings
+
+    for i in range(12):
+        (library / f"n{i}.md").write_text(f"# Note {i}\n\n" + " ".join(f"Paragraph {i}.{j} about herons." for j in
+                                                                     range(40)) + f"\n\nThe code is {1000 + i}.\n")
+    a = Assistant(Settings.load(), embedder=torch_embedder)
+    report = a.index([library])
+    assert report.added == 12 and report.errors == [] and report.chunks_pending == 0
+    assert a.store.check() == [] and a.counts()["pending"] == 0
+    assert "1007" in a.search("what is the code of note 7", k=1)[0].text
+    a.close()
