@@ -60,6 +60,11 @@ class Settings:
     """How `ask` answers: auto (the model's answer, each sentence checked against the sources, with the
     quoted evidence; the evidence alone when nothing checks out), quote (the evidence only: instant, no chat
     model needed) or generate (the model's text as it is, unverified sentences marked)."""
+    answer_cache: bool = True
+    """Answer a question asked again (same words once case, spaces and punctuation are set aside; same
+    settings; same chat model) at once from a cache kept in the index. An entry is dropped as soon as a
+    document it cited or retrieved changes, moves or is removed. Follow-ups in a conversation are never
+    cached. `assistant cache clear` empties it."""
     prompt_sources: int = 2
     """Most passages (the best relevant ones) the chat model reads for an answer. Fewer is faster, and the
     135M default model answers more accurately from two than from five (README: "Answers you can check")."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +49,7 @@ class Assistant:
         self._calibration: Calibration | None = None
         self._embedder = embedder
         self._generator: Generator | None = generator
+        self._given_generator = generator  # the answer cache tells a generator handed in from the model file
         self._local = threading.local()
         self._lock = threading.Lock()
         self.vectors = VectorIndex()  # shared by every thread of this process
@@ -266,9 +270,13 @@ class Assistant:
             if self._calibration is None or force or self._calibration.stale(chunks, params):
                 self._calibration = calibrate(self._probe_relevance, chunks, params)
             return self._calibration
+        old = cal
         cal = calibrate(self._probe_relevance, chunks, params)
         try:
-            store.set_meta(GATE_META, cal.to_json())
+            with store.transaction():
+                store.set_meta(GATE_META, cal.to_json())
+                if old is None or old.threshold != cal.threshold:
+                    store.clear_answer_cache()  # which passages count as relevant has changed
         except Exception:  # a busy index still answers; the next writer keeps it
             pass
         return cal
@@ -312,14 +320,19 @@ class Assistant:
         if not question or not question.strip():
             raise EmptyQueryError("the question is empty; type a question about your documents")
         question = question.strip()
-        store = self._bound_store()
         save = save and not self.readonly
         history: list[tuple[str, str]] = []
         if chat_id is not None:
-            if store.chat(chat_id) is None:
+            if self.store.chat(chat_id) is None:
                 raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
             history = self.chat_history(chat_id)
         k = k or self.settings.search_k
+        # A follow-up's answer depends on its conversation: only first questions are cached.
+        key = self._cache_key(question, k, filters) if self.settings.answer_cache and not history else None
+        cached = self.store.cached_answer(key) if key else None
+        if cached is not None:
+            return self._from_cache(question, cached, chat_id, save, on_token)
+        store = self._bound_store()
         hits = self.search(question, k=k, filters=filters)
         if history:
             # A follow-up ("and who won it?") is searched together with the previous question too.
@@ -341,7 +354,51 @@ class Assistant:
             self.generating.clear()
         if save and chat_id:
             store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
+        stopped = cancel is not None and cancel.is_set()
+        if key and not self.readonly and not stopped and any(h.relevant for h in hits) and not store.pending_count():
+            # Refusals are not kept (a document added later may answer them), nor answers computed while
+            # vectors are still missing (the search will find more once they exist).
+            entry = {k: v for k, v in answer.to_dict().items() if k != "chat_id"}
+            store.cache_answer(key, question, entry, sorted({h.chunk_id for h in hits}))
         return answer
+
+    def _cache_key(self, question: str, k: int, filters: Filters | None) -> str:
+        """The cache key: the question with case, spaces and punctuation set aside, and every setting that
+        shapes an answer (the chat model's file by name, size and time, unless answers are quotes only)."""
+        s = self.settings
+        shaping = {name: getattr(s, name) for name in (
+            "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
+            "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
+            "seed", "embedding_model", "embedding_backend")}
+        model = ""
+        if s.answer_style != "quote" and self._given_generator is not None:
+            model = f"{self._given_generator.model_id}:{id(self._given_generator)}"  # a generator handed in
+        elif s.answer_style != "quote":
+            path = s.llm_model_path
+            st = path.stat() if path.exists() else None
+            model = f"{path.name}:{st.st_size}:{st.st_mtime_ns}" if st else path.name
+        words = " ".join(re.sub(r"[^\w\s]", " ", question.lower()).split())
+        data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
+                if filters else None} | shaping
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _from_cache(self, question: str, cached: dict[str, Any], chat_id: str | None, save: bool,
+                    on_token: Callable[[str], None] | None) -> Answer:
+        store = self.store
+        if chat_id is None and save:
+            chat_id = store.create_chat(" ".join(question.split())[:80])
+        answer = Answer.from_dict({**cached, "chat_id": chat_id or ""})
+        answer.stats = {**answer.stats, "cached": True}
+        if on_token:
+            on_token(answer.answer)
+        if save and chat_id:
+            store.add_question(chat_id, question)
+            store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
+        return answer
+
+    def clear_cache(self) -> int:
+        """Forget every cached answer; returns how many there were."""
+        return self.store.clear_answer_cache()
 
     def chat_history(self, chat_id: str) -> list[tuple[str, str]]:
         """(question, answer text) of each answered question of a conversation, oldest first."""
@@ -398,7 +455,7 @@ class Assistant:
         """Switch the chat model (a .gguf in the models folder); it loads on next use."""
         with self._lock:
             self.settings.llm_model = name
-            self._generator = None
+            self._generator = self._given_generator = None
 
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""

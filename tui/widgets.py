@@ -169,7 +169,9 @@ class AnswerView(Vertical):
                 parts = [str(st["notice"])]
             elif unverified:
                 parts.append(f"{unverified} unsupported sentence(s) left out")
-            if st.get("completion_tokens"):
+            if st.get("cached"):
+                parts.append("cached: asked before, and its sources have not changed")
+            if st.get("completion_tokens") and not st.get("cached"):
                 parts.append(f"{st['completion_tokens']} tokens · {st.get('tokens_per_s', 0)} tok/s · "
                              f"first token {st.get('ttft_s', 0):.2f} s")
             self.status.update(Text(clean(" · ".join(parts)) + note, style="dim"))

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.cli.answers import cmd_ask, cmd_chat, cmd_chats, cmd_eval, cmd_models, cmd_search, cmd_summarize
+from assistant.cli.answers import (
+    cmd_ask,
+    cmd_cache,
+    cmd_chat,
+    cmd_chats,
+    cmd_eval,
+    cmd_models,
+    cmd_search,
+    cmd_summarize,
+)
 from assistant.cli.background import cmd_daemon, cmd_mcp, cmd_watch
 from assistant.cli.common import add_filters
 from assistant.cli.library import cmd_add, cmd_docs, cmd_forget, cmd_index, cmd_remove, cmd_roots, cmd_status
@@ -123,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="export: write to FILE (private to you, 0600) instead of printing")
     sp.add_argument("--show", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `show ID`
     sp.add_argument("--delete", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `delete ID`
+
+    sp = cmd("cache", cmd_cache, "The answer cache (setting answer_cache): `assistant cache clear` empties it.")
+    sp.add_argument("action", choices=["clear"], help="clear: forget every cached answer")
 
     cmd("models", cmd_models, "List the .gguf chat models found, with size, architecture, context and quantization.")
 

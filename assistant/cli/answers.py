@@ -72,7 +72,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if answer.stats.get("notice"):
         print(f"note: {printable(str(answer.stats['notice']))}", file=sys.stderr)
     st = answer.stats
-    if st.get("completion_tokens"):
+    if st.get("cached"):
+        print("\n(from the answer cache: asked before, and its sources have not changed; "
+              "`assistant cache clear` forgets it)", file=sys.stderr)
+    elif st.get("completion_tokens"):
         print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
               f"{st['completion_tokens']} generated at {st['tokens_per_s']} tokens/s, "
               f"first token after {st['ttft_s']:.2f} s", file=sys.stderr)
@@ -205,4 +208,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     args.chat_app(open_assistant())
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    n = open_assistant().clear_cache()
+    if args.json:
+        print_json({"removed": n})
+    else:
+        print(f"removed {n} cached answer(s); every question will be answered afresh")
     return 0

@@ -1,12 +1,13 @@
 """The index: one SQLite file (WAL) holding documents, chunks, an FTS5 index and sqlite-vec vectors.
 
 The only package that writes SQL, split by what it keeps: db (connection, transactions, migrations),
-schema, library (roots, documents, chunks, keywords), vector_tables, chats; vectors is the in-process
-vector index that follows the stored vectors. Every statement is parameterised.
+schema, library (roots, documents, chunks, keywords), vector_tables, chats, cache (answers); vectors is
+the in-process vector index that follows the stored vectors. Every statement is parameterised.
 """
 
 from __future__ import annotations
 
+from assistant.store.cache import CacheTables
 from assistant.store.chats import ChatTables
 from assistant.store.db import Database, sqlite_driver
 from assistant.store.library import LibraryTables, StoredDocument
@@ -15,7 +16,7 @@ from assistant.store.vector_tables import VectorTables
 __all__ = ["Database", "Store", "StoredDocument", "sqlite_driver"]
 
 
-class Store(LibraryTables, VectorTables, ChatTables):
+class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
     """One connection to the index file, over every table. Use one Store per thread."""
 
     def reset(self) -> None:

@@ -175,7 +175,10 @@ class LibraryTables(Database):
 
     def pending_count(self) -> int:
         """How many chunks are waiting for a vector (written, searchable by keywords, not yet embedded)."""
-        return int(self.conn.execute("SELECT count(*) FROM pending_vectors").fetchone()[0])
+        try:
+            return int(self.conn.execute("SELECT count(*) FROM pending_vectors").fetchone()[0])
+        except self.driver.OperationalError:  # a read-only look at an index no writer has upgraded yet
+            return 0
 
 
 def _filter_sql(globs: Iterable[str], exts: Iterable[str]) -> tuple[str, list[str]]:

@@ -103,4 +103,25 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     """
     CREATE TABLE pending_vectors(chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE);
     """,
+    # 5: the answer cache; an entry goes as soon as a document it rests on changes, moves or goes
+    """
+    CREATE TABLE answer_cache(
+        key TEXT PRIMARY KEY,
+        question TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE answer_cache_documents(
+        key TEXT NOT NULL REFERENCES answer_cache(key) ON DELETE CASCADE,
+        document_id INTEGER NOT NULL,
+        PRIMARY KEY (key, document_id)
+    );
+    CREATE INDEX answer_cache_documents_document ON answer_cache_documents(document_id);
+    CREATE TRIGGER documents_au_cache AFTER UPDATE OF content_hash, path, status ON documents BEGIN
+        DELETE FROM answer_cache WHERE key IN (SELECT key FROM answer_cache_documents WHERE document_id = old.id);
+    END;
+    CREATE TRIGGER documents_ad_cache AFTER DELETE ON documents BEGIN
+        DELETE FROM answer_cache WHERE key IN (SELECT key FROM answer_cache_documents WHERE document_id = old.id);
+    END;
+    """,
 ]
