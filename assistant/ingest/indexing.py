@@ -196,9 +196,12 @@ class Indexer:
         """
         done = 0
         while stop is None or not stop.is_set():
+            # Asked before looking at the queue: once the reader is done, everything it wrote is committed,
+            # so an empty queue then means done (asked after, its last document could slip through).
+            reading = more()
             batch = store.pending_chunks(EMBED_GROUP)
             if not batch:
-                if not more():
+                if not reading:
                     return
                 if wake is not None:
                     wake.wait(0.2)

@@ -289,3 +289,34 @@ def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path,
     assert hit.path.endswith("narwhal.md") and hit.cosine is not None and hit.relevant
     writer.close()
     reader.close()
+
+
+def test_the_embedding_stage_never_misses_the_readers_last_document(assistant: Assistant, library: Path) -> None:
+    """The reader writes its last document and finishes just after the embedding thread found the queue
+    empty: the thread must still embed it (CI once caught it leaving 3 chunks waiting)."""
+    from assistant.ingest.chunking import CHUNKER_VERSION
+    from assistant.store import Store
+    from assistant.types import Chunk
+
+    (library / "a.md").write_text("# A\n\nAlpha text about otters.\n")
+    assistant.index([library])
+    store = Store(assistant.store.path)
+    state = {"reading": True, "looks": 0}
+    real = store.pending_chunks
+
+    def pending_chunks(limit: int):
+        out = real(limit)
+        if state["looks"] == 0:  # between this look and the next, the reader writes and finishes
+            chunk = Chunk("Beta text about badgers.", 0, None, None, 1, 1, 6, "badgers-hash")
+            assistant.store.write_document(str(library / "b.md"), 25, 1, "b-digest", "markdown", CHUNKER_VERSION,
+                                           [chunk], [None])
+            state["reading"] = False
+        state["looks"] += 1
+        return out
+
+    store.pending_chunks = pending_chunks  # type: ignore[method-assign]
+    report = IndexReport()
+    assistant.indexer().embed_waiting(store, report, more=lambda: state["reading"])
+    assert store.pending_count() == 0 and report.chunks_embedded == 1
+    assert assistant.search("badgers", k=1)[0].cosine is not None
+    store.close()
