@@ -330,35 +330,40 @@ class Assistant:
         # A follow-up's answer depends on its conversation: only first questions are cached.
         key = self._cache_key(question, k, filters) if self.settings.answer_cache and not history else None
         cached = self.store.cached_answer(key) if key else None
-        if cached is not None:
-            return self._from_cache(question, cached, chat_id, save, on_token)
-        store = self._bound_store()
-        hits = self.search(question, k=k, filters=filters)
-        if history:
-            # A follow-up ("and who won it?") is searched together with the previous question too.
-            context = f"{history[-1][0]} {question}"
-            hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
-        s = self.settings
+        hits: list[Hit] = []
+        if cached is None:
+            hits = self.search(question, k=k, filters=filters)
+            if history:
+                # A follow-up ("and who won it?") is searched together with the previous question too.
+                context = f"{history[-1][0]} {question}"
+                hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
+        store = self.store
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
         if save and chat_id:
             store.add_question(chat_id, question)
-        self.generating.set()
-        try:
-            answer = answer_question(
-                lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
-                style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
-                prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel, repeat_penalty=s.repeat_penalty,
-            )
-        finally:
-            self.generating.clear()
+        if cached is not None:
+            answer = _from_cache(cached, chat_id or "", on_token)
+        else:
+            s = self.settings
+            self.generating.set()
+            try:
+                answer = answer_question(
+                    lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
+                    style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
+                    prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
+                    repeat_penalty=s.repeat_penalty,
+                )
+            finally:
+                self.generating.clear()
         if save and chat_id:
             store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
         stopped = cancel is not None and cancel.is_set()
-        if key and not self.readonly and not stopped and any(h.relevant for h in hits) and not store.pending_count():
+        if key and cached is None and not self.readonly and not stopped and any(h.relevant for h in hits) \
+                and not store.pending_count():
             # Refusals are not kept (a document added later may answer them), nor answers computed while
             # vectors are still missing (the search will find more once they exist).
-            entry = {k: v for k, v in answer.to_dict().items() if k != "chat_id"}
+            entry = {name: value for name, value in answer.to_dict().items() if name != "chat_id"}
             store.cache_answer(key, question, entry, sorted({h.chunk_id for h in hits}))
         return answer
 
@@ -371,30 +376,18 @@ class Assistant:
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
             "seed", "embedding_model", "embedding_backend")}
         model = ""
-        if s.answer_style != "quote" and self._given_generator is not None:
-            model = f"{self._given_generator.model_id}:{id(self._given_generator)}"  # a generator handed in
-        elif s.answer_style != "quote":
-            path = s.llm_model_path
-            st = path.stat() if path.exists() else None
-            model = f"{path.name}:{st.st_size}:{st.st_mtime_ns}" if st else path.name
+        if s.answer_style != "quote":
+            given = self._given_generator
+            if given is not None:  # a generator handed in (tests, front ends) is its own model
+                model = f"{given.model_id}:{id(given)}"
+            else:
+                path = s.llm_model_path
+                st = path.stat() if path.exists() else None
+                model = f"{path.name}:{st.st_size}:{st.st_mtime_ns}" if st else path.name
         words = " ".join(re.sub(r"[^\w\s]", " ", question.lower()).split())
         data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
                 if filters else None} | shaping
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-    def _from_cache(self, question: str, cached: dict[str, Any], chat_id: str | None, save: bool,
-                    on_token: Callable[[str], None] | None) -> Answer:
-        store = self.store
-        if chat_id is None and save:
-            chat_id = store.create_chat(" ".join(question.split())[:80])
-        answer = Answer.from_dict({**cached, "chat_id": chat_id or ""})
-        answer.stats = {**answer.stats, "cached": True}
-        if on_token:
-            on_token(answer.answer)
-        if save and chat_id:
-            store.add_question(chat_id, question)
-            store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
-        return answer
 
     def clear_cache(self) -> int:
         """Forget every cached answer; returns how many there were."""
@@ -501,6 +494,15 @@ class Assistant:
             "llm_model": self.settings.llm_model,
             "roots": store.roots(),
         }
+
+
+def _from_cache(cached: dict[str, Any], chat_id: str, on_token: Callable[[str], None] | None) -> Answer:
+    """A cached answer, given again in this conversation (stats.cached is true)."""
+    answer = Answer.from_dict({**cached, "chat_id": chat_id})
+    answer.stats = {**answer.stats, "cached": True}
+    if on_token:
+        on_token(answer.answer)
+    return answer
 
 
 def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
