@@ -47,6 +47,7 @@ class Assistant:
         # answers are not saved as conversations.
         self.readonly = readonly
         self._calibration: Calibration | None = None
+        self._calibration_seen: tuple[Any, Calibration] | None = None  # (what it was checked against, it)
         self._embedder = embedder
         self._generator: Generator | None = generator
         self._given_generator = generator  # the answer cache tells a generator handed in from the model file
@@ -208,6 +209,15 @@ class Assistant:
         docs = store.documents_under([real])
         return store.delete_documents(list(docs))
 
+    def compact(self) -> int:
+        """Give back the disk space of deleted documents and older index formats; returns the bytes freed.
+
+        Raises:
+            IndexBusyError: another writer kept the index busy for too long.
+        """
+        with writer_lock(self.settings.paths.index_file, "compact"):
+            return self.store.compact()
+
     # --- reading -----------------------------------------------------------------------------------
 
     def search(
@@ -261,10 +271,14 @@ class Assistant:
     def calibration(self, force: bool = False) -> Calibration:
         """This library's gate calibration, computed again when missing, stale or forced."""
         store = self._bound_store()
-        chunks = store.counts()["chunks"]
         params = f"coverage_weight={self.settings.coverage_weight} stem_length={self.settings.stem_length}"
+        epoch = (store.vector_epoch(), store.meta(GATE_META), params)
+        if not force and self._calibration_seen is not None and self._calibration_seen[0] == epoch:
+            return self._calibration_seen[1]  # no vector changed since the last look: counting is not needed
+        chunks = store.counts()["chunks"]
         cal = Calibration.from_json(store.meta(GATE_META))
         if cal is not None and not force and not cal.stale(chunks, params):
+            self._calibration_seen = (epoch, cal)
             return cal
         if self.readonly:  # this process cannot keep it in the index: it keeps it in memory
             if self._calibration is None or force or self._calibration.stale(chunks, params):
@@ -487,8 +501,11 @@ class Assistant:
     def status(self) -> dict[str, Any]:
         store = self.store
         counts = store.counts()
+        vector_file = store.path.with_suffix(".vectors")
         return {
             **counts,
+            **store.disk(),
+            "vector_file_bytes": vector_file.stat().st_size if vector_file.exists() else 0,
             "index_path": str(store.path),
             "embedding_model": store.meta("embedding_model") or self.settings.embedding_model,
             "llm_model": self.settings.llm_model,

@@ -21,7 +21,16 @@ from assistant.cli.answers import (
 )
 from assistant.cli.background import cmd_daemon, cmd_mcp, cmd_watch
 from assistant.cli.common import add_filters
-from assistant.cli.library import cmd_add, cmd_docs, cmd_forget, cmd_index, cmd_remove, cmd_roots, cmd_status
+from assistant.cli.library import (
+    cmd_add,
+    cmd_compact,
+    cmd_docs,
+    cmd_forget,
+    cmd_index,
+    cmd_remove,
+    cmd_roots,
+    cmd_status,
+)
 from assistant.cli.setup import cmd_doctor, cmd_paths
 from assistant.errors import AssistantError
 from assistant.text import SafeStream, printable
@@ -170,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-f", "--follow", action="store_true", help="logs: keep printing new lines")
 
     cmd("status", cmd_status, "Counts of documents, chunks and errors, and which models are in use.")
+    cmd("compact", cmd_compact, "Give back the disk space of deleted documents and older index formats "
+                                "(rewrites the index file; needs free space about its size while it runs).")
     cmd("docs", cmd_docs, "List indexed documents with their status and any error.")
     sp = cmd("forget", cmd_forget, "Remove a file or folder from the index (the files themselves are untouched).")
     sp.add_argument("path", type=Path)

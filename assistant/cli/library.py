@@ -85,10 +85,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     waiting = f" (embedding: {st['chunks'] - st['pending']} of {st['chunks']} have vectors; the rest are " \
               "searchable by keywords until then)" if st["pending"] else ""
     print(f"chunks:          {st['chunks']}{waiting}")
+    mb = 2**20
+    spare = f"; {st['reclaimable_bytes'] / mb:.0f} MB free inside it: `assistant compact` gives it back" \
+        if st["reclaimable_bytes"] > 16 * mb else ""
+    print(f"disk:            {st['index_bytes'] / mb:.1f} MB index + {st['vector_file_bytes'] / mb:.1f} MB "
+          f"vector file{spare}")
     print(f"embedding model: {st['embedding_model']}")
     print(f"chat model:      {st['llm_model']}")
     print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")
     print(f"watching:        {daemon_line(st['daemon'])}")
+    return 0
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    freed = a.compact()
+    st = a.status()
+    if args.json:
+        print_json({"freed_bytes": freed, "index_bytes": st["index_bytes"]})
+    else:
+        print(f"gave back {freed / 2**20:.1f} MB; the index now takes {st['index_bytes'] / 2**20:.1f} MB")
     return 0
 
 

@@ -11,7 +11,7 @@ from assistant.store.cache import CacheTables
 from assistant.store.chats import ChatTables
 from assistant.store.db import Database, sqlite_driver
 from assistant.store.library import LibraryTables, StoredDocument
-from assistant.store.vector_tables import VectorTables
+from assistant.store.vector_tables import VECTOR_IDS_TABLE, VectorTables
 
 __all__ = ["Database", "Store", "StoredDocument", "sqlite_driver"]
 
@@ -24,11 +24,28 @@ class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
         with self.transaction() as c:
             c.execute("DELETE FROM documents")
             c.execute("DROP TRIGGER IF EXISTS chunks_vec_ad")
-            for table in ("chunk_vectors", "chunk_embeddings"):
-                c.execute(f"DROP TABLE IF EXISTS {table}")
-            c.execute("UPDATE vector_epoch SET n = n + 1")
-            c.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim')")
+            c.execute("DROP TABLE IF EXISTS chunk_vectors")
+            c.execute("DELETE FROM vector_log")
+            c.execute("INSERT INTO vector_log(chunk_id, added) VALUES (0, 0)")  # readers notice, and start over
+            c.execute("DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dim', 'vectors_id', "
+                      "'vector_log_pruned')")
         self.dim = None
+
+    def disk(self) -> dict[str, int]:
+        """Bytes the index file takes, and how many of them are free pages (from deleted documents or an
+        older format) that `compact` gives back."""
+        q = self.conn.execute
+        page = int(q("PRAGMA page_size").fetchone()[0])
+        return {"index_bytes": int(q("PRAGMA page_count").fetchone()[0]) * page,
+                "reclaimable_bytes": int(q("PRAGMA freelist_count").fetchone()[0]) * page}
+
+    def compact(self) -> int:
+        """Rewrite the index file without its free pages (SQLite's VACUUM); returns the bytes given back.
+        Needs free disk space about the size of the index while it runs."""
+        before = self.disk()["index_bytes"]
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return max(0, before - self.disk()["index_bytes"])
 
     def check(self) -> list[str]:
         """Consistency problems (empty list when healthy): integrity, orphans, counts that disagree."""
@@ -51,15 +68,14 @@ class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
         if self.meta("embedding_model") is not None:
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
             npending = q("SELECT count(*) FROM pending_vectors").fetchone()[0]
-            for table in ("chunk_vectors", "chunk_embeddings"):
-                nvec = q(f"SELECT count(*) FROM {table}").fetchone()[0]
-                if nvec != nchunks - npending:
-                    problems.append(f"{nvec} rows in {table} for {nchunks} chunks ({npending} waiting)")
-            missing = q("SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM chunk_vectors) "
+            nvec = self.vector_count()
+            if nvec != nchunks - npending:
+                problems.append(f"{nvec} vectors for {nchunks} chunks ({npending} waiting)")
+            missing = q(f"SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM {VECTOR_IDS_TABLE}) "
                         "AND id NOT IN (SELECT chunk_id FROM pending_vectors)").fetchone()[0]
             if missing:
                 problems.append(f"{missing} chunks without a vector (and not waiting for one)")
-            both = q("SELECT count(*) FROM pending_vectors WHERE chunk_id IN (SELECT id FROM chunk_embeddings)"
+            both = q(f"SELECT count(*) FROM pending_vectors WHERE chunk_id IN (SELECT rowid FROM {VECTOR_IDS_TABLE})"
                      ).fetchone()[0]
             if both:
                 problems.append(f"{both} chunks both waiting for a vector and holding one")

@@ -74,8 +74,7 @@ class LibraryTables(Database):
                 if blob is None:
                     c.execute("INSERT INTO pending_vectors(chunk_id) VALUES (?)", (cid,))
                 else:
-                    c.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (?, ?)", (cid, blob))
-                    c.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (?, ?)", (cid, blob))
+                    self._insert_vector(c, cid, blob)
 
     def record_error(
         self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
@@ -151,6 +150,17 @@ class LibraryTables(Database):
             f"SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{extra} "
             "ORDER BY s LIMIT ?", (match, *params, int(k)))
         return [(int(r), float(s)) for r, s in rows]
+
+    def keyword_frequency(self, word: str) -> int:
+        """How many chunks hold this word (as the keyword index stems it)."""
+        quoted = '"' + word.replace('"', '""') + '"'
+        row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (quoted,)).fetchone()
+        return int(row[0])
+
+    def chunk_id_span(self) -> int:
+        """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""
+        row = self.conn.execute("SELECT max(id) FROM chunks").fetchone()
+        return int(row[0] or 0)
 
     def chunk_rows(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         if not ids:

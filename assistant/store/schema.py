@@ -7,31 +7,38 @@ from typing import Any
 
 
 def create_vector_tables(c: Any, dim: int) -> None:
-    """The vector tables: exact float vectors in vec0 (cosine), and the same vectors as plain blobs
-    keyed by chunk id, which the in-process vector index loads and follows through vector_epoch."""
+    """The vectors: exact float vectors in sqlite-vec's vec0 table (cosine), the one stored copy. Every
+    change is logged in vector_log (a chunk's vector added, or its chunk gone), so the in-process copy
+    (vectors.py) follows it by reading only what changed."""
     dim = int(dim)
     c.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS chunk_vectors USING vec0(embedding float[{dim}] "
               "distance_metric=cosine)")
-    c.execute("CREATE TABLE IF NOT EXISTS chunk_embeddings(id INTEGER PRIMARY KEY "
-              "REFERENCES chunks(id) ON DELETE CASCADE, embedding BLOB NOT NULL)")
-    c.execute("CREATE TRIGGER IF NOT EXISTS chunks_vec_ad AFTER DELETE ON chunks BEGIN "
-              "DELETE FROM chunk_vectors WHERE rowid = old.id; END")
-    c.execute("CREATE TRIGGER IF NOT EXISTS chunk_embeddings_ai AFTER INSERT ON chunk_embeddings BEGIN "
-              "UPDATE vector_epoch SET n = n + 1; END")
-    c.execute("CREATE TRIGGER IF NOT EXISTS chunk_embeddings_ad AFTER DELETE ON chunk_embeddings BEGIN "
-              "UPDATE vector_epoch SET n = n + 1; END")
+    c.execute("DROP TRIGGER IF EXISTS chunks_vec_ad")
+    c.execute("CREATE TRIGGER chunks_vec_ad AFTER DELETE ON chunks BEGIN "
+              "DELETE FROM chunk_vectors WHERE rowid = old.id; "
+              "INSERT INTO vector_log(chunk_id, added) VALUES (old.id, 0); END")
 
 
-def _migrate_plain_vectors(c: Any) -> None:
-    """2: float vectors also as plain blobs keyed by chunk id, for the in-process exact vector index
-    (vec0 reads by id are slow), plus a counter that tells readers when vectors changed."""
+def _migrate_vector_epoch(c: Any) -> None:
+    """2: (was: a second copy of every vector as a plain blob; migration 6 took it out again)."""
     c.execute("CREATE TABLE vector_epoch(n INTEGER NOT NULL)")
     c.execute("INSERT INTO vector_epoch(n) VALUES (0)")
+
+
+def _migrate_one_vector_copy(c: Any) -> None:
+    """6: vec0 holds the only stored copy of each vector: the blob copy goes, and a change log replaces
+    the epoch counter (the in-process copy reads the changes since it last looked)."""
+    c.execute("CREATE TABLE vector_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, chunk_id INTEGER NOT NULL, "
+              "added INTEGER NOT NULL)")
+    for trigger in ("chunk_embeddings_ai", "chunk_embeddings_ad", "chunks_vec_ad"):
+        c.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    c.execute("DROP TABLE IF EXISTS chunk_embeddings")
+    c.execute("DROP TABLE IF EXISTS vector_epoch")
+    c.execute("INSERT INTO vector_log(chunk_id, added) VALUES (0, 0)")  # starts the sequence readers follow
     row = c.execute("SELECT value FROM meta WHERE key = 'embedding_dim'").fetchone()
-    if row is None:
-        return  # no vectors yet: bind_embedding creates every vector table
-    create_vector_tables(c, int(row[0]))
-    c.execute("INSERT INTO chunk_embeddings(id, embedding) SELECT rowid, embedding FROM chunk_vectors")
+    if row is not None:
+        create_vector_tables(c, int(row[0]))
+        c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vectors_id', lower(hex(randomblob(16))))")
 
 
 MIGRATIONS: list[str | Callable[[Any], None]] = [
@@ -78,7 +85,7 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
             VALUES ('delete', old.id, old.text, coalesce(old.heading, ''));
     END;
     """,
-    _migrate_plain_vectors,
+    _migrate_vector_epoch,
     # 3: conversations
     """
     CREATE TABLE chats(
@@ -124,4 +131,5 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
         DELETE FROM answer_cache WHERE key IN (SELECT key FROM answer_cache_documents WHERE document_id = old.id);
     END;
     """,
+    _migrate_one_vector_copy,
 ]

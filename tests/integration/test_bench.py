@@ -22,7 +22,8 @@ RUNS = {
                   and r["edit_chunks_embedded"] >= 1 and r["reindex_unchanged_files"] == 4),
     "freshness.py": (["--docs", "4", "--edits", "2", "--json"], lambda r: r["save_to_searchable_s_p50"] > 0),
     "query.py": (["--sizes", "200", "--queries", "5", "--json"],
-                 lambda r: r["results"][0]["chunks"] == 200 and r["results"][0]["vector_recall@10"] > 0),
+                 lambda r: r["results"][0]["chunks"] == 200 and r["results"][0]["vector_recall@10"] > 0
+                 and r["results"][0]["cold_cli_hits"] > 0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--json"], lambda r: bool(r["machine"])),
 }
 

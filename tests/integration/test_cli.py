@@ -45,6 +45,12 @@ def test_index_search_status_docs_json(library: Path, capsys) -> None:
     code, out, _ = run_cli("search", "train platform", capsys=capsys)
     assert code == 0 and "[1]" in out and "a.md" in out and "lines 3-3" in out
 
+    assert status["index_bytes"] > 0 and status["reclaimable_bytes"] >= 0 and "vector_file_bytes" in status
+    run_cli_json("forget", str(library / "b.pdf"), capsys=capsys)
+    compacted = run_cli_json("compact", capsys=capsys)
+    assert 0 < compacted["index_bytes"] <= status["index_bytes"] and compacted["freed_bytes"] >= 0
+    assert run_cli_json("search", "which platform", "-k", "1", capsys=capsys)[0]["path"] == str(library / "a.md")
+
 
 def test_no_argument_index_uses_the_sample_library(capsys) -> None:
     report = run_cli_json("index", capsys=capsys)

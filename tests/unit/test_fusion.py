@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.chat import merge_hits
-from assistant.search.retrieval import RRF_K, Candidate, coverage, fuse, stem
+from assistant.search.retrieval import RRF_K, Candidate, common_words, coverage, fts_query, fuse, stem
 from assistant.types import Hit
 
 
@@ -58,3 +58,14 @@ def test_merge_hits_fuses_by_rank_and_keeps_each_passage_once() -> None:
     assert [h.chunk_id for h in merged] == [2, 1, 4]  # 2 and 1 are in both lists; 2 ranks higher overall
     assert merged[0].cosine == 0.85 and merged[1].cosine == 0.9  # the best-scoring appearance is kept
     assert merge_hits([first, []], 2) == first[:2] and merge_hits([], 3) == []
+
+
+def test_words_in_most_chunks_of_a_large_library_are_left_out_of_the_keyword_search() -> None:
+    chunks_holding = {"python": 400_000, "syntax": 30_000, "decorator": 120, "class": 250_000}.__getitem__
+    words = ["python", "decorator", "syntax", "class"]
+    assert common_words(words, chunks_holding, 1_000_000) == {"python", "class"}  # over 1% of the chunks
+    assert common_words(words, chunks_holding, 1_500) == set()  # a small library keeps every word
+    assert common_words(["python", "class"], chunks_holding, 1_000_000) == set()  # the two rarest stay
+    match = fts_query("Python decorator class syntax", {"python", "class"})
+    assert match == '"decorator" OR "syntax" OR "python decorator" OR "decorator class" OR "class syntax"'
+    assert fts_query("python class", {"python", "class"}) is None

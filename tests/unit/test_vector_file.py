@@ -1,0 +1,172 @@
+"""The one stored vector copy (vec0) and the int8 file the in-process index maps from it.
+
+Real SQLite files, real sqlite-vec, real files on disk; vectors are random unit vectors (what is under
+test is storage and following changes, not the embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.store import Store
+from assistant.store import db as store_mod
+from assistant.store.vectors import VectorIndex
+from assistant.types import Chunk
+
+DIM = 16
+
+
+def unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    m = rng.standard_normal((n, DIM)).astype(np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def add_doc(store: Store, name: str, vecs: np.ndarray) -> None:
+    chunks = [Chunk(f"text {name} {i}", i, None, None, 1, 1, 3, f"{name}-{i}") for i in range(len(vecs))]
+    store.write_document(f"/lib/{name}.txt", 1, 1, name, "text", 1, chunks, [v.tobytes() for v in vecs])
+
+
+def stored(store: Store) -> dict[int, np.ndarray]:
+    """Every vector as vec0 itself returns it (the reference)."""
+    return {int(r): np.frombuffer(b, dtype=np.float32)
+            for r, b in store.conn.execute("SELECT rowid, embedding FROM chunk_vectors")}
+
+
+def exact_top(store: Store, q: np.ndarray, k: int) -> list[int]:
+    return [cid for cid, _ in store.exact_vector_search(q, k)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "index.sqlite")
+    s.bind_embedding("test-model", DIM)
+    return s
+
+
+def test_vectors_are_stored_once_and_read_back_exactly(store: Store) -> None:
+    rng = np.random.default_rng(1)
+    for d in range(5):  # more than one of vec0's 1,024-vector blocks is not needed; deletions leave holes
+        add_doc(store, f"d{d}", unit(rng, 300))
+    store.delete_documents(["/lib/d1.txt"])
+    tables = {r for (r,) in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "chunk_embeddings" not in tables  # the second copy is gone
+    ref = stored(store)
+    assert len(ref) == 1200 == store.vector_count()
+    blocks = list(store.iter_vectors())  # read from vec0's storage tables directly
+    got = {int(i): row for ids, m in blocks for i, row in zip(ids, m, strict=True)}
+    assert got.keys() == ref.keys()
+    assert all(np.array_equal(got[i], ref[i]) for i in ref)
+    some = sorted(ref)[::37] + [10**9]  # one id that has no vector
+    ids, matrix = store.vectors_by_id(some)
+    assert ids.tolist() == sorted(ref)[::37]
+    assert all(np.array_equal(row, ref[int(i)]) for i, row in zip(ids, matrix, strict=True))
+    assert store.check() == []
+
+
+def test_index_maps_a_file_follows_changes_and_rewrites_it(store: Store, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    for d in range(4):
+        add_doc(store, f"d{d}", unit(rng, 50))
+    index = VectorIndex(file_min=100)
+    index.sync(store)
+    assert index.file == tmp_path / "index.vectors" and len(index) == 200
+    assert (index.file.stat().st_mode & 0o777) == 0o600
+    queries = unit(rng, 20)
+    for q in queries:  # int8 ranking agrees with sqlite-vec's exact float scan at the top
+        assert index.search(q, 1)[0][0] == exact_top(store, q, 1)[0]
+        got = dict(index.search(q, 5))
+        assert all(abs(got[cid] - cos) < 0.01 for cid, cos in store.exact_vector_search(q, 5) if cid in got)
+
+    # Changes from another connection (another process) are followed from the log, not reloaded.
+    other = Store(store.path)
+    other.dim = DIM
+    add_doc(other, "new", unit(rng, 10))
+    other.delete_documents(["/lib/d0.txt"])
+    first_file = index.file.stat().st_ino
+    index.sync(store)
+    assert len(index) == 160 and index.file.stat().st_ino == first_file  # small change: file kept
+    ref = stored(store)
+    assert {cid for cid, _ in index.search(queries[0], 500)} == set(ref)
+    q = ref[max(ref)]  # a new vector is found as itself
+    assert index.search(q, 1)[0][0] == max(ref)
+    cos = index.cosines([max(ref), min(ref), 10**9], q)
+    assert set(cos) == {max(ref), min(ref)} and abs(cos[max(ref)] - 1.0) < 1e-5
+
+    # Past an eighth of the file the file is written again, and a new process maps it as it is.
+    for d in range(3):
+        add_doc(other, f"more{d}", unit(rng, 40))
+    index.sync(store)
+    assert index.file is not None and index.file.stat().st_ino != first_file and len(index) == 280
+    fresh = VectorIndex(file_min=100)
+    fresh.sync(store)
+    q = unit(rng, 1)[0]
+    assert [c for c, _ in fresh.search(q, 10)] == [c for c, _ in index.search(q, 10)]
+    assert exact_top(store, q, 1)[0] == fresh.search(q, 1)[0][0]
+
+
+def test_a_lost_log_or_damaged_file_is_rebuilt(store: Store, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    add_doc(store, "a", unit(rng, 120))
+    index = VectorIndex(file_min=100)
+    index.sync(store)
+    # Another writer changes things and prunes the log past what this index saw.
+    other = Store(store.path)
+    other.dim = DIM
+    add_doc(other, "b", unit(rng, 30))
+    other.prune_vector_log(other.vector_epoch())
+    index.sync(store)
+    assert {c for c, _ in index.search(unit(rng, 1)[0], 1000)} == set(stored(store))
+    # A truncated file is ignored and written again.
+    path = tmp_path / "index.vectors"
+    path.write_bytes(path.read_bytes()[:100])
+    fresh = VectorIndex(file_min=100)
+    fresh.sync(store)
+    assert len(fresh) == 150 and fresh.file == path and path.stat().st_size > 100
+    # A reset (rebuild) starts over: a new id, so the old file is not taken for the new vectors.
+    store.reset()
+    store.bind_embedding("test-model", DIM)
+    add_doc(store, "c", unit(rng, 3))
+    fresh.sync(store)
+    assert len(fresh) == 3 and store.check() == []
+
+
+def test_compact_gives_back_the_space_of_deleted_documents(store: Store) -> None:
+    rng = np.random.default_rng(4)
+    for d in range(6):
+        add_doc(store, f"d{d}", unit(rng, 200))
+    store.delete_documents([f"/lib/d{d}.txt" for d in range(5)])
+    before = store.disk()
+    assert before["reclaimable_bytes"] > 0
+    freed = store.compact()
+    after = store.disk()
+    assert freed > 0 and after["reclaimable_bytes"] == 0 and after["index_bytes"] == before["index_bytes"] - freed
+    assert store.check() == [] and store.vector_count() == 200
+
+
+def test_index_from_before_the_single_copy_drops_the_blob_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "v5.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:5])
+    old = Store(db)
+    old.conn.execute("INSERT INTO meta(key, value) VALUES ('embedding_model', 'm'), ('embedding_dim', '4')")
+    old.conn.execute("CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[4] distance_metric=cosine)")
+    old.conn.execute("CREATE TABLE chunk_embeddings(id INTEGER PRIMARY KEY, embedding BLOB NOT NULL)")
+    old.conn.execute("INSERT INTO documents(id, path, status, chunk_count, indexed_at) VALUES (1, '/a', 'ok', 1, 0)")
+    old.conn.execute("INSERT INTO chunks(id, document_id, position, text, token_count, content_hash) "
+                     "VALUES (1, 1, 0, 'x', 1, 'h')")
+    blob = np.array([0, 0, 1, 0], dtype=np.float32).tobytes()
+    old.conn.execute("INSERT INTO chunk_vectors(rowid, embedding) VALUES (1, ?)", (blob,))
+    old.conn.execute("INSERT INTO chunk_embeddings(id, embedding) VALUES (1, ?)", (blob,))
+    old.close()
+    monkeypatch.undo()
+    new = Store(db)
+    new.bind_embedding("m", 4)
+    assert new.conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'chunk_embeddings'").fetchone()[0] == 0
+    assert new.check() == []
+    index = VectorIndex()
+    index.sync(new)
+    assert index.search(np.array([0, 0, 1, 0], dtype=np.float32), 1)[0][0] == 1
+    new.delete_documents(["/a"])
+    index.sync(new)
+    assert len(index) == 0 and new.check() == []
