@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +28,7 @@ from assistant.store.vectors import VectorIndex
 from assistant.types import Hit
 
 RRF_K = 60
-COMMON_SHARE, COMMON_MIN = 0.01, 2000  # keyword search leaves out words in more chunks than this
-_VECTOR_SCAN = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vector-scan")  # beside the keyword search
+COMMON_SHARE, COMMON_MIN = 0.01, 2000
 COVERAGE_WEIGHT = 0.5  # defaults of the settings coverage_weight and stem_length
 STEM_LENGTH = 5
 MODES = ("hybrid", "bm25", "dense")
@@ -158,21 +156,17 @@ class Retriever:
         pool = max(self.pool, 4 * k)
         cands: dict[int, Candidate] = {}
         self.vectors.sync(self.store)
-        scan = None
-        if mode in ("hybrid", "dense"):  # the vector scan runs in another thread while SQLite searches words
-            scan = _VECTOR_SCAN.submit(self.vectors.search, vector, pool, self.store.allowed_chunk_ids(globs, exts))
-        keyword_hits: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            allowed = self.store.allowed_chunk_ids(globs, exts)
+            for rank, (cid, cos) in enumerate(self.vectors.search(vector, pool, allowed), start=1):
+                cands[cid] = Candidate(cid, cosine=cos, vector_rank=rank)
         if mode in ("hybrid", "bm25"):
             common = common_words(content_words(query), self.store.keyword_frequency, self.store.chunk_id_span())
             match = fts_query(query, common)
             if match:
-                keyword_hits = self.store.keyword_search(match, pool, globs, exts)
-        if scan is not None:
-            for rank, (cid, cos) in enumerate(scan.result(), start=1):
-                cands[cid] = Candidate(cid, cosine=cos, vector_rank=rank)
-        for rank, (cid, score) in enumerate(keyword_hits, start=1):
-            c = cands.setdefault(cid, Candidate(cid))
-            c.bm25_rank, c.bm25 = rank, -score
+                for rank, (cid, score) in enumerate(self.store.keyword_search(match, pool, globs, exts), start=1):
+                    c = cands.setdefault(cid, Candidate(cid))
+                    c.bm25_rank, c.bm25 = rank, -score
         if not cands:
             return []
         missing = [c.chunk_id for c in cands.values() if c.cosine is None]
@@ -216,7 +210,7 @@ def coverage(query_stems: set[str], text: str, length: int = STEM_LENGTH) -> flo
     """Share of the query's content words (as stems of `length` letters) that occur in the text."""
     if not query_stems:
         return 0.0
-    words = {w.lower() for w in _WORD.findall(text)}  # as content_words(text), without repeats
+    words = set(_WORD.findall(text.lower()))  # as content_words(text), without repeats
     return len(query_stems & {w[:length] for w in (words - STOPWORDS or words)}) / len(query_stems)
 
 

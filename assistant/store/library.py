@@ -152,10 +152,18 @@ class LibraryTables(Database):
         return [(int(r), float(s)) for r, s in rows]
 
     def keyword_frequency(self, word: str) -> int:
-        """How many chunks hold this word (as the keyword index stems it)."""
-        quoted = '"' + word.replace('"', '""') + '"'
-        row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (quoted,)).fetchone()
-        return int(row[0])
+        """How many chunks hold this word (as the keyword index stems it). Remembered by this connection
+        until the library grows or shrinks by a twentieth (it only decides which words are too common)."""
+        span = self.chunk_id_span()
+        known, known_span = getattr(self, "_frequencies", ({}, span))
+        if abs(span - known_span) > span // 20 or len(known) > 100_000:
+            known, known_span = {}, span
+        self._frequencies = (known, known_span)
+        if word not in known:
+            quoted = '"' + word.replace('"', '""') + '"'
+            row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (quoted,)).fetchone()
+            known[word] = int(row[0])
+        return known[word]
 
     def chunk_id_span(self) -> int:
         """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""

@@ -106,6 +106,53 @@ def test_index_maps_a_file_follows_changes_and_rewrites_it(store: Store, tmp_pat
     assert exact_top(store, q, 1)[0] == fresh.search(q, 1)[0][0]
 
 
+def test_the_first_pass_on_the_principal_axes_finds_what_the_exact_scan_finds(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Vectors whose variance falls off across dimensions, as real embeddings' does: the scan of the first
+    half of the principal axes keeps the true neighbours among the rows it scores again in full."""
+    import assistant.store.vectors as vectors_mod
+
+    monkeypatch.setattr(vectors_mod, "RESCORE", 50)
+    rng = np.random.default_rng(5)
+    decay = np.exp(-np.arange(DIM) / 4.0).astype(np.float32)
+    for d in range(10):
+        m = rng.standard_normal((300, DIM)).astype(np.float32) * decay
+        add_doc(store, f"d{d}", m / np.linalg.norm(m, axis=1, keepdims=True))
+    index = VectorIndex(file_min=100)
+    index.sync(store)
+    assert index.file is not None and len(index) == 3000
+    queries = unit(rng, 30) * 0.3 + np.stack([np.frombuffer(b, dtype=np.float32) for (b,) in store.conn.execute(
+        "SELECT embedding FROM chunk_vectors LIMIT 30")])
+    recall = []
+    for q in queries / np.linalg.norm(queries, axis=1, keepdims=True):
+        got = index.search(q, 5)  # 100 of the 3,000 rows are scored again
+        exact = store.exact_vector_search(q, 5)
+        recall.append(len({c for c, _ in got} & {c for c, _ in exact}) / 5)
+        assert abs(got[0][1] - exact[0][1]) < 0.02
+    assert np.mean(recall) >= 0.9
+
+
+def test_a_library_that_arrives_at_once_is_streamed_to_the_file_not_held_in_memory(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.store.vectors as vectors_mod
+
+    monkeypatch.setattr(vectors_mod, "TAIL_MAX", 100)
+    index = VectorIndex(file_min=100)
+    index.sync(store)  # an empty library: no file yet
+    assert index.file is None
+    rng = np.random.default_rng(6)
+    for d in range(5):  # another process indexes 500 vectors before this one looks again
+        add_doc(store, f"d{d}", unit(rng, 100))
+    asked: list[int] = []
+    by_id = store.vectors_by_id
+    monkeypatch.setattr(store, "vectors_by_id", lambda ids: asked.append(len(list(ids))) or by_id(ids))
+    index.sync(store)
+    assert index.file is not None and len(index) == 500
+    assert not any(n > 100 for n in asked)  # never more than TAIL_MAX vectors in memory as floats
+    q = stored(store)[7]
+    assert index.search(q, 1)[0][0] == 7
+
+
 def test_a_lost_log_or_damaged_file_is_rebuilt(store: Store, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     add_doc(store, "a", unit(rng, 120))
