@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -67,10 +68,13 @@ class Hit:
 
     @property
     def location(self) -> str:
-        """Where in its file the passage is: "page 3", "lines 12-18", or "" when unknown."""
+        """Where in its file the passage is: "page 3", "slide 3", "rows 12-18", "lines 12-18", or "" when
+        unknown."""
+        ext = os.path.splitext(self.path)[1].lower()
         if self.page:
-            return f"page {self.page}"
-        return f"lines {self.start_line}-{self.end_line}" if self.start_line else ""
+            return f"{'slide' if ext == '.pptx' else 'page'} {self.page}"
+        unit = "rows" if ext in (".xlsx", ".xlsm", ".ods") else "lines"
+        return f"{unit} {self.start_line}-{self.end_line}" if self.start_line else ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import DocumentError
+from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
+from assistant.ingest.office import PARSERS as OFFICE_PARSERS
 from assistant.text import strip_ansi
 from assistant.types import Block, Document
 
@@ -35,6 +37,8 @@ def detect_format(path: Path) -> str | None:
         return "pdf"
     if ext == ".docx":
         return "docx"
+    if ext in OFFICE_EXTENSIONS:
+        return OFFICE_EXTENSIONS[ext]
     if ext in MARKDOWN:
         return "markdown"
     if ext in RST:
@@ -268,9 +272,11 @@ _HTML_BLOCKS = {
 
 def _parse_html(data: bytes) -> list[Block]:
     from bs4 import BeautifulSoup, NavigableString, Tag
-    from bs4.element import Comment, Doctype
+    from bs4.element import Comment, Doctype, ProcessingInstruction
 
     soup = BeautifulSoup(decode_text(data), "html.parser")
+    for node in soup.find_all(string=lambda s: isinstance(s, ProcessingInstruction)):
+        node.extract()  # an XHTML file's <?xml ...?> declaration is not text
     for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
         tag.decompose()
     blocks: list[Block] = []
@@ -401,4 +407,5 @@ _PARSERS: dict[str, Callable[[bytes], list[Block]]] = {
     "html": _parse_html,
     "pdf": _parse_pdf,
     "docx": _parse_docx,
+    **OFFICE_PARSERS,
 }

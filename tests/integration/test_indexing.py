@@ -320,3 +320,56 @@ def test_the_embedding_stage_never_misses_the_readers_last_document(assistant: A
     assert store.pending_count() == 0 and report.chunks_embedded == 1
     assert assistant.search("badgers", k=1)[0].cosine is not None
     store.close()
+
+
+def test_slides_sheets_books_and_mail_are_indexed_with_their_citation_units(
+        assistant: Assistant, library: Path) -> None:
+    from docgen import mail_message, write_epub, write_ods, write_odt, write_pptx, write_xlsx
+
+    slides = [("Quarterly review", ["Revenue grew in every region"], None),
+              ("Hiring", ["We will hire three data engineers in Lisbon"], "Mention the relocation budget."),
+              ("Risks", ["The supplier contract ends in June"], None)]
+    write_pptx(library / "review.pptx", slides)
+    rows: list[list[object]] = [["Item", "Supplier", "Unit price"]]
+    rows += [[f"Part {i}", f"Supplier {i % 7}", 10 + i] for i in range(1, 80)]
+    rows.append(["Titanium hinge", "Ostrava Metalworks", 412])
+    write_xlsx(library / "prices.xlsx", {"Summary": [["Total", 1]], "Parts": rows})
+    write_ods(library / "garden.ods", {"Beds": [["Bed", "Plant"], ["East", "Asparagus"], ["West", "Rhubarb"]]})
+    write_odt(library / "lease.odt", [("Deposit", ["The deposit of 1,800 euros is returned within two months."])])
+    write_epub(library / "novel.epub", [("Arrival", ["The lighthouse keeper was named Oskar."]),
+                                        ("Departure", ["The ferry left without the cat."])])
+    (library / "memo.rtf").write_bytes(rb"{\rtf1\ansi\pard The server room door code is 5521.\par}")
+    (library / "dentist.eml").write_bytes(mail_message("Appointment", "clinic@example.org",
+                                                       "Tue, 03 Nov 2026 09:00:00 +0000",
+                                                       "Your dental appointment is on Friday at 15:30."))
+    (library / "inbox.mbox").write_bytes(
+        b"From a@example.org Tue Nov  3 09:00:00 2026\n" + mail_message(
+            "Boiler", "bob@example.org", "Wed, 04 Nov 2026 09:00:00 +0000", "The boiler was repaired on Monday.")
+        + b"\n")
+    report = assistant.index([library])
+    assert report.errors == [] and report.added == 8
+
+    def top3(q: str) -> list:
+        return assistant.search(q, k=3)
+
+    hit = next(h for h in top3("how many data engineers will we hire") if h.path.endswith("review.pptx"))
+    assert (hit.page, hit.heading, hit.location) == (2, "Hiring", "slide 2")
+    hit = next(h for h in top3("unit price of the titanium hinge") if h.path.endswith("prices.xlsx"))
+    assert hit.heading == "Parts" and "Item | Supplier | Unit price" in hit.text and "412" in hit.text
+    assert hit.start_line <= 81 <= hit.end_line and hit.location.startswith("rows ")
+    assert any(h.path.endswith("garden.ods") and h.heading == "Beds" for h in top3("where is the rhubarb planted"))
+    assert any(h.path.endswith("lease.odt") and h.heading == "Deposit" for h in top3("when is the deposit returned"))
+    assert any(h.path.endswith("novel.epub") and h.heading == "Arrival" for h in top3("name of the lighthouse keeper"))
+    assert any(h.path.endswith("memo.rtf") for h in top3("server room door code"))
+    assert any(h.path.endswith("dentist.eml") and h.heading.startswith("Appointment")
+               for h in top3("when is my dental appointment"))
+    assert any(h.path.endswith("inbox.mbox") and h.start_line == 1 for h in top3("when was the boiler repaired"))
+
+    # A renamed deck embeds nothing; a changed slide embeds about that slide.
+    (library / "review.pptx").rename(library / "review-final.pptx")
+    assert assistant.index([library]).chunks_embedded == 0
+    slides[2] = ("Risks", ["The supplier contract ends in September"], None)
+    write_pptx(library / "review-final.pptx", slides)
+    again = assistant.index([library])
+    assert again.updated == 1 and 1 <= again.chunks_embedded <= 2
+    assert assistant.store.check() == []

@@ -1,0 +1,137 @@
+"""Slides, spreadsheets, e-books, OpenDocument, RTF and mail: real files built with their libraries."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from docgen import mail_message, write_docx, write_epub, write_ods, write_odt, write_pptx, write_xlsx
+
+from assistant.errors import DocumentError
+from assistant.ingest import office
+from assistant.ingest.documents import detect_format, parse
+from assistant.types import Block, Hit
+
+
+def blocks(path: Path) -> list[Block]:
+    fmt = detect_format(path)
+    assert fmt is not None, path
+    return [b for b in parse(path, path.read_bytes(), fmt).blocks if b.kind != "heading"]
+
+
+def test_new_formats_are_detected() -> None:
+    cases = {"a.pptx": "pptx", "a.XLSX": "xlsx", "a.xlsm": "xlsx", "a.ods": "ods", "a.odt": "odt", "a.rtf": "rtf",
+             "a.epub": "epub", "a.eml": "eml", "a.mbox": "mbox"}
+    for name, fmt in cases.items():
+        assert detect_format(Path(name)) == fmt, name
+
+
+def test_slides_are_pages_under_their_titles_with_notes_and_tables(tmp_path: Path) -> None:
+    p = write_pptx(tmp_path / "deck.pptx", [
+        ("Roadmap", ["Ship the beta in March", "Hire two engineers"], None),
+        ("Budget", ["Travel is capped at 9,000 euros"], "Remind the board that the cap excludes training."),
+    ])
+    bs = blocks(p)
+    assert [(b.page, b.heading) for b in bs] == [(1, ("Roadmap",)), (2, ("Budget",)), (2, ("Budget",))]
+    assert bs[0].text == "Ship the beta in March\nHire two engineers"
+    assert bs[2].text.startswith("Speaker notes: Remind the board")
+    hit = Hit(str(p), 1, 1.0, bs[1].text, "Budget", 2, None, None)
+    assert hit.location == "slide 2"
+
+
+def test_sheets_repeat_their_header_row_in_every_block(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["Invoice", "Client", "Amount"]]
+    rows += [[f"INV-{i:03}", f"Client {i}", 100 + i] for i in range(1, 60)]
+    p = write_xlsx(tmp_path / "book.xlsx", {"Invoices 2026": rows, "Empty": [], "Notes": [["Only a header"]]})
+    bs = blocks(p)
+    invoices = [b for b in bs if b.heading == ("Invoices 2026",)]
+    assert len(invoices) > 2 and all(b.text.startswith("Invoice | Client | Amount\n") for b in invoices)
+    assert (invoices[0].start_line, invoices[-1].end_line) == (2, 60)
+    row_42 = next(b for b in invoices if "INV-041 | Client 41 | 141" in b.text)
+    assert row_42.start_line <= 42 <= row_42.end_line
+    assert [b.text for b in bs if b.heading == ("Notes",)] == ["Only a header"]
+    assert Hit(str(p), 1, 1.0, "", None, None, 2, 9).location == "rows 2-9"
+
+
+def test_ods_sheets_with_repeated_rows(tmp_path: Path) -> None:
+    p = write_ods(tmp_path / "plan.ods", {"Crops": [["Crop", "Field", "Hectares"], ["Barley", "North", "12"],
+                                                    ["Rye", "South", "7"]]})
+    (b,) = blocks(p)
+    assert b.heading == ("Crops",) and b.text == "Crop | Field | Hectares\nBarley | North | 12\nRye | South | 7"
+    assert (b.start_line, b.end_line) == (2, 3)
+
+
+def test_odt_epub_and_rtf_keep_headings_and_paragraphs(tmp_path: Path) -> None:
+    odt = write_odt(tmp_path / "letter.odt", [("Lease", ["The rent is due on the fifth."]), ("Keys", ["Two keys."])])
+    assert [(b.heading, b.text) for b in blocks(odt)] == [(("Lease",), "The rent is due on the fifth."),
+                                                           (("Keys",), "Two keys.")]
+    epub = write_epub(tmp_path / "book.epub", [("The Harbor", ["Ships came at dawn."]), ("The Storm", ["It rained."])])
+    assert [(b.heading, b.text) for b in blocks(epub)] == [(("The Harbor",), "Ships came at dawn."),
+                                                            (("The Storm",), "It rained.")]
+    rtf = tmp_path / "memo.rtf"
+    rtf.write_bytes(rb"{\rtf1\ansi{\fonttbl\f0\fswiss Helvetica;}\f0\pard The parking code is 4471.\par"
+                    rb"\par Caf\'e9 opens at eight.\par}")
+    assert [b.text for b in blocks(rtf)] == ["The parking code is 4471.", "Café opens at eight."]
+
+
+def test_mail_messages_their_headings_lines_and_attachments(tmp_path: Path) -> None:
+    memo = write_docx(tmp_path / "memo.docx", [("Offer", ["The salary offered is 52,000 euros."])])
+    eml = tmp_path / "offer.eml"
+    eml.write_bytes(mail_message("Job offer", "Ana <ana@example.org>", "Mon, 02 Nov 2026 10:00:00 +0000",
+                                 "Please find the offer attached.", [("memo.docx", memo.read_bytes())]))
+    bs = blocks(eml)
+    assert bs[0].heading == ("Job offer — Ana <ana@example.org> — Mon, 02 Nov 2026 10:00:00 +0000",)
+    assert bs[0].text == "Please find the offer attached."
+    attached = [b for b in bs if "52,000" in b.text]
+    assert attached and attached[0].heading == ("attachment memo.docx of message Job offer", "Offer")
+
+    first = mail_message("Dentist", "clinic@example.org", "Tue, 3 Nov 2026 09:00:00 +0000",
+                         "Your appointment is on Friday at 15:30.\n\nFrom now on, bring your card.")
+    second = mail_message("Plumber", "bob@example.org", "Wed, 4 Nov 2026 09:00:00 +0000", "The boiler is fixed.")
+    box = tmp_path / "inbox.mbox"
+    box.write_bytes(b"From clinic@example.org Tue Nov  3 09:00:00 2026\n" + first.replace(b"\nFrom ", b"\n>From ")
+                    + b"\n\nFrom bob@example.org Wed Nov  4 09:00:00 2026\n" + second + b"\n")
+    bs = blocks(box)
+    dentist = [b for b in bs if b.heading[0].startswith("Dentist")]
+    plumber = [b for b in bs if b.heading[0].startswith("Plumber")]
+    assert dentist[0].text == "Your appointment is on Friday at 15:30." and dentist[1].text.startswith("From now on")
+    assert dentist[0].start_line == 1 and plumber[0].start_line == dentist[0].end_line + 1
+    assert plumber[0].text == "The boiler is fixed."
+
+
+def _bomb(path: Path, members: int = 1, size: int = 0) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(members):
+            z.writestr(f"ppt/part{i}.xml", b"\0" * size)
+    return path
+
+
+@pytest.mark.parametrize("name", ["deck.pptx", "book.xlsx", "plan.ods", "letter.odt", "book.epub"])
+def test_bad_zip_based_files_give_clear_errors(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / name
+
+    def error(data: bytes) -> str:
+        p.write_bytes(data)
+        with pytest.raises(DocumentError) as info:
+            parse(p, data, detect_format(p))  # type: ignore[arg-type]
+        return str(info.value)
+
+    assert "password-protected" in error(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    assert "corrupt or unreadable" in error(b"PK\x03\x04 truncated")
+    monkeypatch.setattr(office, "MAX_MEMBERS", 50)
+    assert "zip bomb" in error(_bomb(tmp_path / "m.zip", members=51).read_bytes())
+    monkeypatch.setattr(office, "MAX_UNPACKED", 2**20)
+    assert "zip bomb" in error(_bomb(tmp_path / "s.zip", size=2 * 2**20).read_bytes())
+    assert "corrupt or unreadable" in error(_bomb(tmp_path / "ok.zip").read_bytes())  # a zip, not this format
+
+
+def test_empty_workbook_and_bad_mail(tmp_path: Path) -> None:
+    p = write_xlsx(tmp_path / "empty.xlsx", {"Sheet": []})
+    with pytest.raises(DocumentError, match="no text found"):
+        blocks(p)
+    for name, data, message in (("x.mbox", b"hello\nworld\n", "not an mbox"), ("x.eml", b"\0\1\2", "not an e-mail"),
+                                ("x.rtf", b"plain words", "not an RTF")):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(DocumentError, match=message):
+            blocks(tmp_path / name)
