@@ -28,6 +28,12 @@ class Settings:
     """Chat model: a .gguf file name inside models_dir, or an absolute path."""
     max_file_mb: float = 50.0
     """Files larger than this (megabytes) are not indexed."""
+    ocr: str = "auto"
+    """Scanned PDF pages and images (.png .jpg .tif .webp): auto reads them by OCR (RapidOCR, on the CPU,
+    offline; about 6 s a page on 2 cores); off leaves them out (a scanned PDF is then reported)."""
+    ocr_max_pages: int = 20
+    """Scanned pages OCR reads from one file before moving on to the next file; the rest of a long scan
+    is read after every other file of the run, so it cannot hold up the folder."""
     chunk_overlap_tokens: int = 32
     """Tokens repeated between consecutive pieces of a paragraph too long for one chunk."""
     chunk_min_tokens: int = 48

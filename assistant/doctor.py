@@ -22,6 +22,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks += _sqlite()
     checks.append(_embedding(settings))
     checks += _llm(settings)
+    checks.append(_ocr(settings))
     checks.append(_offline())
     checks.append(_state(settings))
     return checks
@@ -89,6 +90,17 @@ def _llm(settings: Settings) -> list[Check]:
         out.append(Check("chat model", False, f"{chosen} not found; run ./install.sh or drop a .gguf into "
                                               f"{settings.models_dir}"))
     return out
+
+
+def _ocr(settings: Settings) -> Check:
+    from assistant.ingest import ocr
+
+    if str(settings.ocr).lower() == "off":
+        return Check("ocr", True, "off (setting ocr): scanned pages and images are left out")
+    if not ocr.available():
+        return Check("ocr", False, "rapidocr-onnxruntime or pypdfium2 is missing: scanned pages and images "
+                                   "cannot be read. Run ./install.sh (or set ocr = off)")
+    return Check("ocr", True, "RapidOCR (ONNX models from its package) for scanned pages and images")
 
 
 def _offline() -> Check:

@@ -160,7 +160,8 @@ class Assistant:
         s = self.settings
         store = self._bound_store()
         return Indexer(store, self.embedder, open_store=lambda: Store(store.path), max_bytes=int(s.max_file_mb * 1e6),
-                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens)
+                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens, ocr_mode=s.ocr,
+                       ocr_max_pages=s.ocr_max_pages)
 
     def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
                    on_embed: EmbedProgressFn | None = None) -> IndexReport:

@@ -18,6 +18,7 @@ class Block:
     start_line: int | None = None  # 1-based, inclusive
     end_line: int | None = None
     level: int = 0  # heading level, for kind == "heading"
+    ocr: bool = False  # read by OCR from a scanned page or an image
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Chunk:
     end_line: int | None
     token_count: int
     content_hash: str
+    ocr: bool = False  # read by OCR (a scanned page or an image)
 
     @property
     def embed_text(self) -> str:
@@ -65,6 +67,7 @@ class Hit:
     cosine: float | None = None
     bm25_rank: int | None = None  # 1-based rank in the keyword results, None if not among them
     vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
+    ocr: bool = False  # the passage was read by OCR from a scanned page or an image
 
     @property
     def location(self) -> str:
@@ -72,7 +75,9 @@ class Hit:
         unknown."""
         ext = os.path.splitext(self.path)[1].lower()
         if self.page:
-            return f"{'slide' if ext == '.pptx' else 'page'} {self.page}"
+            return f"{'slide' if ext == '.pptx' else 'page'} {self.page}" + (" (scanned)" if self.ocr else "")
+        if self.ocr:
+            return "scanned image"
         unit = "rows" if ext in (".xlsx", ".xlsm", ".ods") else "lines"
         return f"{unit} {self.start_line}-{self.end_line}" if self.start_line else ""
 

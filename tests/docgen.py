@@ -150,3 +150,36 @@ def mail_message(subject: str, sender: str, date: str, body: str,
     for name, data in attachments:
         msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     return msg.as_bytes()
+
+
+def text_image(lines: list[str], width: int = 1700, size: int = 40):  # type: ignore[no-untyped-def]
+    """A clean scan of some lines of text: black on white, about 300 dpi for a 40-pixel font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=size)
+    img = Image.new("L", (width, 120 + int(size * 2.2) * len(lines)), 255)
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((80, 60 + int(size * 2.2) * i), line, fill=0, font=font)
+    return img
+
+
+def write_scanned_pdf(path: Path, pages: list[str | list[str]]) -> Path:
+    """A PDF whose str pages have a text layer and whose list pages are images of those lines (scans)."""
+    import tempfile
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, page in enumerate(pages):
+            pdf.add_page()
+            if isinstance(page, str):
+                pdf.multi_cell(0, 6, page)
+            else:
+                img = Path(tmp) / f"p{i}.png"
+                text_image(page).save(img)
+                pdf.image(str(img), x=10, y=10, w=190)
+        pdf.output(str(path))
+    return path

@@ -50,9 +50,10 @@ def chunk_document(doc: Document, counter: TokenCounter, min_tokens: int = 48, o
                 pieces.append(_Piece(block.text, n, block.start_line, block.end_line))
             else:
                 pieces.extend(_split_block(block, counter, budget, overlap))
+        ocr = any(b.ocr for b in blocks)
         for group in _pack(pieces, budget, min_tokens):
             text = "\n\n".join(p.text for p in group)
-            chunks.append(_make_chunk(text, heading_text or None, page, group[0].start_line, group[-1].end_line))
+            chunks.append(_make_chunk(text, heading_text or None, page, group[0].start_line, group[-1].end_line, ocr))
     return _enforce_window(chunks, counter)
 
 
@@ -168,10 +169,11 @@ def _piece(block: Block, a: int, b: int, tokens: int) -> _Piece:
     return _Piece(block.text[a:b].strip(), tokens, start, end)
 
 
-def _make_chunk(text: str, heading: str | None, page: int | None, start: int | None, end: int | None) -> Chunk:
+def _make_chunk(text: str, heading: str | None, page: int | None, start: int | None, end: int | None,
+                ocr: bool = False) -> Chunk:
     embed = f"{heading}\n\n{text}" if heading else text
     digest = hashlib.sha256(embed.encode("utf-8")).hexdigest()[:32]
-    return Chunk(text, 0, heading, page, start, end, 0, digest)
+    return Chunk(text, 0, heading, page, start, end, 0, digest, ocr)
 
 
 def _enforce_window(chunks: list[Chunk], counter: TokenCounter) -> list[Chunk]:
@@ -184,10 +186,10 @@ def _enforce_window(chunks: list[Chunk], counter: TokenCounter) -> list[Chunk]:
             continue
         prefix = counter.count_tokens([c.heading + "\n\n"])[0] if c.heading else 0
         for a, b, _ in _token_windows(c.text, counter, counter.max_tokens - prefix - 4, 0):
-            sub = _make_chunk(c.text[a:b], c.heading, c.page, c.start_line, c.end_line)
+            sub = _make_chunk(c.text[a:b], c.heading, c.page, c.start_line, c.end_line, c.ocr)
             out.append(_with(sub, len(out), counter.count_tokens([sub.embed_text])[0]))
     return out
 
 
 def _with(c: Chunk, position: int, tokens: int) -> Chunk:
-    return Chunk(c.text, position, c.heading, c.page, c.start_line, c.end_line, tokens, c.content_hash)
+    return Chunk(c.text, position, c.heading, c.page, c.start_line, c.end_line, tokens, c.content_hash, c.ocr)

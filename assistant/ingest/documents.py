@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.errors import DocumentError
+from assistant.ingest import ocr
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
 from assistant.text import strip_ansi
@@ -39,6 +40,8 @@ def detect_format(path: Path) -> str | None:
         return "docx"
     if ext in OFFICE_EXTENSIONS:
         return OFFICE_EXTENSIONS[ext]
+    if ext in ocr.IMAGE_EXTENSIONS:
+        return "image"
     if ext in MARKDOWN:
         return "markdown"
     if ext in RST:
@@ -52,14 +55,19 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-def parse(path: Path, data: bytes, fmt: str) -> Document:
-    """Parse a file's bytes into blocks.
+def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None = None) -> Document:
+    """Parse a file's bytes into blocks. Scanned PDF pages and images are read by OCR as `ocr_options`
+    allow (default: on, every page).
 
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
     parser = _PARSERS[fmt]
-    blocks = tuple(b for b in parser(data) if b.text.strip())
+    token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
+    try:
+        blocks = tuple(b for b in parser(data) if b.text.strip())
+    finally:
+        ocr.OPTIONS.reset(token)
     if not blocks:
         raise DocumentError("no text found in the file (it is empty or holds only whitespace)")
     return Document(path=str(path), format=fmt, blocks=blocks)
@@ -343,21 +351,74 @@ def _parse_pdf(data: bytes) -> list[Block]:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise DocumentError("not a PDF file (no %PDF header); the file may be corrupt or misnamed")
+    scanned: list[int] = []
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError("the PDF is password-protected; save an unprotected copy to index it")
-        blocks: list[Block] = []
+        pages: list[list[Block]] = []
         for number, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
-            for b in _paragraphs(text.split("\n"), 1, ()):
-                blocks.append(Block(b.text, "para", (), number, None, None))
+            pages.append([Block(b.text, "para", (), number, None, None) for b in _paragraphs(text.split("\n"), 1, ())])
+            if not pages[-1]:
+                scanned.append(number)
     except DocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if scanned:
+        _ocr_pages(data, scanned, pages)
+    blocks = [b for page in pages for b in page]
     if not blocks:
-        raise DocumentError("the PDF has no extractable text (scanned images?); OCR is not supported")
+        why = "OCR is off (setting ocr)" if not ocr.options().enabled else \
+            "no OCR engine is installed (rapidocr-onnxruntime)" if not ocr.available() else "OCR found no text"
+        raise DocumentError(f"the PDF has no extractable text (scanned images?), and {why}")
+    return blocks
+
+
+def _ocr_pages(data: bytes, numbers: list[int], pages: list[list[Block]]) -> None:
+    """Read pages without a text layer by OCR, as far as the options allow (the rest is counted as
+    skipped, for a later pass); pages read in an earlier pass come from the options' cache."""
+    opts = ocr.options()
+    if not opts.enabled or not ocr.available():
+        return
+    budget = opts.max_pages
+    for number in numbers:
+        if number not in opts.done:
+            if budget is not None and budget <= 0:
+                opts.skipped += 1
+                continue
+            opts.done[number] = ocr.read_image(ocr.render_pdf_page(data, number - 1))
+            budget = None if budget is None else budget - 1
+        paras = ocr.paragraphs(opts.done[number])
+        pages[number - 1] = [Block(p, "para", (), number, None, None, ocr=True) for p in paras]
+
+
+def _parse_image(data: bytes) -> list[Block]:
+    """An image file (a scan, a photo of a receipt) read by OCR; a multi-page TIFF page by page."""
+    from PIL import ImageSequence
+
+    opts = ocr.options()
+    if not opts.enabled:
+        raise DocumentError("an image, and OCR is off (setting ocr); set ocr = auto to read it")
+    if not ocr.available():
+        raise DocumentError("an image, and no OCR engine is installed (rapidocr-onnxruntime); run ./install.sh")
+    image = ocr.open_image(data)
+    frames = getattr(image, "n_frames", 1)
+    blocks: list[Block] = []
+    try:
+        for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            if number not in opts.done:
+                if opts.max_pages is not None and len(opts.done) >= opts.max_pages:
+                    opts.skipped += 1
+                    continue
+                opts.done[number] = ocr.read_image(frame)
+            page = number if frames > 1 else None
+            blocks += [Block(p, "para", (), page, None, None, ocr=True) for p in ocr.paragraphs(opts.done[number])]
+    except DocumentError:
+        raise
+    except Exception as exc:  # PIL decoding a truncated or corrupt image
+        raise DocumentError(f"corrupt or unreadable image ({type(exc).__name__}: {exc})") from exc
     return blocks
 
 
@@ -407,5 +468,6 @@ _PARSERS: dict[str, Callable[[bytes], list[Block]]] = {
     "html": _parse_html,
     "pdf": _parse_pdf,
     "docx": _parse_docx,
+    "image": _parse_image,
     **OFFICE_PARSERS,
 }

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import DocumentError, IndexWriteError
+from assistant.errors import ConfigError, DocumentError, IndexWriteError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.documents import parse
 from assistant.ingest.embedding import Embedder
+from assistant.ingest.ocr import OcrOptions
 from assistant.ingest.scanning import FoundFile, scan
 from assistant.store import Store, StoredDocument
 from assistant.types import Chunk, IndexReport
@@ -44,6 +45,7 @@ class _Parsed:
     digest: str
     chunks: list[Chunk]
     is_new: bool
+    partial: bool = False  # scanned pages were left for the OCR pass after the other files
 
 
 class Indexer:
@@ -51,7 +53,7 @@ class Indexer:
 
     def __init__(
         self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], max_bytes: int,
-        min_tokens: int = 48, overlap: int = 32,
+        min_tokens: int = 48, overlap: int = 32, ocr_mode: str = "auto", ocr_max_pages: int = 20,
     ) -> None:
         self.store = store
         self.open_store = open_store  # a second connection to the same index, for the embedding stage
@@ -59,6 +61,11 @@ class Indexer:
         self.max_bytes = max_bytes
         self.min_tokens = min_tokens
         self.overlap = overlap
+        if ocr_mode not in ("auto", "off"):
+            raise ConfigError(f"unknown ocr setting {ocr_mode!r}; set ocr to auto or off")
+        self.ocr_mode = ocr_mode
+        self.ocr_max_pages = max(1, ocr_max_pages)
+        self._deferred: list[tuple[FoundFile, str, OcrOptions]] = []  # files with scanned pages still to read
 
     def sync(
         self, roots: list[Path], progress: ProgressFn | None = None, scope: list[Path] | None = None,
@@ -78,6 +85,7 @@ class Indexer:
             IndexWriteError: the database itself could not be written (e.g. the disk is full).
         """
         report = IndexReport()
+        self._deferred = []
         roots = [Path(os.path.realpath(r)) for r in roots]
         found = scan(roots, self.max_bytes, scope)
         report.skipped = len(found.skipped)
@@ -102,6 +110,15 @@ class Indexer:
                 item = self._examine(f, known.get(str(f.path)), by_hash, vanished, report)
                 if item is not None:
                     self._write(item, report)
+                    stage.wake()
+                stage.check()
+            while self._deferred:  # the pages of long scans left for after every other file
+                found_file, digest, opts = self._deferred.pop(0)
+                if progress:
+                    progress(total, total, f"{found_file.path} (OCR: {opts.skipped} more pages)")
+                item = self._read_the_rest(found_file, digest, opts, report)
+                if item is not None:
+                    self._write(item, report, count=False)
                     stage.wake()
                 stage.check()
             if progress:
@@ -160,8 +177,9 @@ class Indexer:
             self.store.move_document(old.id, path, size, mtime_ns)
             report.moved += 1
             return None
+        opts = OcrOptions(enabled=self.ocr_mode != "off", max_pages=self.ocr_max_pages)
         try:
-            doc = parse(f.path, data, f.format)
+            doc = parse(f.path, data, f.format, opts)
             chunks = chunk_document(doc, self.embedder, self.min_tokens, self.overlap)
         except DocumentError as exc:
             self._fail(report, path, str(exc), row, f, digest)
@@ -171,16 +189,41 @@ class Indexer:
             self._fail(report, path, f"could not parse the file ({type(exc).__name__}: {exc})", row, f, digest)
             return None
         found = FoundFile(f.path, size, mtime_ns, f.format)
-        return _Parsed(found, digest, chunks, is_new=row is None)
+        if opts.skipped:
+            self._deferred.append((found, digest, opts))
+        return _Parsed(found, digest, chunks, is_new=row is None, partial=opts.skipped > 0)
 
-    def _write(self, p: _Parsed, report: IndexReport) -> None:
+    def _read_the_rest(self, f: FoundFile, digest: str, opts: OcrOptions, report: IndexReport) -> _Parsed | None:
+        """Read every scanned page of a file whose first pass stopped at ocr_max_pages (pages read then
+        are not read again). A file changed meanwhile is left to the next run."""
+        try:
+            data = f.path.read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            return None
+        opts.max_pages, opts.skipped = None, 0
+        try:
+            doc = parse(f.path, data, f.format, opts)
+            chunks = chunk_document(doc, self.embedder, self.min_tokens, self.overlap)
+        except Exception as exc:  # the first pass read this file: keep what it wrote, and say why
+            log.exception("reading the rest of %s failed", f.path)
+            report.errors.append({"path": str(f.path), "error": f"OCR of its remaining pages failed: {exc}"})
+            return None
+        return _Parsed(f, digest, chunks, is_new=False)
+
+    def _write(self, p: _Parsed, report: IndexReport, count: bool = True) -> None:
         """Write one parsed document now, with the vectors its chunks already have anywhere in the index;
-        the others wait for the embedding stage."""
+        the others wait for the embedding stage. A partial document (scanned pages still to read) is
+        written with chunker version 0, so a run killed before its OCR pass reads it again."""
         have = self.store.vectors_for_hashes(c.content_hash for c in p.chunks)
         f = p.found
-        self.store.write_document(str(f.path), f.size, f.mtime_ns, p.digest, f.format, CHUNKER_VERSION, p.chunks,
+        version = 0 if p.partial else CHUNKER_VERSION
+        self.store.write_document(str(f.path), f.size, f.mtime_ns, p.digest, f.format, version, p.chunks,
                                   [have.get(c.content_hash) for c in p.chunks])
         report.chunks_reused += sum(c.content_hash in have for c in p.chunks)
+        if not count:
+            return
         if p.is_new:
             report.added += 1
         else:

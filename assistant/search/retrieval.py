@@ -197,6 +197,7 @@ class Retriever:
                 r["end_line"],
                 relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4),
                 cosine=None if c.cosine is None else round(cos, 4), bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
+                ocr=bool(r["ocr"]),
             ))
         return hits
 

@@ -66,9 +66,9 @@ class LibraryTables(Database):
             for chunk, blob in zip(chunks, vectors, strict=True):
                 cur = c.execute(
                     "INSERT INTO chunks(document_id, position, text, heading, page, start_line, end_line, "
-                    "token_count, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "token_count, content_hash, ocr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (doc_id, chunk.position, chunk.text, chunk.heading, chunk.page, chunk.start_line,
-                     chunk.end_line, chunk.token_count, chunk.content_hash),
+                     chunk.end_line, chunk.token_count, chunk.content_hash, int(chunk.ocr)),
                 )
                 cid = cur.lastrowid
                 if blob is None:
@@ -175,11 +175,12 @@ class LibraryTables(Database):
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.conn.execute(
-            f"SELECT c.id, d.path, c.text, c.heading, c.page, c.start_line, c.end_line, c.position, d.id "
+            f"SELECT c.id, d.path, c.text, c.heading, c.page, c.start_line, c.end_line, c.position, d.id, c.ocr "
             f"FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
             ids,
         )
-        keys = ("chunk_id", "path", "text", "heading", "page", "start_line", "end_line", "position", "document_id")
+        keys = ("chunk_id", "path", "text", "heading", "page", "start_line", "end_line", "position", "document_id",
+                "ocr")
         return {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
 
     def counts(self) -> dict[str, int]:

@@ -132,4 +132,6 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     END;
     """,
     _migrate_one_vector_copy,
+    # 7: passages read by OCR (a scanned page, an image) are marked, so a citation can say so
+    "ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0;",
 ]

@@ -18,7 +18,7 @@ def blocks(path: Path):
 def test_formats_are_detected_by_extension_and_name() -> None:
     cases = {"a.md": "markdown", "a.rst": "rst", "a.HTML": "html", "a.pdf": "pdf", "a.docx": "docx",
              "a.txt": "text", "a.py": "code", "a.json": "code", "a.yaml": "code", "Makefile": "code",
-             "README": "text", "a.png": None, "a.exe": None}
+             "README": "text", "a.png": "image", "a.JPG": "image", "a.exe": None}
     for name, fmt in cases.items():
         assert detect_format(Path(name)) == fmt, name
 
