@@ -342,30 +342,67 @@ def _parse_html(data: bytes) -> list[Block]:
 # --- binary office formats ----------------------------------------------------------------------------
 
 
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+_HYPHEN_BREAK = re.compile(r"([a-z\u00e0-\u00ff])-\n([a-z\u00e0-\u00ff])")
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
+
+
+def clean_pdf_pages(pages: list[str]) -> list[str]:
+    """What PDF text extraction leaves behind, mended: ligature characters expanded (a search for
+    "office" must find "o\ufb03ce"), words broken by a hyphen at a line end joined, and running headers
+    and footers (a line that starts or ends most pages, digits aside) and bare page numbers dropped."""
+    # pdfium marks a word broken by a hyphen at a line end with \x02 where the hyphen was.
+    pages = [_HYPHEN_BREAK.sub(r"\1\2", p.translate(_LIGATURES).replace("\x02", "")) for p in pages]
+    split = [[line for line in p.split("\n")] for p in pages]
+
+    def edges(lines: list[str]) -> list[tuple[int, str]]:
+        idx = [i for i, line in enumerate(lines) if line.strip()]
+        return [(i, re.sub(r"\d+", "#", lines[i].strip()).lower()) for i in idx[:1] + idx[-1:]]
+
+    counts: dict[str, int] = {}
+    for lines in split:
+        for key in {k for _, k in edges(lines)}:
+            counts[key] = counts.get(key, 0) + 1
+    running = {k for k, n in counts.items() if len(pages) >= 3 and n >= 0.6 * len(pages)}
+    out = []
+    for lines in split:
+        drop = {i for i, k in edges(lines) if k in running or _PAGE_NUMBER.match(lines[i])}
+        out.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
+    return out
+
+
 def _parse_pdf(data: bytes) -> list[Block]:
-    import logging
+    """A PDF's text by page, extracted with pdfium (bench/pdf_text.py: as good as pypdf on two-column
+    pages once cleaned, and 3-5x faster); pages without a text layer go to OCR."""
+    import pypdfium2 as pdfium
 
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise DocumentError("not a PDF file (no %PDF header); the file may be corrupt or misnamed")
-    scanned: list[int] = []
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError("the PDF is password-protected; save an unprotected copy to index it")
-        pages: list[list[Block]] = []
-        for number, page in enumerate(reader.pages, start=1):
-            text = (page.extract_text() or "").replace("\r\n", "\n").replace("\r", "\n")
-            pages.append([Block(b.text, "para", (), number, None, None) for b in _paragraphs(text.split("\n"), 1, ())])
-            if not pages[-1]:
-                scanned.append(number)
-    except DocumentError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
-        raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise DocumentError("the PDF is password-protected; save an unprotected copy to index it") from exc
+        raise DocumentError(f"corrupt or unreadable PDF ({exc})") from exc
+    try:
+        texts = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n"))
+            textpage.close()
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise DocumentError(f"corrupt or unreadable PDF ({exc})") from exc
+    finally:
+        pdf.close()
+    scanned: list[int] = []
+    pages: list[list[Block]] = []
+    for number, text in enumerate(clean_pdf_pages(texts), start=1):
+        pages.append([Block(b.text, "para", (), number, None, None) for b in _paragraphs(text.split("\n"), 1, ())])
+        if not pages[-1]:
+            scanned.append(number)
     if scanned:
         _ocr_pages(data, scanned, pages)
     blocks = [b for page in pages for b in page]

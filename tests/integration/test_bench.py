@@ -24,6 +24,8 @@ RUNS = {
     "query.py": (["--sizes", "200", "--queries", "5", "--json"],
                  lambda r: r["results"][0]["chunks"] == 200 and r["results"][0]["vector_recall@10"] > 0
                  and r["results"][0]["cold_cli_hits"] > 0),
+    "pdf_text.py": (["--pages", "3", "--json"],
+                    lambda r: r["pypdfium2"]["order_cleaned"] > 0.9 and r["pypdf"]["ligatures_left_cleaned"] == 0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--json"], lambda r: bool(r["machine"])),
 }
 

@@ -71,7 +71,7 @@ def test_edit_rename_move_delete_counts(assistant: Assistant, library: Path, mon
 
     parsed: list[str] = []
     real_parse = indexing.parse
-    monkeypatch.setattr(indexing, "parse", lambda p, d, f: parsed.append(str(p)) or real_parse(p, d, f))
+    monkeypatch.setattr(indexing, "parse", lambda p, d, f, o=None: parsed.append(str(p)) or real_parse(p, d, f, o))
     again = assistant.index([library])
     assert (again.unchanged, again.chunks_embedded, again.added, again.updated) == (2, 0, 0, 0)
     assert parsed == []
@@ -130,13 +130,15 @@ def _bad_library(library: Path) -> dict[str, str]:
     os.symlink(library / "nowhere.txt", library / "broken.txt")
     os.symlink(library / "loop_b.txt", library / "loop_a.txt")
     os.symlink(library / "loop_a.txt", library / "loop_b.txt")
-    (library / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # unsupported: skipped, not an error
+    (library / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # an image (read by OCR), truncated
+    (library / "program.exe").write_bytes(b"MZ\x90\x00")  # unsupported: skipped, not an error
     (library / ".hidden.md").write_text("secret")
     (library / "node_modules").mkdir()
     (library / "node_modules" / "x.js").write_text("var a;")
     return {
         "corrupt.pdf": "PDF", "binary.txt": "binary", "empty.txt": "empty", "big.txt": "over the",
         "broken.txt": "broken symlink", "loop_a.txt": "symlink loop", "loop_b.txt": "symlink loop",
+        "image.png": "corrupt or unreadable image",
     }
 
 
@@ -149,7 +151,7 @@ def test_bad_inputs_get_per_file_errors_and_the_rest_is_indexed(home: Path, embe
     for name, fragment in expected.items():
         assert fragment in errors[name], (name, errors[name])
     assert report.added == 3  # good.md, good2.txt and the latin-1 file
-    assert report.skipped >= 3  # png, hidden file, node_modules
+    assert report.skipped >= 3  # exe, hidden file, node_modules
     assert "grève" in a.search("general strike at Christmas", k=1)[0].text
     docs = {Path(d.path).name: d for d in a.documents()}
     assert docs["corrupt.pdf"].status == "error" and docs["good.md"].status == "ok"

@@ -117,3 +117,13 @@ def test_markdown_front_matter_lists_quotes_and_tables(tmp_path: Path) -> None:
         ("| item | cost |\n|---|---|\n| ticket | 89 euros |", ("Lyon",), 15, 17),
         ("1. pack\n2. sleep", ("Lyon",), 19, 20),
     ]
+
+
+def test_pdf_text_is_mended_ligatures_hyphens_running_headers_and_page_numbers() -> None:
+    from assistant.ingest.documents import clean_pdf_pages
+
+    pages = [f"Annual Report 2026 - Volume {n}\nThe \ufb01nal o\ufb03ce budget is well under con-\ntrol and the\n"
+             f"pdfium mark\x02er too.\n{n}" for n in (1, 2, 3)]
+    cleaned = clean_pdf_pages(pages)
+    assert cleaned[1] == "The final office budget is well under control and the\npdfium marker too."
+    assert clean_pdf_pages(["Only one page\nwith a line"]) == ["Only one page\nwith a line"]
