@@ -80,3 +80,41 @@ def test_long_scans_wait_for_the_other_files_and_searches_cite_scanned_pages(
     hit = assistant.search("when was form B filed", k=1)[0]
     assert hit.path.endswith("c-scan.pdf") and hit.page == 2
     assert assistant.store.check() == []
+
+
+@pytest.mark.slow  # subprocesses
+def test_kill_9_during_ocr_leaves_a_consistent_index_that_finishes_the_scan(home: Path, library: Path) -> None:
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from assistant.ingest.chunking import CHUNKER_VERSION
+    from assistant.store import Store
+
+    write_scanned_pdf(library / "scan.pdf", [[f"Sheet {n} records the meter reading {n}41{n}."] for n in range(1, 6)])
+    (library / "notes.md").write_text("# Notes\n\nThe meter is in the cellar.\n")
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "ASSISTANT_OCR_MAX_PAGES": "1"}
+    rng = random.Random(5)
+    db = home / "index.sqlite"
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "index", str(library)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 5.0))  # start-up ~1 s, then about a second per scanned page
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if db.exists():
+            s = Store(db)
+            assert s.check() == []
+            s.close()
+    p = subprocess.run([sys.executable, "-m", "assistant.cli", "index", str(library), "--json"], env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    s = Store(db)
+    assert s.check() == [] and s.counts()["pending"] == 0
+    version, = s.conn.execute("SELECT chunker_version FROM documents WHERE path LIKE '%scan.pdf'").fetchone()
+    pages = {r[0] for r in s.conn.execute("SELECT page FROM chunks WHERE ocr = 1")}
+    assert version == CHUNKER_VERSION and pages == {1, 2, 3, 4, 5}
