@@ -106,6 +106,38 @@ def evaluate(
     }
 
 
+def evaluate_feedback(assistant: Any, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
+    """The user's upvoted answers as an eval set: each question should find, at the top, a passage the
+    answer cited (same file and text). Downvoted answers are listed with what they cited, to look at.
+
+    Raises:
+        AssistantError: nothing has been rated yet.
+    """
+    rated = assistant.feedback()
+    if not rated:
+        raise AssistantError("no answer has been rated yet: rate one with `assistant feedback CHAT_ID up` "
+                             "(or + and - in the chat app)")
+    up = [r for r in rated if r["rating"] == "up" and r["question"]]
+    ranks: list[int | None] = []
+    for r in up:
+        expected = {(c["path"], " ".join(c["text"].split())) for c in r["cited"]}
+        hits = assistant.search(r["question"], k=k, mode=mode)
+        ranks.append(next((n for n, h in enumerate(hits, 1) if (h.path, " ".join(h.text.split())) in expected), None))
+    n = len(ranks)
+    return {
+        "questions": n,
+        "hit@1": round(sum(r == 1 for r in ranks) / n, 4) if n else None,
+        "hit@k": round(sum(r is not None for r in ranks) / n, 4) if n else None,
+        "k": k,
+        "mrr": round(sum(1 / r for r in ranks if r) / n, 4) if n else None,
+        "mode": mode,
+        "per_question": [{"question": r["question"], "rank": rank} for r, rank in zip(up, ranks, strict=True)],
+        "downvoted": [{"chat_id": r["chat_id"], "turn": r["turn"], "question": r["question"], "answer": r["answer"],
+                       "note": r["note"], "cited": [f'{c["path"]} {c["location"]}'.strip() for c in r["cited"]]}
+                      for r in rated if r["rating"] == "down"],
+    }
+
+
 def evaluate_answers(
     assistant: Any, questions: list[Question], k: int = 5, limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,

@@ -449,6 +449,37 @@ class Assistant:
         summary = ChatSummary(**self.store.chat(chat_id), turns=len(turns))  # chat_turns checked it exists
         return export_markdown(summary, turns) if fmt == "md" else export_json(summary, turns)
 
+    def rate(self, chat_id: str, rating: str, turn: int | None = None, note: str | None = None) -> dict[str, Any]:
+        """Rate an answer of a conversation up or down (its `turn`, 1-based; default: the last answer),
+        with an optional note. Rating it again replaces the rating.
+
+        Raises:
+            AssistantError: an unknown rating, no such conversation, or no such answer in it.
+        """
+        if rating not in ("up", "down"):
+            raise AssistantError(f"a rating is up or down, not {rating!r}")
+        if self.store.chat(chat_id) is None:
+            raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
+        done = self.store.rate_answer(chat_id, turn, 1 if rating == "up" else -1, note or None)
+        if done is None:
+            raise AssistantError(f"conversation {chat_id} has no answer {turn}" if turn else
+                                 f"conversation {chat_id} has no answer to rate yet")
+        return {"chat_id": chat_id, "turn": done["turn"], "rating": rating, "note": note or None}
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """Every rated answer, newest first: chat_id, turn, rating (up/down), note, question, answer, and
+        the sources it cited (path, location, heading, text)."""
+        out = []
+        for r in self.store.feedback():
+            answer = answer_from_json(r["answer"], False, r["sources"], r["chat_id"])
+            cited = [answer.sources[i - 1] for i in answer.citations if 0 < i <= len(answer.sources)] \
+                or answer.sources
+            out.append({"chat_id": r["chat_id"], "turn": r["turn"], "rating": "up" if r["rating"] > 0 else "down",
+                        "note": r["note"], "question": r["question"], "answer": r["answer"],
+                        "cited": [{"path": h.path, "location": h.location, "heading": h.heading, "text": h.text}
+                                  for h in cited], "rated_at": r["created_at"]})
+        return out
+
     def counts(self) -> dict[str, int]:
         """Documents indexed, chunks, and documents that could not be read (never loads a model)."""
         return self.store.counts()

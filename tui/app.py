@@ -162,8 +162,14 @@ class AssistantApp(App[None]):
         if not question:
             return
         box = self.query_one(QuestionInput)
-        box.remember(question)
         box.value = ""
+        if question[:1] in "+-" and question[1:2] in ("", " "):  # "+" or "- wrong date": rate the last answer
+            if self.chat_id is None:
+                self.notify("Nothing to rate yet: ask a question first.", severity="warning")
+            else:
+                self.rate(self.chat_id, "up" if question[0] == "+" else "down", question[1:].strip())
+            return
+        box.remember(question)
         messages = self.query_one("#messages", VerticalScroll)
         view = AnswerView()
         await messages.mount(UserMessage(question))
@@ -171,6 +177,17 @@ class AssistantApp(App[None]):
         messages.anchor()
         self.cancel = threading.Event()
         self.generate(question, view, self.cancel)
+
+    @background("rate")
+    def rate(self, chat_id: str, rating: str, note: str) -> None:
+        try:
+            done = self.assistant.rate(chat_id, rating, note=note or None)
+        except AssistantError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        self.call_from_thread(self.notify, f"Answer {done['turn']} rated {rating}" + (f": {note}" if note else "")
+                              + ". `assistant eval --from-feedback` measures search on your rated questions.",
+                              title="Feedback")
 
     @background("answer")
     def generate(self, question: str, view: AnswerView, cancel: threading.Event) -> None:

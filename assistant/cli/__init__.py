@@ -15,6 +15,7 @@ from assistant.cli.answers import (
     cmd_chat,
     cmd_chats,
     cmd_eval,
+    cmd_feedback,
     cmd_models,
     cmd_search,
     cmd_summarize,
@@ -152,7 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder")
 
     sp = cmd("eval", cmd_eval, "Measure retrieval quality on a question set (JSONL: question, answers).")
-    sp.add_argument("questions", type=Path, help="JSON Lines file: {\"question\": ..., \"answers\": [...]}")
+    sp.add_argument("questions", type=Path, nargs="?", help="JSON Lines file: {\"question\": ..., \"answers\": [...]}")
+    sp.add_argument("--from-feedback", action="store_true",
+                    help="instead of a file, use your upvoted answers (`assistant feedback`): each question should "
+                         "find a passage its answer cited; downvoted answers are listed with their sources")
     sp.add_argument("--docs", type=Path, action="append", default=[],
                     help="index this folder first (incrementally); repeatable")
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
@@ -165,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="with --answers: the answer_style to measure (default: the setting)")
     sp.add_argument("--limit", type=int, default=None, help="with --answers: only the first N questions")
 
+    sp = cmd("feedback", cmd_feedback, "Rate an answer up or down (with a note), or list your ratings. Upvoted "
+                                       "answers become your own eval set: assistant eval --from-feedback.")
+    sp.add_argument("chat_id", nargs="?", help="the conversation (see `assistant chats`); none: list the ratings")
+    sp.add_argument("rating", nargs="?", choices=["up", "down"])
+    sp.add_argument("--turn", type=int, default=None, help="which answer of the conversation, 1-based (default: last)")
+    sp.add_argument("--note", default=None, help="what was right or wrong with it")
     sp = cmd("add", cmd_add, "Register a folder to keep indexed, and index it now.")
     sp.add_argument("path", type=Path)
     sp = cmd("remove", cmd_remove, "Unregister a folder and drop its documents from the index.")

@@ -170,8 +170,27 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from assistant.evaluation import evaluate, load_questions
+    from assistant.evaluation import evaluate, evaluate_feedback, load_questions
 
+    if args.from_feedback:
+        result = evaluate_feedback(open_assistant(), k=args.k, mode=args.mode)
+        if args.json:
+            print_json(result)
+            return 0
+        for key in ("questions", "hit@1", "hit@k", "k", "mrr", "mode"):
+            print(f"{key:16} {result[key]}")
+        for q in result["per_question"]:
+            print(f"  rank {q['rank'] or '-':>2}  {printable(q['question'])}")
+        if result["downvoted"]:
+            print(f"downvoted        {len(result['downvoted'])}")
+            for d in result["downvoted"]:
+                note = f"  (note: {printable(d['note'])})" if d["note"] else ""
+                print(f"  {d['chat_id']} turn {d['turn']}: {printable(d['question'] or '')}{note}")
+                for c in d["cited"]:
+                    print(f"      cited {printable(c)}")
+        return 0
+    if args.questions is None:
+        raise AssistantError("give a question file (JSON Lines), or --from-feedback to use your rated answers")
     questions = load_questions(args.questions)
     a = open_assistant(answer_style=args.style)
     if args.docs:
@@ -196,6 +215,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     for key, value in result.items():
         print(f"{key:16} {value}")
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    a = open_assistant()
+    if args.chat_id is None:
+        rated = a.feedback()
+        if args.json:
+            print_json(rated)
+            return 0
+        if not rated:
+            print("No rated answers yet. Rate one: assistant feedback CHAT_ID up|down [--note TEXT]")
+        for r in rated:
+            note = f"  note: {printable(r['note'])}" if r["note"] else ""
+            print(f"{r['rating']:4}  {r['chat_id']} turn {r['turn']}: {printable(r['question'] or '')}{note}")
+        return 0
+    if args.rating is None:
+        raise AssistantError("say up or down: assistant feedback CHAT_ID up|down [--turn N] [--note TEXT]")
+    done = a.rate(args.chat_id, args.rating, args.turn, args.note)
+    if args.json:
+        print_json(done)
+    else:
+        print(f"rated answer {done['turn']} of {done['chat_id']} {done['rating']}")
     return 0
 
 

@@ -60,5 +60,28 @@ class ChatTables(Database):
     def rename_chat(self, chat_id: str, title: str) -> bool:
         return self.conn.execute("UPDATE chats SET title = ? WHERE id = ?", (title, chat_id)).rowcount > 0
 
+    def rate_answer(self, chat_id: str, turn: int | None, rating: int, note: str | None) -> dict[str, Any] | None:
+        """Rate the answer of a conversation's `turn` (1-based; None: the last answer); replaces an earlier
+        rating of it. Returns the rated answer's (message id, turn), or None when there is no such answer."""
+        ids = [int(r) for (r,) in self.conn.execute(
+            "SELECT id FROM messages WHERE chat_id = ? AND role = 'assistant' ORDER BY id", (chat_id,))]
+        if not ids or (turn is not None and not 1 <= turn <= len(ids)):
+            return None
+        index = len(ids) if turn is None else turn
+        self.conn.execute("INSERT OR REPLACE INTO feedback(message_id, rating, note, created_at) VALUES (?, ?, ?, ?)",
+                          (ids[index - 1], rating, note, time.time()))
+        return {"message_id": ids[index - 1], "turn": index}
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """Every rating, newest first, with the question, the answer and the answer's stored sources."""
+        rows = self.conn.execute(
+            "SELECT f.message_id, f.rating, f.note, f.created_at, a.chat_id, a.content, a.sources, "
+            "(SELECT q.content FROM messages q WHERE q.chat_id = a.chat_id AND q.role = 'user' AND q.id < a.id "
+            " ORDER BY q.id DESC LIMIT 1), "
+            "(SELECT count(*) FROM messages t WHERE t.chat_id = a.chat_id AND t.role = 'assistant' AND t.id <= a.id) "
+            "FROM feedback f JOIN messages a ON a.id = f.message_id ORDER BY f.created_at DESC, f.message_id DESC")
+        keys = ("message_id", "rating", "note", "created_at", "chat_id", "answer", "sources", "question", "turn")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
     def delete_chat(self, chat_id: str) -> bool:
         return self.conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,)).rowcount > 0

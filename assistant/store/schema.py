@@ -134,4 +134,13 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     _migrate_one_vector_copy,
     # 7: passages read by OCR (a scanned page, an image) are marked, so a citation can say so
     "ALTER TABLE chunks ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0;",
+    # 8: the user's ratings of answers (up or down, with a note), for a personal eval set
+    """
+    CREATE TABLE feedback(
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+        note TEXT,
+        created_at REAL NOT NULL
+    );
+    """,
 ]

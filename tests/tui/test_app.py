@@ -286,3 +286,22 @@ async def test_ctrl_q_quits_while_the_model_is_still_loading(home, embedder, lib
         assert app.return_code == 0 and not app.is_running  # it did not wait for the loading thread
     finally:
         a.release.set()
+
+
+@pytest.mark.asyncio
+async def test_plus_and_minus_rate_the_last_answer(home, embedder, lib) -> None:
+    a = make(home, embedder, ScriptedGenerator(), lib)
+    app = AssistantApp(a, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "who built the lighthouse")
+        await ask(pilot, app, "when was the lighthouse built")
+        await pilot.click("#question")
+        for ch in "- wrong year":
+            await pilot.press({" ": "space", "-": "minus"}.get(ch, ch))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (rated,) = a.feedback()
+        assert (rated["rating"], rated["turn"], rated["note"]) == ("down", 2, "wrong year")
+        assert rated["question"] == "when was the lighthouse built"
+        assert len(app.query(UserMessage)) == 2  # a rating is not a question
