@@ -71,6 +71,12 @@ class Settings:
     settings; same chat model) at once from a cache kept in the index. An entry is dropped as soon as a
     document it cited or retrieved changes, moves or is removed. Follow-ups in a conversation are never
     cached. `assistant cache clear` empties it."""
+    system_instructions: str = ""
+    """Your own instructions to the chat model (tone, length, language...), added after the built-in rules
+    (answer from the sources only and cite them), which they cannot remove."""
+    examples_file: str = "examples.jsonl"
+    """Few-shot examples whose form answers follow: JSON Lines of {"question", "answer", "sources"
+    (optional list of passage texts)}; a name in the config folder, or an absolute path. Missing: none."""
     prompt_sources: int = 2
     """Most passages (the best relevant ones) the chat model reads for an answer. Fewer is faster, and the
     135M default model answers more accurately from two than from five (README: "Answers you can check")."""

@@ -17,6 +17,7 @@ from assistant.answer.chat import answer_from_json, answer_question, merge_hits,
 from assistant.answer.export import FORMATS, export_json, export_markdown
 from assistant.answer.generation import Generator, LlamaCppGenerator
 from assistant.answer.models import discover
+from assistant.answer.prompts import Example, load_examples
 from assistant.answer.summary import summarize_texts
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError, EmptyQueryError
@@ -48,6 +49,7 @@ class Assistant:
         self.readonly = readonly
         self._calibration: Calibration | None = None
         self._calibration_seen: tuple[Any, Calibration] | None = None  # (what it was checked against, it)
+        self._examples: tuple[Any, list[Example]] | None = None  # (file, size, mtime) and its examples
         self._embedder = embedder
         self._generator: Generator | None = generator
         self._given_generator = generator  # the answer cache tells a generator handed in from the model file
@@ -367,7 +369,7 @@ class Assistant:
                     lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
                     style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
                     prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
-                    repeat_penalty=s.repeat_penalty,
+                    repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
                 )
             finally:
                 self.generating.clear()
@@ -389,7 +391,8 @@ class Assistant:
         shaping = {name: getattr(s, name) for name in (
             "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
-            "seed", "embedding_model", "embedding_backend")}
+            "seed", "embedding_model", "embedding_backend", "system_instructions")}
+        shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
         model = ""
         if s.answer_style != "quote":
             given = self._given_generator
@@ -403,6 +406,23 @@ class Assistant:
         data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
                 if filters else None} | shaping
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+    def examples(self) -> list[Example]:
+        """The few-shot examples of the examples file (setting examples_file), re-read when it changes.
+
+        Raises:
+            ConfigError: a line of the file is not an example object.
+        """
+        name = Path(str(self.settings.examples_file or "")).expanduser()
+        path = name if name.is_absolute() else self.settings.paths.config_dir / name
+        try:
+            st = path.stat()
+        except OSError:
+            return []
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if self._examples is None or self._examples[0] != key:
+            self._examples = (key, load_examples(path))
+        return self._examples[1]
 
     def clear_cache(self) -> int:
         """Forget every cached answer; returns how many there were."""

@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
 from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
-from assistant.answer.prompts import build_prompt, source_label
+from assistant.answer.prompts import Example, answer_prefix, build_prompt, source_label, system_message
 from assistant.answer.verify import REFUSED, SentenceCheck, Verifier, split_answer
 from assistant.errors import ConfigError, ModelNotFoundError
 from assistant.ingest.embedding import Embedder
@@ -53,7 +53,7 @@ def answer_question(
     load_generator: Callable[[], Generator], embedder: Embedder, question: str, hits: list[Hit],
     history: list[tuple[str, str]], chat_id: str, *, style: str, answer_tokens: int, temperature: float,
     seed: int, prompt_sources: int = 2, on_token: TokenFn | None = None, cancel: threading.Event | None = None,
-    repeat_penalty: float = 1.1,
+    repeat_penalty: float = 1.1, instructions: str = "", examples: list[Example] | None = None,
 ) -> Answer:
     """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
 
@@ -94,10 +94,13 @@ def answer_question(
     if generator is None:
         return _answer(quotes, relevant, evidence, [], chat_id, asdict(GenerationStats()) | info)
 
-    prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens)
+    prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens,
+                          system_message(instructions), examples)
     stats = GenerationStats()
+    kept_examples = (examples or [])[prompt.dropped_turns:]  # over budget, the examples went first
+    marker = answer_prefix(kept_examples)  # the examples answer as a list: so does this answer, a sentence an item
     request = GenerationRequest(prompt.messages, answer_tokens, temperature, seed, cancel or threading.Event(),
-                                repeat_penalty)
+                                repeat_penalty, marker)
     verifier = Verifier(relevant[: len(prompt.sources)], question, embedder.embed)
     checks: list[SentenceCheck] = []
     raw = ""
@@ -109,7 +112,7 @@ def answer_question(
             continue
         parts = split_answer(raw)
         for sentence, cited in parts[shown: len(parts) - 1]:  # the last one may still be growing
-            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit))
+            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit, marker))
         shown = max(shown, len(parts) - 1)
     rest = split_answer(raw)[shown if style != "generate" else 0:]
     cut = stats.stopped != "eos" and bool(rest) and rest[-1][0][-1:] not in ".!?"
@@ -117,7 +120,7 @@ def answer_question(
         if cut and j == len(rest) - 1:  # stopped mid-sentence (length or cancel): a fragment can mislead
             checks.append(SentenceCheck(sentence, cited, False, CUT_OFF))
         elif style != "generate":
-            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit))
+            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit, marker))
         else:
             checks.append(verifier.check(sentence, cited))
     info |= {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns,
@@ -125,11 +128,11 @@ def answer_question(
              "unverified_sentences": sum(not c.verified for c in checks)}
     data = asdict(stats) | info
     if style == "generate":
-        text = " ".join(c.shown() if c.verified else c.shown("(unverified)") for c in checks)
+        text = _join([c.shown() if c.verified else c.shown("(unverified)") for c in checks], marker)
         grounded = bool(checks) and all(c.verified for c in checks)
         cited = sorted({n for c in checks for n in c.citations})
         return Answer(text, grounded, relevant, cited, chat_id, data, evidence, checks)
-    lead = " ".join(c.shown() for c in checks if c.verified)
+    lead = _join([c.shown() for c in checks if c.verified], marker)
     if any(c.reason == REFUSED for c in checks):
         data["model_refused"] = True  # wrongly: a relevant passage exists, and the evidence answers
     if not lead:
@@ -138,13 +141,19 @@ def answer_question(
     return _answer(quotes + (f"\n\n{lead}" if lead else ""), relevant, evidence, checks, chat_id, data)
 
 
+def _join(sentences: list[str], marker: str) -> str:
+    """Sentences as running text, or as a list (one item each) when the examples answer as a list."""
+    return "\n".join(marker + s for s in sentences) if marker else " ".join(sentences)
+
+
 def _check_and_emit(verifier: Verifier, sentence: str, cited: list[int], done: list[SentenceCheck],
-                    emit: TokenFn) -> SentenceCheck:
+                    emit: TokenFn, marker: str = "") -> SentenceCheck:
     check = verifier.check(sentence, cited)
     if check.verified and any(c.verified and c.text.lower() == check.text.lower() for c in done):
         check = SentenceCheck(check.text, check.citations, False, "repeats an earlier sentence")
     if check.verified:
-        emit(("\n\n" if not any(c.verified for c in done) else " ") + check.shown())
+        first = not any(c.verified for c in done)
+        emit(("\n\n" if first else "\n" if marker else " ") + marker + check.shown())
     return check
 
 

@@ -32,6 +32,7 @@ class GenerationRequest:
     seed: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
     repeat_penalty: float = 1.1
+    prefix: str = ""  # the answer's first characters, written for the model (it continues from them)
 
 
 class Generator(Protocol):
@@ -107,7 +108,9 @@ class LlamaCppGenerator:
 
     def stream(self, request: GenerationRequest, stats: GenerationStats) -> Iterator[str]:
         """Yield the answer text piece by piece. Stops at end of turn, max_tokens, or request.cancel."""
-        prompt = self.render(request.messages)
+        prompt = self.render(request.messages) + request.prefix
+        if request.prefix:
+            yield request.prefix
         with self.lock:
             tokens = self.tokenize(prompt)
             stats.prompt_tokens = len(tokens)

@@ -1,13 +1,20 @@
 """Prompt assembly within the model's context window (citations are read back and checked in verify.py).
 
 Layout (the first parts stay identical from turn to turn, so llama.cpp reuses their KV cache):
-  system instructions | earlier turns (question, answer) ... | this turn: numbered sources + question
+  system instructions | examples (question, answer) ... | earlier turns (question, answer) ... |
+  this turn: numbered sources + question
+
+The user's own instructions (setting system_instructions) follow the built-in rules, which they cannot
+remove (sources are data, answers cite them). Few-shot examples (the examples file) are shown as earlier
+exchanges, so the model copies their form (length, tone, lists, language); over budget they go first.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.answer.generation import Generator
 from assistant.types import Hit
@@ -19,6 +26,71 @@ SYSTEM = (
 )
 
 SAFETY_MARGIN = 8  # tokens kept free beyond the answer budget (template joins, a possible BOS)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A question/answer pair whose form answers should follow, with the sources it answers from."""
+
+    question: str
+    answer: str
+    sources: tuple[str, ...] = ()
+
+    def turn(self) -> tuple[str, str]:
+        if not self.sources:
+            return self.question, self.answer
+        blocks = [f'[{i}] "{_quote(t)}"' for i, t in enumerate(self.sources, 1)]
+        return ("\n\n".join(blocks) + f"\n\nQuestion: {self.question}\nAnswer using the sources above and cite "
+                "them like [1].", self.answer)
+
+
+def load_examples(path: Any) -> list[Example]:
+    """Few-shot examples from a JSON Lines file: {"question": str, "answer": str, "sources": [str] (optional)}.
+
+    Raises:
+        ConfigError: a line is not such an object, or the file cannot be read.
+    """
+    import json
+
+    from assistant.errors import ConfigError
+
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the examples file {path}: {exc}") from exc
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            question, answer, sources = obj["question"], obj["answer"], obj.get("sources", [])
+            if not (isinstance(question, str) and isinstance(answer, str) and isinstance(sources, list)):
+                raise TypeError("question and answer must be strings, sources a list of strings")
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}, line {number}: not an example ({exc}); expected "
+                              '{"question": "...", "answer": "...", "sources": ["..."]}') from exc
+        out.append(Example(question, answer, tuple(str(x) for x in sources)))
+    return out
+
+
+_LIST_MARK = re.compile(r"\s*(?:[-*•]|1[.)]) ")
+
+
+def answer_prefix(examples: list[Example] | None) -> str:
+    """How every example's answer begins when it begins with a list marker ("- ", "* ", "1. "): the answer
+    is started with it, which small models need to follow the form (they read the examples' content but
+    not their layout)."""
+    marks = set()
+    for e in examples or []:
+        m = _LIST_MARK.match(e.answer)
+        marks.add(m.group(0).lstrip() if m else "")
+    return marks.pop() if len(marks) == 1 else ""
+
+
+def system_message(instructions: str = "") -> str:
+    """The built-in rules, then the user's own instructions (if any)."""
+    return SYSTEM + (f"\n\n{instructions.strip()}" if instructions.strip() else "")
 
 
 @dataclass
@@ -51,7 +123,7 @@ def _turn_message(question: str, sources: list[Hit], texts: list[str]) -> str:
 
 def build_prompt(
     generator: Generator, question: str, hits: list[Hit], history: list[tuple[str, str]], answer_tokens: int,
-    system: str = SYSTEM,
+    system: str = SYSTEM, examples: list[Example] | None = None,
 ) -> Prompt:
     """Fit instructions, sources, history and question into the context window with room for the answer.
 
@@ -62,7 +134,7 @@ def build_prompt(
     limit = generator.n_ctx - answer_tokens - SAFETY_MARGIN
     sources = list(hits)
     texts = [h.text for h in sources]
-    turns = list(history)
+    turns = [e.turn() for e in examples or []] + list(history)
     dropped_sources = dropped_turns = 0
     truncated: list[str] = []
 

@@ -56,7 +56,9 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     """
     text = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", text)
     out = []
-    for s in split_sentences(text):
+    # A list item ends at the next item even without a full stop ("- 12 March [1]\n- The boiler...").
+    items = re.split(r"\n+\s*(?=(?:[-*+•]|\d+[.)])\s)", text)
+    for s in (s for item in items for s in split_sentences(item)):
         cited = [int(x) for m in _CITE.finditer(s.text) for x in re.split(r"\s*[,;]\s*", m.group(1))]
         plain = _CITE.sub("", s.text).strip()
         plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
