@@ -526,6 +526,28 @@ class Assistant:
         """The .gguf files in the models folder with their header information (or read errors)."""
         return discover(self.settings.models_dir)
 
+    def add_model(self, path: Path, sha256: str | None = None,
+                  progress: Callable[[int, int, str], None] | None = None) -> Any:
+        """Copy a GGUF file into the models folder (verified, atomic); returns its header information.
+
+        Raises:
+            AssistantError: not a GGUF file, a checksum mismatch, or the copy failed.
+        """
+        from assistant.answer.model_files import add_model
+
+        return add_model(path, self.settings.models_dir, sha256, progress)
+
+    def pull_model(self, url: str, sha256: str, progress: Callable[[int, int, str], None] | None = None) -> Any:
+        """Download a GGUF model into the models folder (resumable, checksum-verified, atomic). The only
+        call that uses the network, and only when the user runs it.
+
+        Raises:
+            AssistantError: no network, an HTTP error, a checksum mismatch, or not a GGUF file.
+        """
+        from assistant.answer.model_files import pull_model
+
+        return pull_model(url, self.settings.models_dir, sha256, progress)
+
     def summarize(
         self, path: Path, on_token: Callable[[str], None] | None = None,
         progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from assistant.cli.common import (
     filters,
@@ -130,6 +131,22 @@ def cmd_chats(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     a = open_assistant()
+    if args.action in ("add", "pull"):
+        if not args.target:
+            raise AssistantError(f"assistant models {args.action} needs a {'FILE' if args.action == 'add' else 'URL'}")
+        progress, close = progress_bar(sys.stderr.isatty(), unit="B")
+        try:
+            info = a.add_model(Path(args.target), args.sha256, progress) if args.action == "add" else \
+                a.pull_model(args.target, args.sha256, progress)
+        finally:
+            close()
+        if args.json:
+            print_json(info.to_dict())
+        else:
+            print(f"added {info.name} ({info.size_mb:.1f} MB, {info.architecture}, ctx {info.context_length or '?'}, "
+                  f"{info.quantization}) to {a.settings.models_dir}; select it with --model {info.name} or "
+                  "llm_model in the config")
+        return 0
     found = a.models()
     chosen = a.settings.llm_model_path.name
     if args.json:
