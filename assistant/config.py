@@ -26,6 +26,9 @@ class Settings:
     torch (sentence-transformers on PyTorch) or auto (onnx when the export exists, else torch)."""
     llm_model: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
     """Chat model: a .gguf file name inside models_dir, or an absolute path."""
+    lora_adapter: str = ""
+    """A LoRA adapter (.gguf) loaded with the chat model, to give answers your style: a file name inside
+    models_dir, or an absolute path. It must be made for that model (checked when the model loads)."""
     max_file_mb: float = 50.0
     """Files larger than this (megabytes) are not indexed."""
     ocr: str = "auto"
@@ -142,6 +145,10 @@ class Settings:
     @property
     def llm_model_path(self) -> Path:
         return _resolve_model(self.models_dir, self.llm_model)
+
+    @property
+    def lora_adapter_path(self) -> Path | None:
+        return _resolve_model(self.models_dir, self.lora_adapter) if str(self.lora_adapter).strip() else None
 
     @property
     def effective_threads(self) -> int:

@@ -95,7 +95,8 @@ class Assistant:
         with self._lock:
             if self._generator is None:
                 s = self.settings
-                self._generator = LlamaCppGenerator(s.llm_model_path, n_ctx=s.n_ctx, threads=s.effective_threads)
+                self._generator = LlamaCppGenerator(s.llm_model_path, n_ctx=s.n_ctx, threads=s.effective_threads,
+                                                    lora=s.lora_adapter_path)
             return self._generator
 
     @property
@@ -399,9 +400,10 @@ class Assistant:
             if given is not None:  # a generator handed in (tests, front ends) is its own model
                 model = f"{given.model_id}:{id(given)}"
             else:
-                path = s.llm_model_path
-                st = path.stat() if path.exists() else None
-                model = f"{path.name}:{st.st_size}:{st.st_mtime_ns}" if st else path.name
+                for path in (s.llm_model_path, s.lora_adapter_path):
+                    if path is not None:
+                        st = path.stat() if path.exists() else None
+                        model += f"{path.name}:{st.st_size}:{st.st_mtime_ns};" if st else f"{path.name};"
         words = " ".join(re.sub(r"[^\w\s]", " ", question.lower()).split())
         data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
                 if filters else None} | shaping

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.answer.models import read_gguf
+from assistant.answer.models import check_adapter, read_gguf
 from assistant.errors import ModelNotFoundError
 
 
@@ -51,13 +51,16 @@ class Generator(Protocol):
 class LlamaCppGenerator:
     """One llama.cpp model in this process; calls are serialised by a lock (a Llama is not thread-safe)."""
 
-    def __init__(self, path: Path, n_ctx: int = 4096, threads: int = 0) -> None:
-        """Load a GGUF model.
+    def __init__(self, path: Path, n_ctx: int = 4096, threads: int = 0, lora: Path | None = None) -> None:
+        """Load a GGUF model, with a LoRA adapter when given.
 
         Raises:
-            ModelNotFoundError: the file is missing, not GGUF, damaged or cannot be loaded.
+            ModelNotFoundError: the file is missing, not GGUF, damaged or cannot be loaded; or the adapter is
+                missing, broken or made for another model.
         """
         info = read_gguf(path)  # clear errors for missing or broken files before llama.cpp sees them
+        if lora is not None:
+            check_adapter(lora, path)
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -65,12 +68,12 @@ class LlamaCppGenerator:
         try:
             self.llm = Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=threads or None, n_threads_batch=threads or None,
-                verbose=False,
+                verbose=False, lora_path=str(lora) if lora is not None else None,
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelNotFoundError(f"llama.cpp could not load {path}: {exc}. The file may be damaged or of "
                                      "an unsupported architecture; try another .gguf") from exc
-        self.model_id = Path(path).name
+        self.model_id = Path(path).name + (f"+{Path(lora).name}" if lora is not None else "")
         self.info = info
         self.n_ctx = self.llm.n_ctx()
         self.lock = threading.Lock()

@@ -155,14 +155,20 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     if not found:
         print(f"No .gguf models in {a.settings.models_dir}. Run ./install.sh or copy a GGUF file there.")
+    adapter = a.settings.lora_adapter_path
     for m in found:
         if isinstance(m, tuple):
             print(f"  {m[0].name}: unreadable: {m[1]}")
             continue
+        if m.kind == "adapter":
+            continue
         mark = "*" if m.name == chosen else " "
         print(f"{mark} {m.name:40} {m.size_mb:8.1f} MB  {m.architecture:10} ctx {m.context_length or '?':>6}  "
               f"{m.quantization}")
-    print("(* selected: set llm_model in the config or use --model)")
+        for name in m.adapters:
+            use = "*" if m.name == chosen and adapter is not None and adapter.name == name else " "
+            print(f"   {use} + LoRA adapter {name}")
+    print("(* selected: set llm_model (and lora_adapter) in the config, or use --model)")
     return 0
 
 
