@@ -9,7 +9,6 @@ sections are off-topic: they count towards `relevant_rate`, and an answer to the
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 from assistant.answer.evidence import numbers
 from assistant.answer.verify import unsupported_numbers
 from assistant.errors import AssistantError
+from assistant.paths import json_lines
 
 
 @dataclass(frozen=True)
@@ -36,21 +36,14 @@ def load_questions(path: Path) -> list[Question]:
     Raises:
         AssistantError: the file is missing or a line is not a valid question object.
     """
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise AssistantError(f"cannot read the question file {path}: {exc.strerror or exc}") from exc
     out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, obj in json_lines(path, "question file", AssistantError):
         try:
-            obj = json.loads(line)
             q = obj["question"]
             answers = obj.get("answers", [])
             if not isinstance(q, str) or not isinstance(answers, list):
                 raise TypeError("'question' must be a string and 'answers' a list")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise AssistantError(f"{path}, line {number}: not a question object ({exc}); expected "
                                  '{"question": "...", "answers": ["..."]}') from exc
         out.append(Question(q, tuple(str(a) for a in answers), obj.get("source"),

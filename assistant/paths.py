@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "assistant"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +111,25 @@ def touch_private(path: Path) -> Path:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     os.chmod(path, 0o600)
     return path
+
+
+def json_lines(path: Path, what: str, error: type[Exception]) -> list[tuple[int, Any]]:
+    """(line number, parsed object) of each non-blank line of a JSON Lines file.
+
+    Raises:
+        error: the file cannot be read, or a line is not JSON (the message names the file and line).
+    """
+    import json
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read the {what} {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                out.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise error(f"{path}, line {number}: not JSON ({exc})") from exc
+    return out

@@ -50,24 +50,16 @@ def load_examples(path: Any) -> list[Example]:
     Raises:
         ConfigError: a line is not such an object, or the file cannot be read.
     """
-    import json
-
     from assistant.errors import ConfigError
+    from assistant.paths import json_lines
 
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the examples file {path}: {exc}") from exc
     out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, obj in json_lines(path, "examples file", ConfigError):
         try:
-            obj = json.loads(line)
             question, answer, sources = obj["question"], obj["answer"], obj.get("sources", [])
             if not (isinstance(question, str) and isinstance(answer, str) and isinstance(sources, list)):
                 raise TypeError("question and answer must be strings, sources a list of strings")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"{path}, line {number}: not an example ({exc}); expected "
                               '{"question": "...", "answer": "...", "sources": ["..."]}') from exc
         out.append(Example(question, answer, tuple(str(x) for x in sources)))
