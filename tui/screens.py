@@ -107,7 +107,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [("escape,q,f1", "close", "Close")]
     KEYS = [
         ("Enter", "send the question"), ("Up / Down", "earlier questions"), ("Esc", "stop the answer"),
-        ("+ / -", "then Enter: rate the last answer up or down (text after it is a note)"),
+        ("+ / - note", "then Enter: rate the last answer"),
         ("Tab", "move to the sources; Enter opens one"), ("e", "in a source: open the file in $EDITOR"),
         ("Ctrl+L", "library: folders and documents"), ("Ctrl+O", "conversations (e exports one)"),
         ("Ctrl+N", "new conversation"),
