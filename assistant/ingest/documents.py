@@ -6,11 +6,13 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import DocumentError
 from assistant.ingest import ocr
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
+from assistant.ingest.office import table_runs
 from assistant.text import strip_ansi
 from assistant.types import Block, Document
 
@@ -348,6 +350,54 @@ _HYPHEN_BREAK = re.compile(r"([a-z\u00e0-\u00ff])-\n([a-z\u00e0-\u00ff])")
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
 
 
+TABLE_MIN_ROWS = 3
+TABLE_CELL_CHARS = 40  # longer runs are running text (a column of a two-column page), not cells
+
+
+def _page_text(textpage: Any, number: int, tables: dict[str, list[str]]) -> str:
+    """A page's text; where its text runs line up in columns over TABLE_MIN_ROWS lines or more, the table
+    stands as one placeholder paragraph, its rows kept in `tables` (pdfium splits a line's text into runs
+    at wide gaps, which is where a table's cells are)."""
+    plain = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+    runs = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top).strip()
+        if text:
+            runs.append((top, bottom, left, text))
+    lines: list[list[tuple[float, float, float, str]]] = []
+    for run in sorted(runs, key=lambda r: (-r[0], r[2])):
+        mid = (run[0] + run[1]) / 2
+        if lines and abs(mid - (lines[-1][0][0] + lines[-1][0][1]) / 2) < (run[0] - run[1]) / 2:
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    rows = [sorted(line, key=lambda r: r[2]) for line in lines]
+
+    def aligned(a: list[Any], b: list[Any]) -> bool:
+        # Cells are short: two columns of running text (a paper's layout) line up too, with long lines.
+        return len(a) == len(b) >= 2 and all(abs(x[2] - y[2]) < 12 for x, y in zip(a, b, strict=True)) and \
+            all(len(r[3]) <= TABLE_CELL_CHARS for r in b)
+
+    out: list[str] = []
+    i = 0
+    found = False
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and aligned(rows[i], rows[j + 1]):
+            j += 1
+        if j - i + 1 >= TABLE_MIN_ROWS:
+            key = f"\x00table {number}.{len(tables)}\x00"
+            tables[key] = [" | ".join(r[3] for r in row) for row in rows[i : j + 1]]
+            out += ["", key, ""]
+            found = True
+            i = j + 1
+        else:
+            out.append(" ".join(r[3] for r in rows[i]))
+            i += 1
+    return "\n".join(out) if found else plain
+
+
 def clean_pdf_pages(pages: list[str]) -> list[str]:
     """What PDF text extraction leaves behind, mended: ligature characters expanded (a search for
     "office" must find "o\ufb03ce"), words broken by a hyphen at a line end joined, and running headers
@@ -357,7 +407,7 @@ def clean_pdf_pages(pages: list[str]) -> list[str]:
     split = [[line for line in p.split("\n")] for p in pages]
 
     def edges(lines: list[str]) -> list[tuple[int, str]]:
-        idx = [i for i, line in enumerate(lines) if line.strip()]
+        idx = [i for i, line in enumerate(lines) if line.strip() and not line.startswith("\x00")]
         return [(i, re.sub(r"\d+", "#", lines[i].strip()).lower()) for i in idx[:1] + idx[-1:]]
 
     counts: dict[str, int] = {}
@@ -385,12 +435,13 @@ def _parse_pdf(data: bytes) -> list[Block]:
         if "password" in str(exc).lower():
             raise DocumentError("the PDF is password-protected; save an unprotected copy to index it") from exc
         raise DocumentError(f"corrupt or unreadable PDF ({exc})") from exc
+    tables: dict[str, list[str]] = {}  # placeholder line -> the table's rows, "cell | cell"
     try:
         texts = []
         for i in range(len(pdf)):
             page = pdf[i]
             textpage = page.get_textpage()
-            texts.append(textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n"))
+            texts.append(_page_text(textpage, i + 1, tables))
             textpage.close()
             page.close()
     except pdfium.PdfiumError as exc:
@@ -399,9 +450,16 @@ def _parse_pdf(data: bytes) -> list[Block]:
         pdf.close()
     scanned: list[int] = []
     pages: list[list[Block]] = []
+    has_text = [bool(t.strip()) for t in texts]  # before mending: a page with only its number is not a scan
     for number, text in enumerate(clean_pdf_pages(texts), start=1):
-        pages.append([Block(b.text, "para", (), number, None, None) for b in _paragraphs(text.split("\n"), 1, ())])
-        if not pages[-1]:
+        blocks = []
+        for b in _paragraphs(text.split("\n"), 1, ()):
+            if b.text in tables:  # a table: its header row above every run of its rows
+                blocks += [Block(t, "para", (), number, None, None) for _, _, t in table_runs(tables[b.text])]
+            else:
+                blocks.append(Block(b.text, "para", (), number, None, None))
+        pages.append(blocks)
+        if not has_text[number - 1]:
             scanned.append(number)
     if scanned:
         _ocr_pages(data, scanned, pages)

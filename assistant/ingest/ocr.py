@@ -75,6 +75,8 @@ def read_image(image: Any) -> list[str]:
         raise DocumentError(f"the image is {image.width}x{image.height} pixels (limit {MAX_PIXELS:,}); "
                             "refusing a possible decompression bomb")
     pixels = np.asarray(image.convert("RGB"))
+    if int(pixels.min()) >= 245 or float(pixels.std()) < 1.0:
+        return []  # a blank page (or one almost white): nothing to read, and no need to spend seconds on it
     engine = _get_engine()
     with _engine_lock:  # one page at a time: the engine is not re-entrant and already uses both cores
         result, _ = engine(pixels, use_cls=False)

@@ -134,6 +134,20 @@ def _cell(value: Any) -> str:
     return _clean(str(value))
 
 
+def table_runs(lines: list[str]) -> list[tuple[int, int, str]]:
+    """A table's rows (its header first) as runs of about ROWS_CHARS, each under the header row:
+    (index of the run's first row, of its last, text)."""
+    header, out, start = lines[0], [], 1
+    while start < len(lines):
+        end, size = start, len(lines[start])
+        while end + 1 < len(lines) and size + len(lines[end + 1]) + 1 <= ROWS_CHARS:
+            end += 1
+            size += len(lines[end]) + 1
+        out.append((start, end, header + "\n" + "\n".join(lines[start : end + 1])))
+        start = end + 1
+    return out or [(0, 0, header)]
+
+
 def _sheet_blocks(name: str, rows: Iterator[tuple[int, list[str]]], budget: list[int]) -> list[Block]:
     """Blocks of a sheet: the header row (its first non-empty row) repeated above each run of rows."""
     blocks: list[Block] = []

@@ -127,3 +127,34 @@ def test_pdf_text_is_mended_ligatures_hyphens_running_headers_and_page_numbers()
     cleaned = clean_pdf_pages(pages)
     assert cleaned[1] == "The final office budget is well under control and the\npdfium marker too."
     assert clean_pdf_pages(["Only one page\nwith a line"]) == ["Only one page\nwith a line"]
+
+
+def test_pdf_tables_keep_their_header_row_with_every_run_of_rows(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 6, "Quarterly figures by region are below.")
+    with pdf.table() as table:  # long enough to run onto a second page (fpdf repeats the header there)
+        for cells in [["Region", "Q1 revenue", "Q2 revenue"]] + [[f"Region {i}", f"{100 + i}", f"{200 + i}"]
+                                                                   for i in range(1, 60)]:
+            row = table.row()
+            for c in cells:
+                row.cell(c)
+    # Two columns of running text line up too, but are not a table.
+    pdf.add_page()
+    for n in range(30):
+        pdf.set_xy(10, 20 + 6 * n)
+        pdf.cell(90, 5, f"left column line {n} with several words of running text")
+        pdf.set_xy(110, 20 + 6 * n)
+        pdf.cell(90, 5, f"right column line {n} with several words of text")
+    p = tmp_path / "report.pdf"
+    pdf.output(str(p))
+    bs = blocks(p)
+    rows = [b for b in bs if " | " in b.text]
+    assert len(rows) >= 3 and all(b.text.startswith("Region | Q1 revenue | Q2 revenue\n") for b in rows)
+    row_41 = next(b for b in rows if "Region 41 | 141 | 241" in b.text)
+    assert row_41.page in (1, 2)
+    assert bs[0].text == "Quarterly figures by region are below."
+    assert [b for b in bs if b.page == 3] and not any(" | " in b.text for b in bs if b.page == 3)
