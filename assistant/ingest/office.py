@@ -150,18 +150,8 @@ def table_runs(lines: list[str]) -> list[tuple[int, int, str]]:
 
 def _sheet_blocks(name: str, rows: Iterator[tuple[int, list[str]]], budget: list[int]) -> list[Block]:
     """Blocks of a sheet: the header row (its first non-empty row) repeated above each run of rows."""
-    blocks: list[Block] = []
-    header: str | None = None
-    header_row = 1
-    run: list[tuple[int, str]] = []
-
-    def flush() -> None:
-        if run:
-            body = "\n".join(r for _, r in run)
-            text = f"{header}\n{body}" if header else body
-            blocks.append(Block(text, "para", (name,), None, run[0][0], run[-1][0]))
-            run.clear()
-
+    numbers: list[int] = []
+    lines: list[str] = []
     for number, cells in rows:
         while cells and not cells[-1]:
             cells.pop()
@@ -170,17 +160,12 @@ def _sheet_blocks(name: str, rows: Iterator[tuple[int, list[str]]], budget: list
         budget[0] -= len(cells)
         if budget[0] < 0:
             break
-        line = " | ".join(cells)
-        if header is None:
-            header, header_row = line, number
-            continue
-        if run and sum(len(r) + 1 for _, r in run) + len(line) > ROWS_CHARS:
-            flush()
-        run.append((number, line))
-    flush()
-    if header is not None and not blocks:  # a sheet that is only a header row
-        blocks.append(Block(header, "para", (name,), None, header_row, header_row))
-    return blocks
+        numbers.append(number)
+        lines.append(" | ".join(cells))
+    if not lines:
+        return []
+    return [Block(text, "para", (name,), None, numbers[first], numbers[last])
+            for first, last, text in table_runs(lines)]
 
 
 def parse_xlsx(data: bytes) -> list[Block]:
