@@ -151,19 +151,21 @@ class LibraryTables(Database):
             "ORDER BY s LIMIT ?", (match, *params, int(k)))
         return [(int(r), float(s)) for r, s in rows]
 
-    def keyword_frequency(self, word: str) -> int:
-        """How many chunks hold this word (as the keyword index stems it). Remembered by this connection
-        until the library grows or shrinks by a twentieth (it only decides which words are too common)."""
-        span = self.chunk_id_span()
+    def keyword_frequencies(self, words: list[str], span: int) -> dict[str, int]:
+        """How many chunks hold each word (as the keyword index stems it). Remembered by this connection
+        until the library (its chunk_id_span, given by the caller) grows or shrinks by a twentieth: it only
+        decides which words are too common."""
         known, known_span = getattr(self, "_frequencies", ({}, span))
         if abs(span - known_span) > span // 20 or len(known) > 100_000:
             known, known_span = {}, span
         self._frequencies = (known, known_span)
-        if word not in known:
-            quoted = '"' + word.replace('"', '""') + '"'
-            row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (quoted,)).fetchone()
-            known[word] = int(row[0])
-        return known[word]
+        for word in words:
+            if word not in known:
+                quoted = '"' + word.replace('"', '""') + '"'
+                row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                                        (quoted,)).fetchone()
+                known[word] = int(row[0])
+        return {w: known[w] for w in words}
 
     def chunk_id_span(self) -> int:
         """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""
