@@ -23,11 +23,29 @@ class Block:
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed file: its format and its blocks in reading order."""
+    """A parsed file: its format, its blocks in reading order, and the files it carries (mail
+    attachments), each a document of its own."""
 
     path: str
     format: str
     blocks: tuple[Block, ...]
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file inside another (an e-mail attachment): `name` is its path below the container's path
+    ("memo.pdf", or "message 3/memo.pdf" in an mbox), `label` what citations call it ("attachment
+    memo.pdf of message Budget"). Either `document` is its parsed content or `error` says why it could
+    not be read."""
+
+    name: str
+    label: str
+    format: str
+    data_size: int
+    content_hash: str
+    document: Document | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from typing import Any
 
 from assistant.errors import DocumentError
 from assistant.ingest import ocr
+from assistant.ingest.office import ATTACHMENTS, table_runs
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
-from assistant.ingest.office import table_runs
 from assistant.text import strip_ansi
-from assistant.types import Block, Document
+from assistant.types import Attachment, Block, Document
 
 MARKDOWN = {".md", ".markdown", ".mdx"}
 RST = {".rst", ".rest"}
@@ -66,13 +66,16 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     """
     parser = _PARSERS[fmt]
     token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
+    attached: list[Attachment] = []
+    found = ATTACHMENTS.set(attached)
     try:
         blocks = tuple(b for b in parser(data) if b.text.strip())
     finally:
+        ATTACHMENTS.reset(found)
         ocr.OPTIONS.reset(token)
     if not blocks:
         raise DocumentError("no text found in the file (it is empty or holds only whitespace)")
-    return Document(path=str(path), format=fmt, blocks=blocks)
+    return Document(path=str(path), format=fmt, blocks=blocks, attachments=tuple(attached))
 
 
 # --- text decoding ---------------------------------------------------------------------------------

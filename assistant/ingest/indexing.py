@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +26,8 @@ from assistant.ingest.documents import parse
 from assistant.ingest.embedding import Embedder
 from assistant.ingest.ocr import OcrOptions
 from assistant.ingest.scanning import FoundFile, scan
-from assistant.store import Store, StoredDocument
-from assistant.types import Chunk, IndexReport
+from assistant.store import Part, Store, StoredDocument
+from assistant.types import Attachment, Chunk, Document, IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class _Parsed:
     chunks: list[Chunk]
     is_new: bool
     partial: bool = False  # scanned pages were left for the OCR pass after the other files
+    parts: list[tuple[Attachment, list[Chunk]]] = field(default_factory=list)  # files inside it (attachments)
 
 
 class Indexer:
@@ -180,7 +181,7 @@ class Indexer:
         opts = OcrOptions(enabled=self.ocr_mode != "off", max_pages=self.ocr_max_pages)
         try:
             doc = parse(f.path, data, f.format, opts)
-            chunks = chunk_document(doc, self.embedder, self.min_tokens, self.overlap)
+            chunks, parts = self._chunk(doc)
         except DocumentError as exc:
             self._fail(report, path, str(exc), row, f, digest)
             return None
@@ -191,7 +192,14 @@ class Indexer:
         found = FoundFile(f.path, size, mtime_ns, f.format)
         if opts.skipped:
             self._deferred.append((found, digest, opts))
-        return _Parsed(found, digest, chunks, is_new=row is None, partial=opts.skipped > 0)
+        return _Parsed(found, digest, chunks, is_new=row is None, partial=opts.skipped > 0, parts=parts)
+
+    def _chunk(self, doc: Document) -> tuple[list[Chunk], list[tuple[Attachment, list[Chunk]]]]:
+        """A document's chunks, and those of each file inside it."""
+        chunks = chunk_document(doc, self.embedder, self.min_tokens, self.overlap)
+        parts = [(a, chunk_document(a.document, self.embedder, self.min_tokens, self.overlap) if a.document else [])
+                 for a in doc.attachments]
+        return chunks, parts
 
     def _read_the_rest(self, f: FoundFile, digest: str, opts: OcrOptions, report: IndexReport) -> _Parsed | None:
         """Read every scanned page of a file whose first pass stopped at ocr_max_pages (pages read then
@@ -205,23 +213,27 @@ class Indexer:
         opts.max_pages, opts.skipped = None, 0
         try:
             doc = parse(f.path, data, f.format, opts)
-            chunks = chunk_document(doc, self.embedder, self.min_tokens, self.overlap)
+            chunks, parts = self._chunk(doc)
         except Exception as exc:  # the first pass read this file: keep what it wrote, and say why
             log.exception("reading the rest of %s failed", f.path)
             report.errors.append({"path": str(f.path), "error": f"OCR of its remaining pages failed: {exc}"})
             return None
-        return _Parsed(f, digest, chunks, is_new=False)
+        return _Parsed(f, digest, chunks, is_new=False, parts=parts)
 
     def _write(self, p: _Parsed, report: IndexReport, count: bool = True) -> None:
         """Write one parsed document now, with the vectors its chunks already have anywhere in the index;
         the others wait for the embedding stage. A partial document (scanned pages still to read) is
         written with chunker version 0, so a run killed before its OCR pass reads it again."""
-        have = self.store.vectors_for_hashes(c.content_hash for c in p.chunks)
+        every = p.chunks + [c for _, chunks in p.parts for c in chunks]
+        have = self.store.vectors_for_hashes(c.content_hash for c in every)
         f = p.found
         version = 0 if p.partial else CHUNKER_VERSION
+        parts = [Part(a.name, a.format, a.data_size, a.content_hash, chunks,
+                      [have.get(c.content_hash) for c in chunks], a.error) for a, chunks in p.parts]
         self.store.write_document(str(f.path), f.size, f.mtime_ns, p.digest, f.format, version, p.chunks,
-                                  [have.get(c.content_hash) for c in p.chunks])
-        report.chunks_reused += sum(c.content_hash in have for c in p.chunks)
+                                  [have.get(c.content_hash) for c in p.chunks], parts)
+        report.chunks_reused += sum(c.content_hash in have for c in every)
+        report.errors += [{"path": f"{f.path}/{a.name}", "error": a.error} for a, _ in p.parts if a.error]
         if not count:
             return
         if p.is_new:

@@ -7,7 +7,9 @@ unit that means something to the user:
 - .epub: chapters in reading order, under their own headings.
 - .odt: headings and paragraphs; .rtf: paragraphs.
 - .eml/.mbox: each message under "subject — from — date" (an mbox cites its messages by line range);
-  readable attachments are read with their own reader, under "attachment NAME of message SUBJECT".
+  readable attachments are documents of their own (path: the mail file's path, then "/NAME", or
+  "/message N/NAME" in an mbox), read with their own reader, cited as "attachment NAME of message
+  SUBJECT".
 
 Zip-based files are checked before they are opened (member count, total unpacked size), so a zip bomb
 is a per-file error like any other.
@@ -17,17 +19,20 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
 
 from assistant.errors import DocumentError
-from assistant.types import Block
+from assistant.types import Attachment, Block, Document
 
 MAX_MEMBERS = 10_000  # entries in a zip-based document
 MAX_UNPACKED = 512 * 2**20  # bytes, all entries together
@@ -357,7 +362,7 @@ def parse_mbox(data: bytes) -> list[Block]:
 
 
 def _message_blocks(data: bytes, number: int | None, first: int | None, last: int | None) -> list[Block]:
-    from assistant.ingest.documents import _parse_html, detect_format, parse
+    from assistant.ingest.documents import _parse_html, detect_format
 
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
@@ -380,24 +385,54 @@ def _message_blocks(data: bytes, number: int | None, first: int | None, last: in
         else:
             paras = [p.strip() for p in re.split(r"\n\s*\n", str(content)) if p.strip()]
         blocks += [Block(p, "para", heading, None, first, last) for p in paras]
+    names = []
     for index, part in enumerate(msg.iter_attachments(), start=1):
-        name = part.get_filename() or f"attachment {index}"
+        name = PurePosixPath((part.get_filename() or "").replace("\\", "/")).name.strip() or f"attachment {index}"
+        names.append(name)
         fmt = detect_format(PurePosixPath(name))  # type: ignore[arg-type]
         payload = part.get_payload(decode=True)
-        if fmt is None or not payload:
-            continue
-        where = (f"attachment {name} of message {subject}",)
-        try:
-            inner = parse(PurePosixPath(name), payload, fmt)  # type: ignore[arg-type]
-        except DocumentError as exc:
-            blocks.append(Block(f"(the attachment {name} could not be read: {exc})", "para", where, None, first, last))
-            continue
-        for b in inner.blocks:
-            if b.kind != "heading":
-                blocks.append(Block(b.text, "para", where + b.heading, b.page, first, last))
+        if fmt is not None and payload:
+            _attach(f"message {number}/{name}" if number else name, f"attachment {name} of message {subject}",
+                    fmt, payload)
+    if names:
+        blocks.append(Block("Attached: " + ", ".join(names), "para", heading, None, first, last))
     if not blocks:
         blocks.append(Block(subject, "para", heading, None, first, last))
     return blocks
+
+
+ATTACHMENTS: ContextVar[list[Attachment] | None] = ContextVar("attachments", default=None)
+"""Where the mail readers put the attachments of the file being parsed (documents.parse sets it)."""
+
+
+def _attach(name: str, label: str, fmt: str, payload: bytes) -> None:
+    """Read an attachment as a document of its own, its blocks under its label, and hand it to parse()
+    (with the attachments it carries itself, below its name). A name already taken gets " (2)"."""
+    found = ATTACHMENTS.get()
+    if found is None:
+        return
+    taken = {a.name for a in found}
+    stem, dot, ext = name.rpartition(".") if "." in PurePosixPath(name).name else (name, "", "")
+    n = 2
+    while name in taken:
+        name = f"{stem} ({n}){dot}{ext}"
+        n += 1
+    from assistant.ingest.documents import parse
+
+    digest = hashlib.sha256(payload).hexdigest()
+    try:
+        doc = parse(PurePosixPath(PurePosixPath(name).name), payload, fmt)  # type: ignore[arg-type]
+    except DocumentError as exc:
+        found.append(Attachment(name, label, fmt, len(payload), digest, error=str(exc)))
+        return
+    except Exception as exc:  # a parser library failing on odd input: this attachment only
+        found.append(Attachment(name, label, fmt, len(payload), digest,
+                                error=f"could not parse the attachment ({type(exc).__name__}: {exc})"))
+        return
+    blocks = tuple(replace(b, heading=(label, *b.heading)) for b in doc.blocks)
+    found.append(Attachment(name, label, fmt, len(payload), digest, Document(doc.path, fmt, blocks)))
+    for inner in doc.attachments:
+        found.append(replace(inner, name=f"{name}/{inner.name}"))
 
 
 PARSERS: dict[str, Callable[[bytes], list[Block]]] = {

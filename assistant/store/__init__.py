@@ -10,10 +10,10 @@ from __future__ import annotations
 from assistant.store.cache import CacheTables
 from assistant.store.chats import ChatTables
 from assistant.store.db import Database, sqlite_driver
-from assistant.store.library import LibraryTables, StoredDocument
+from assistant.store.library import LibraryTables, Part, StoredDocument
 from assistant.store.vector_tables import VECTOR_IDS_TABLE, VectorTables
 
-__all__ = ["Database", "Store", "StoredDocument", "sqlite_driver"]
+__all__ = ["Database", "Part", "Store", "StoredDocument", "sqlite_driver"]
 
 
 class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
@@ -60,6 +60,10 @@ class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
                 "(SELECT count(*) FROM chunks c WHERE c.document_id = d.id)").fetchone()[0]
         if bad:
             problems.append(f"{bad} documents whose chunk_count disagrees with their chunks")
+        astray = q("SELECT count(*) FROM documents a JOIN documents c ON c.id = a.container_id "
+                   "WHERE substr(a.path, 1, length(c.path) + 1) != c.path || '/'").fetchone()[0]
+        if astray:
+            problems.append(f"{astray} attachments whose path is not below their container's")
         if not self.readonly:  # FTS5's integrity check is issued as a (non-modifying) write command
             try:
                 q("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")

@@ -15,6 +15,20 @@ from assistant.types import Chunk, DocumentInfo
 
 
 @dataclass(frozen=True)
+class Part:
+    """A file inside a document (a mail attachment), written with it: its chunks and their vectors (None:
+    waiting), or the error that kept it from being read."""
+
+    name: str
+    format: str
+    size: int
+    content_hash: str
+    chunks: list[Chunk]
+    vectors: list[bytes | None]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     id: int
     path: str
@@ -40,13 +54,14 @@ class LibraryTables(Database):
         return [r[0] for r in self.conn.execute("SELECT path FROM roots ORDER BY path")]
 
     def documents_under(self, roots: Iterable[str]) -> dict[str, StoredDocument]:
-        """Stored documents at or below any of the given absolute paths."""
+        """Stored documents at or below any of the given absolute paths: files on disk, not the files
+        inside them (attachments come and go with their container)."""
         out: dict[str, StoredDocument] = {}
         for root in roots:
             prefix = root.rstrip(os.sep) + os.sep
             rows = self.conn.execute(
                 "SELECT id, path, size, mtime_ns, content_hash, status, error, chunker_version FROM documents "
-                "WHERE path = ? OR substr(path, 1, ?) = ?",
+                "WHERE (path = ? OR substr(path, 1, ?) = ?) AND container_id IS NULL",
                 (root, len(prefix), prefix),
             )
             for row in rows:
@@ -55,26 +70,36 @@ class LibraryTables(Database):
 
     def write_document(
         self, path: str, size: int, mtime_ns: int, content_hash: str, fmt: str, chunker_version: int,
-        chunks: list[Chunk], vectors: list[bytes | None],
+        chunks: list[Chunk], vectors: list[bytes | None], parts: Iterable[Part] = (),
     ) -> None:
-        """Replace a document and all its chunks and vectors, in one transaction. A chunk whose vector is
-        None is kept waiting for it (pending_vectors): searchable by keywords now, by meaning once
-        add_vectors gives it one."""
+        """Replace a document and all its chunks and vectors, and the files inside it (`parts`, each
+        stored at this path + "/" + its name), in one transaction. A chunk whose vector is None is kept
+        waiting for it (pending_vectors): searchable by keywords now, by meaning once add_vectors gives
+        it one."""
         with self.transaction() as c:
             doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "ok", None, chunker_version, len(chunks))
-            c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
-            for chunk, blob in zip(chunks, vectors, strict=True):
-                cur = c.execute(
-                    "INSERT INTO chunks(document_id, position, text, heading, page, start_line, end_line, "
-                    "token_count, content_hash, ocr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (doc_id, chunk.position, chunk.text, chunk.heading, chunk.page, chunk.start_line,
-                     chunk.end_line, chunk.token_count, chunk.content_hash, int(chunk.ocr)),
-                )
-                cid = cur.lastrowid
-                if blob is None:
-                    c.execute("INSERT INTO pending_vectors(chunk_id) VALUES (?)", (cid,))
-                else:
-                    self._insert_vector(c, cid, blob)
+            c.execute("DELETE FROM documents WHERE container_id = ?", (doc_id,))
+            self._write_chunks(c, doc_id, chunks, vectors)
+            for part in parts:
+                n = len(part.chunks)
+                part_id = self._upsert(c, f"{path}/{part.name}", part.size, mtime_ns, part.content_hash, part.format,
+                                       "error" if part.error else "ok", part.error, chunker_version, n, doc_id)
+                self._write_chunks(c, part_id, part.chunks, part.vectors)
+
+    def _write_chunks(self, c: Any, doc_id: int, chunks: list[Chunk], vectors: list[bytes | None]) -> None:
+        c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
+        for chunk, blob in zip(chunks, vectors, strict=True):
+            cur = c.execute(
+                "INSERT INTO chunks(document_id, position, text, heading, page, start_line, end_line, "
+                "token_count, content_hash, ocr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, chunk.position, chunk.text, chunk.heading, chunk.page, chunk.start_line,
+                 chunk.end_line, chunk.token_count, chunk.content_hash, int(chunk.ocr)),
+            )
+            cid = cur.lastrowid
+            if blob is None:
+                c.execute("INSERT INTO pending_vectors(chunk_id) VALUES (?)", (cid,))
+            else:
+                self._insert_vector(c, cid, blob)
 
     def record_error(
         self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
@@ -84,18 +109,21 @@ class LibraryTables(Database):
         with self.transaction() as c:
             doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "error", error, chunker_version, 0)
             c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
+            c.execute("DELETE FROM documents WHERE container_id = ?", (doc_id,))
 
     @staticmethod
     def _upsert(c: Any, path: str, size: int | None, mtime_ns: int | None, content_hash: str | None,
-                fmt: str | None, status: str, error: str | None, chunker_version: int | None, n: int) -> int:
+                fmt: str | None, status: str, error: str | None, chunker_version: int | None, n: int,
+                container_id: int | None = None) -> int:
         c.execute(
             "INSERT INTO documents(path, size, mtime_ns, content_hash, format, status, error, chunker_version, "
-            "chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+            "chunk_count, indexed_at, container_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET "
             "size = excluded.size, mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, "
             "format = excluded.format, status = excluded.status, error = excluded.error, "
             "chunker_version = excluded.chunker_version, chunk_count = excluded.chunk_count, "
-            "indexed_at = excluded.indexed_at",
-            (path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, n, time.time()),
+            "indexed_at = excluded.indexed_at, container_id = excluded.container_id",
+            (path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, n, time.time(), container_id),
         )
         return int(c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
 
@@ -104,13 +132,17 @@ class LibraryTables(Database):
         self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
 
     def move_document(self, doc_id: int, new_path: str, size: int, mtime_ns: int) -> None:
-        """A file was renamed or moved: keep its chunks and vectors, change its path."""
+        """A file was renamed or moved: keep its chunks and vectors (and the files inside it), change its
+        path."""
         with self.transaction() as c:
             c.execute("DELETE FROM documents WHERE path = ?", (new_path,))
+            old = c.execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
             c.execute(
                 "UPDATE documents SET path = ?, size = ?, mtime_ns = ?, indexed_at = ? WHERE id = ?",
                 (new_path, size, mtime_ns, time.time(), doc_id),
             )
+            c.execute("UPDATE documents SET path = ? || substr(path, ?) WHERE container_id = ?",
+                      (new_path, len(old) + 1, doc_id))
 
     def delete_documents(self, paths: Iterable[str]) -> int:
         """Remove documents (their chunks, keyword entries and vectors go with them)."""

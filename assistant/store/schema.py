@@ -143,4 +143,11 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
         created_at REAL NOT NULL
     );
     """,
+    # 9: files inside files (mail attachments) are documents of their own, kept with their container;
+    # mail read before held its attachments inline, so it is read again by the next sync
+    """
+    ALTER TABLE documents ADD COLUMN container_id INTEGER REFERENCES documents(id) ON DELETE CASCADE;
+    CREATE INDEX documents_container ON documents(container_id);
+    UPDATE documents SET chunker_version = 0 WHERE format IN ('eml', 'mbox');
+    """,
 ]

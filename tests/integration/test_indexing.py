@@ -14,6 +14,7 @@ from docgen import prose, write_docx, write_pdf
 
 from assistant import Assistant, IndexMismatchError, IndexReport, Settings
 from assistant.ingest.embedding import HashEmbedder
+from assistant.search.retrieval import Filters
 
 
 def long_markdown(n: int = 30) -> str:
@@ -374,4 +375,60 @@ def test_slides_sheets_books_and_mail_are_indexed_with_their_citation_units(
     write_pptx(library / "review-final.pptx", slides)
     again = assistant.index([library])
     assert again.updated == 1 and 1 <= again.chunks_embedded <= 2
+    assert assistant.store.check() == []
+
+
+def test_mail_attachments_are_documents_of_their_own(assistant: Assistant, library: Path, tmp_path: Path) -> None:
+    from docgen import mail_message, write_pptx
+
+    write_pdf(tmp_path / "lease.pdf", ["The tenant is Mira Olsen.", "The monthly rent is 1,240 euros."])
+    write_pptx(tmp_path / "plan.pptx", [("Launch", ["The launch date is 12 March"], None)])
+
+    def mbox(lease: bytes) -> bytes:
+        first = mail_message("Hello", "a@example.org", "Mon, 2 Nov 2026 09:00:00 +0000", "Just saying hello.")
+        second = mail_message("Lease signed", "agency@example.org", "Tue, 3 Nov 2026 09:00:00 +0000",
+                              "The signed lease and the plan are attached.",
+                              [("lease.pdf", lease), ("plan.pptx", (tmp_path / "plan.pptx").read_bytes()),
+                               ("broken.docx", b"PK not a zip")])
+        return (b"From a@example.org Mon Nov  2 09:00:00 2026\n" + first + b"\n\n"
+                b"From agency@example.org Tue Nov  3 09:00:00 2026\n" + second + b"\n")
+
+    box = library / "inbox.mbox"
+    box.write_bytes(mbox((tmp_path / "lease.pdf").read_bytes()))
+    report = assistant.index([library])
+    lease, plan, broken = (f"{box}/message 2/{n}" for n in ("lease.pdf", "plan.pptx", "broken.docx"))
+    assert report.added == 1 and [e["path"] for e in report.errors] == [broken]
+    docs = {d.path: d for d in assistant.documents()}
+    assert set(docs) == {str(box), lease, plan, broken}
+    assert docs[lease].status == "ok" and docs[lease].format == "pdf" and docs[broken].status == "error"
+
+    hit = assistant.search("what is the monthly rent", k=3)[0]
+    assert (hit.path, hit.page, hit.location) == (lease, 2, "page 2") and "1,240" in hit.text
+    assert hit.heading.startswith("attachment lease.pdf of message Lease signed")
+    hit = assistant.search("when is the launch date", k=3)[0]
+    assert (hit.path, hit.location) == (plan, "slide 1")
+    assert assistant.search("who is the tenant", k=3, filters=Filters(types=("pdf",)))[0].path == lease
+
+    # Unchanged: nothing happens. Renamed: the attachments move with it, nothing is embedded.
+    assert assistant.index([library]).unchanged == 1
+    box.rename(library / "mail.mbox")
+    again = assistant.index([library])
+    assert (again.moved, again.chunks_embedded) == (1, 0)
+    box = library / "mail.mbox"
+    moved = {p.replace("inbox.mbox", "mail.mbox") for p in (lease, plan, broken)}
+    assert {d.path for d in assistant.documents()} == {str(box), *moved}
+
+    # A changed attachment is re-read; the others keep their vectors.
+    write_pdf(tmp_path / "lease.pdf", ["The tenant is Mira Olsen.", "The monthly rent is 1,310 euros."])
+    box.write_bytes(mbox((tmp_path / "lease.pdf").read_bytes()))
+    touch_later(box)
+    changed = assistant.index([library])
+    assert changed.updated == 1 and 1 <= changed.chunks_embedded <= 2
+    assert "1,310" in assistant.search("what is the monthly rent", k=1)[0].text
+    assert assistant.store.check() == []
+
+    # Deleted or forgotten with its container.
+    box.unlink()
+    assert assistant.index([library]).removed == 1
+    assert assistant.documents() == [] and assistant.store.counts()["chunks"] == 0
     assert assistant.store.check() == []

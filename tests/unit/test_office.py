@@ -82,8 +82,13 @@ def test_mail_messages_their_headings_lines_and_attachments(tmp_path: Path) -> N
                                  "Please find the offer attached.", [("memo.docx", memo.read_bytes())]))
     bs = blocks(eml)
     assert bs[0].heading == ("Job offer — Ana <ana@example.org> — Mon, 02 Nov 2026 10:00:00 +0000",)
-    assert bs[0].text == "Please find the offer attached."
-    attached = [b for b in bs if "52,000" in b.text]
+    assert [b.text for b in bs] == ["Please find the offer attached.", "Attached: memo.docx"]
+    # The attachment is a document of its own, its blocks under "attachment X of message Y".
+    doc = parse(eml, eml.read_bytes(), "eml")
+    [memo_doc] = doc.attachments
+    assert (memo_doc.name, memo_doc.format, memo_doc.error) == ("memo.docx", "docx", None)
+    assert memo_doc.document is not None
+    attached = [b for b in memo_doc.document.blocks if "52,000" in b.text]
     assert attached and attached[0].heading == ("attachment memo.docx of message Job offer", "Offer")
 
     first = mail_message("Dentist", "clinic@example.org", "Tue, 3 Nov 2026 09:00:00 +0000",
@@ -98,6 +103,17 @@ def test_mail_messages_their_headings_lines_and_attachments(tmp_path: Path) -> N
     assert dentist[0].text == "Your appointment is on Friday at 15:30." and dentist[1].text.startswith("From now on")
     assert dentist[0].start_line == 1 and plumber[0].start_line == dentist[0].end_line + 1
     assert plumber[0].text == "The boiler is fixed."
+
+    # In an mbox, attachments sit below their message's number; a name used twice is told apart, and
+    # an unreadable attachment is an error of its own.
+    third = mail_message("Scans", "c@example.org", "Thu, 5 Nov 2026 09:00:00 +0000", "Two memos, one broken.",
+                         [("memo.docx", memo.read_bytes()), ("memo.docx", memo.read_bytes()),
+                          ("broken.pdf", b"%PDF-1.4 not really")])
+    box.write_bytes(box.read_bytes() + b"\nFrom c@example.org Thu Nov  5 09:00:00 2026\n" + third + b"\n")
+    doc = parse(box, box.read_bytes(), "mbox")
+    assert [(a.name, a.error is None) for a in doc.attachments] == [
+        ("message 3/memo.docx", True), ("message 3/memo (2).docx", True), ("message 3/broken.pdf", False)]
+    assert doc.attachments[0].content_hash == doc.attachments[1].content_hash
 
 
 def _bomb(path: Path, members: int = 1, size: int = 0) -> Path:
