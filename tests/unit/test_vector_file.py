@@ -217,3 +217,49 @@ def test_index_from_before_the_single_copy_drops_the_blob_copy(tmp_path: Path, m
     new.delete_documents(["/a"])
     index.sync(new)
     assert len(index) == 0 and new.check() == []
+
+
+def test_a_large_file_is_cut_into_lists_and_a_query_scans_the_nearest(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above LISTS_MIN rows the file's rows are grouped into k-means lists; a query scans the lists nearest
+    to it (PROBE_SHARE of the rows) and still finds what the exact scan finds. Deleted rows stay out,
+    and a filtered search scans every row."""
+    import assistant.store.vectors as vectors_mod
+
+    monkeypatch.setattr(vectors_mod, "LISTS_MIN", 1000)
+    monkeypatch.setattr(vectors_mod, "RESCORE", 50)
+    monkeypatch.setattr(vectors_mod, "PROBE_SHARE", 0.25)
+    rng = np.random.default_rng(8)
+    topics = unit(rng, 40)  # clustered vectors, as a library's are: 40 topics, 60 passages each
+    for d in range(40):
+        m = topics[d] + 0.35 * unit(rng, 60)
+        add_doc(store, f"d{d}", m / np.linalg.norm(m, axis=1, keepdims=True))
+    index = VectorIndex(file_min=100)
+    index.sync(store)
+    base = index._state.base
+    assert base is not None and len(base.centroids) == int(np.sqrt(2400))  # 48 lists
+    assert not np.all(base.ids[1:] > base.ids[:-1])  # rows are grouped by list, not by id
+    scanned: list[int] = []
+    top_rows = vectors_mod._top_rows
+    monkeypatch.setattr(vectors_mod, "_top_rows", lambda codes, *a: scanned.append(len(codes)) or top_rows(codes, *a))
+    recall = []
+    for q in topics[:20] + 0.2 * unit(rng, 20):
+        q = q / np.linalg.norm(q)
+        got, exact = index.search(q, 10), store.exact_vector_search(q, 10)
+        recall.append(len({c for c, _ in got} & {c for c, _ in exact}) / 10)
+        assert abs(got[0][1] - exact[0][1]) < 0.02
+    assert np.mean(recall) >= 0.9 and max(scanned) < 0.5 * 2400
+    ref = stored(store)
+    some = sorted(ref)[::50]
+    cos = index.cosines(some, topics[0])  # looked up by id in a file not in id order
+    assert all(abs(cos[c] - float(ref[c] @ topics[0])) < 0.02 for c in some)
+
+    store.delete_documents(["/lib/d0.txt"])  # the rows of a deleted document are never returned
+    index.sync(store)
+    now = stored(store)
+    gone = {cid for cid in ref if cid not in now}
+    assert not gone & {c for c, _ in index.search(topics[0], 50)}
+    scanned.clear()
+    allowed = np.array(sorted(now)[:30], dtype=np.int64)
+    assert {c for c, _ in index.search(topics[5], 10, allowed)} <= set(allowed.tolist())
+    assert scanned == [len(base.ids)]  # a filtered search scans every row
