@@ -202,8 +202,13 @@ class Assistant:
         """Remove a file, or every document under a folder, from the index; unregister the folder.
 
         Raises:
+            AssistantError: the path is a file inside another (a mail attachment): it goes with that file.
             IndexBusyError: another writer kept the index busy for too long.
         """
+        container = self.store.container_of(os.path.realpath(path))
+        if container is not None:
+            raise AssistantError(f"{path} is an attachment inside {container}; it is indexed with that file "
+                                 f"and goes when it does (assistant forget {container})")
         with writer_lock(self.settings.paths.index_file, "forget"):
             return self._forget(os.path.realpath(path))
 

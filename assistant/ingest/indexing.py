@@ -36,6 +36,7 @@ ProgressFn = Callable[[int, int, str], None]
 EmbedProgressFn = Callable[[int, int], None]
 """Called as on_embed(chunks_embedded, chunks_to_embed) by the embedding stage."""
 
+CONTAINERS = frozenset({"eml", "mbox"})  # formats whose files may hold documents of their own (attachments)
 EMBED_GROUP = 256  # waiting chunks per call to the model (it sorts them by length) and per transaction
 
 
@@ -154,6 +155,7 @@ class Indexer:
                 return None
             if row.chunker_version == CHUNKER_VERSION:
                 report.unchanged += 1
+                self._attachment_errors(row, report)
                 return None
         try:
             data = f.path.read_bytes()
@@ -171,6 +173,7 @@ class Indexer:
                 row.chunker_version == CHUNKER_VERSION:
             self.store.touch_document(row.id, size, mtime_ns)
             report.unchanged += 1
+            self._attachment_errors(row, report)
             return None
         if row is None and digest in by_hash:
             old = by_hash.pop(digest)
@@ -200,6 +203,11 @@ class Indexer:
         parts = [(a, chunk_document(a.document, self.embedder, self.min_tokens, self.overlap) if a.document else [])
                  for a in doc.attachments]
         return chunks, parts
+
+    def _attachment_errors(self, row: StoredDocument, report: IndexReport) -> None:
+        """An unchanged file's attachments that could not be read are reported again, as files are."""
+        if row.format in CONTAINERS:
+            report.errors += [{"path": p, "error": e} for p, e in self.store.attachment_errors(row.id)]
 
     def _read_the_rest(self, f: FoundFile, digest: str, opts: OcrOptions, report: IndexReport) -> _Parsed | None:
         """Read every scanned page of a file whose first pass stopped at ocr_max_pages (pages read then

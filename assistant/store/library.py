@@ -38,6 +38,7 @@ class StoredDocument:
     status: str
     error: str | None
     chunker_version: int | None
+    format: str | None = None
 
 
 class LibraryTables(Database):
@@ -60,7 +61,7 @@ class LibraryTables(Database):
         for root in roots:
             prefix = root.rstrip(os.sep) + os.sep
             rows = self.conn.execute(
-                "SELECT id, path, size, mtime_ns, content_hash, status, error, chunker_version FROM documents "
+                "SELECT id, path, size, mtime_ns, content_hash, status, error, chunker_version, format FROM documents "
                 "WHERE (path = ? OR substr(path, 1, ?) = ?) AND container_id IS NULL",
                 (root, len(prefix), prefix),
             )
@@ -151,6 +152,17 @@ class LibraryTables(Database):
             for p in paths:
                 n += c.execute("DELETE FROM documents WHERE path = ?", (p,)).rowcount
         return n
+
+    def attachment_errors(self, doc_id: int) -> list[tuple[str, str]]:
+        """(path, error) of the files inside this document that could not be read."""
+        return [(str(p), str(e)) for p, e in self.conn.execute(
+            "SELECT path, error FROM documents WHERE container_id = ? AND status = 'error' ORDER BY path", (doc_id,))]
+
+    def container_of(self, path: str) -> str | None:
+        """The path of the file holding this document, when it is a file inside another (an attachment)."""
+        row = self.conn.execute("SELECT c.path FROM documents a JOIN documents c ON c.id = a.container_id "
+                                "WHERE a.path = ?", (path,)).fetchone()
+        return None if row is None else str(row[0])
 
     def document_chunks(self, path: str) -> list[str]:
         """The chunk texts of one document, in order."""

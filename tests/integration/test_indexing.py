@@ -12,7 +12,7 @@ import pytest
 from conftest import run_cli
 from docgen import prose, write_docx, write_pdf
 
-from assistant import Assistant, IndexMismatchError, IndexReport, Settings
+from assistant import Assistant, AssistantError, IndexMismatchError, IndexReport, Settings
 from assistant.ingest.embedding import HashEmbedder
 from assistant.search.retrieval import Filters
 
@@ -410,7 +410,8 @@ def test_mail_attachments_are_documents_of_their_own(assistant: Assistant, libra
     assert assistant.search("who is the tenant", k=3, filters=Filters(types=("pdf",)))[0].path == lease
 
     # Unchanged: nothing happens. Renamed: the attachments move with it, nothing is embedded.
-    assert assistant.index([library]).unchanged == 1
+    again = assistant.index([library])
+    assert again.unchanged == 1 and [e["path"] for e in again.errors] == [broken]  # told again, as files are
     box.rename(library / "mail.mbox")
     again = assistant.index([library])
     assert (again.moved, again.chunks_embedded) == (1, 0)
@@ -427,7 +428,9 @@ def test_mail_attachments_are_documents_of_their_own(assistant: Assistant, libra
     assert "1,310" in assistant.search("what is the monthly rent", k=1)[0].text
     assert assistant.store.check() == []
 
-    # Deleted or forgotten with its container.
+    # Forgotten or deleted with its container, not on its own.
+    with pytest.raises(AssistantError, match=r"attachment inside .*mail\.mbox; .*assistant forget"):
+        assistant.forget(Path(f"{box}/message 2/lease.pdf"))
     box.unlink()
     assert assistant.index([library]).removed == 1
     assert assistant.documents() == [] and assistant.store.counts()["chunks"] == 0
