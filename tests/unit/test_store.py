@@ -78,3 +78,20 @@ def test_v1_index_with_vectors_upgrades_to_in_process_search(tmp_path: Path, mon
     new.delete_documents(["/a.txt"])
     index.sync(new)
     assert len(index) == 0 and new.check() == []
+
+
+def test_mail_indexed_before_attachments_were_documents_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "i.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:8])
+    old = Store(db)
+    for path, fmt in (("/m/inbox.mbox", "mbox"), ("/m/a.eml", "eml"), ("/m/b.txt", "text")):
+        old.conn.execute("INSERT INTO documents(path, format, status, chunker_version, chunk_count, indexed_at) "
+                         "VALUES (?, ?, 'ok', 5, 0, 0)", (path, fmt))
+    old.close()
+    monkeypatch.undo()
+    new = Store(db)
+    versions = dict(new.conn.execute("SELECT path, chunker_version FROM documents"))
+    assert versions == {"/m/inbox.mbox": 0, "/m/a.eml": 0, "/m/b.txt": 5}  # mail only: the rest stays as it is
+    assert "container_id" in [r[1] for r in new.conn.execute("PRAGMA table_info(documents)")]
+    assert new.check() == []
