@@ -201,6 +201,7 @@ class DocumentInfo:
     chunks: int
     size: int | None
     indexed_at: float
+    container: str | None = None  # the file it is inside (a mail attachment's mail file)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -173,7 +173,8 @@ class LibraryTables(Database):
 
     def list_documents(self) -> list[DocumentInfo]:
         rows = self.conn.execute(
-            "SELECT path, format, status, error, chunk_count, size, indexed_at FROM documents ORDER BY path"
+            "SELECT d.path, d.format, d.status, d.error, d.chunk_count, d.size, d.indexed_at, c.path "
+            "FROM documents d LEFT JOIN documents c ON c.id = d.container_id ORDER BY d.path"
         )
         return [DocumentInfo(*r) for r in rows]
 

@@ -401,6 +401,7 @@ def test_mail_attachments_are_documents_of_their_own(assistant: Assistant, libra
     docs = {d.path: d for d in assistant.documents()}
     assert set(docs) == {str(box), lease, plan, broken}
     assert docs[lease].status == "ok" and docs[lease].format == "pdf" and docs[broken].status == "error"
+    assert docs[lease].container == str(box) and docs[str(box)].container is None
 
     hit = assistant.search("what is the monthly rent", k=3)[0]
     assert (hit.path, hit.page, hit.location) == (lease, 2, "page 2") and "1,240" in hit.text
