@@ -16,6 +16,7 @@ import contextvars
 import io
 import logging
 import threading
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +121,10 @@ def open_image(data: bytes) -> Any:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        image = Image.open(io.BytesIO(data))
-        image.size  # noqa: B018  (the header is read; the pixels are not decoded yet)
+        with warnings.catch_warnings():  # PIL warns between 1x and 2x its limit; the check below refuses it
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.size  # noqa: B018  (the header is read; the pixels are not decoded yet)
     except Image.DecompressionBombError as exc:
         raise DocumentError(f"the image is too large ({exc}); refusing a possible decompression bomb") from exc
     except Exception as exc:  # PIL raises UnidentifiedImageError, OSError, SyntaxError... on bad files
