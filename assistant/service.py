@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,18 @@ from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import writer_lock
 from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
+
+
+@functools.cache
+def _answer_code() -> str:
+    """A digest of the code that makes answers (search, evidence, checks, prompts): an upgrade that
+    changes how answers are made or checked never serves answers cached by the older code."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for folder in ("answer", "search"):
+        for path in sorted((root / folder).glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class Assistant:
@@ -411,7 +424,7 @@ class Assistant:
                         model += f"{path.name}:{st.st_size}:{st.st_mtime_ns};" if st else f"{path.name};"
         words = " ".join(re.sub(r"[^\w\s]", " ", question.lower()).split())
         data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
-                if filters else None} | shaping
+                if filters else None, "code": _answer_code()} | shaping
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
     def examples(self) -> list[Example]:

@@ -1,7 +1,8 @@
 """Checking what the model wrote against the passages it was given, one sentence at a time.
 
 A generated sentence is shown as verified only when
-- every fact in it (numbers, number words, codes such as "Zephyr-9" or "4B", capitalised names) is
+- every fact in it (numbers, number words, codes such as "Zephyr-9" or "4B", capitalised names, and
+  what technical documents are checked by: `code spans`, --options, file.names and snake_case names) is
   written in two consecutive sentences of a source it cites (or, when it cites none or the wrong one, of
   another source, which it then cites), and
 - its content is supported by those sentences: at most a few of its content words are in neither them
@@ -45,6 +46,10 @@ NUMBER_WORDS = {w: str(i) for i, w in enumerate(
 _CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _CAPITAL = re.compile(r"(?<![\w'’-])[A-Z][\w'’-]*")
 _CODE = re.compile(r"\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w]+(?:-[\w]+)*\b")
+_QUOTES = str.maketrans("“”„‟‘’‚‛", "\"\"\"\"''''")  # typographic quotes match plain ones
+_SPAN = re.compile(r"`([^`\n]+)`")
+_OPTION = re.compile(r"(?<![\w`-])--?[A-Za-z][\w-]*")
+_IDENT = re.compile(r"(?<![\w`])(?:[A-Za-z]\w*_\w+|[\w-]+\.[A-Za-z][A-Za-z0-9]{1,7})(?![\w`])")
 _STARTERS = frozenset("""yes no however therefore thus so also according based here there this these that those it
     they the a an in on at for to of from by with as if when while because since although overall""".split())
 
@@ -77,6 +82,11 @@ def facts(sentence: str) -> list[str]:
     words = re.findall(r"[A-Za-z]+", sentence)
     found += [w.lower() for w in words if w.lower() in NUMBER_WORDS]
     found += [m.group(0) for m in _CODE.finditer(sentence) if not m.group(0).isdigit()]
+    # Commands, options and names are the facts of technical text: one invented flag must not pass.
+    found += [m.group(1).strip() for m in _SPAN.finditer(sentence) if m.group(1).strip()]
+    plain = _SPAN.sub(" ", sentence)
+    found += [m.group(0) for m in _OPTION.finditer(plain)]
+    found += [m.group(0) for m in _IDENT.finditer(plain) if not re.fullmatch(r"[\d.]+|[a-z]\.[a-z]", m.group(0))]
     for m in _CAPITAL.finditer(sentence):
         word = m.group(0).rstrip("'’-")
         low = word.lower()
@@ -98,7 +108,7 @@ class _Window:
 
     @classmethod
     def of(cls, text: str) -> _Window:
-        lower = text.lower()
+        lower = text.lower().translate(_QUOTES)
         return cls(lower, frozenset(numbers(text)), frozenset(re.findall(r"[a-z]+", lower)),
                    frozenset(stem(w) for w in content_words(text)))
 
@@ -178,7 +188,7 @@ class Verifier:
             return fact in w.words or NUMBER_WORDS[fact] in w.numbers
         if fact[0].isdigit() and re.fullmatch(r"[\d.,:]+", fact):
             return fact in w.numbers
-        low = fact.lower()
+        low = fact.lower().translate(_QUOTES)
         if low in w.lower:
             return True
         # A capitalised name may come from the question ("the Zephyr-9 valve ..."), but never a number.

@@ -108,3 +108,24 @@ def test_a_claim_stitched_from_two_neighbouring_list_items_is_not_verified() -> 
     stitched = v.check("Running `assistant doctor` checks installation of a folder without touching files.", [1])
     assert not stitched.verified
     assert v.check("`assistant doctor` checks the installation.", [1]).verified
+
+
+def test_commands_options_and_file_names_must_be_in_the_source() -> None:
+    """In technical text the facts are commands, options and names: one invented flag passed the word
+    check before (a single novel word is allowed), and an answer that looks sourced sent the user to a
+    command that does not exist."""
+    commands = ("- `assistant index PATH` indexes a folder and registers it.\n"
+                "- `assistant forget PATH` removes a file or folder from the index without touching the files.\n"
+                "- Settings live in config.toml; search_k sets how many passages a search returns.\n\n"
+                "Every command accepts `--json` for scripting.")
+    v = Verifier([hit(commands, "Commands")], "How do I remove a folder from the index?")
+    made_up = v.check('The answer is: "You can remove a folder from the index using `--delete-folders` command.', [1])
+    assert not made_up.verified and made_up.unsupported_facts == ["--delete-folders"]
+    assert not v.check("Remove a folder from the index with assistant index --remove.", [1]).verified
+    assert not v.check("Set search_passages in settings.toml to change it.", [1]).verified
+    assert v.check("`assistant forget PATH` removes a folder from the index without touching the files.", [1]).verified
+    assert v.check("Run `assistant forget` on the folder to remove it from the index.", [1]).verified
+    typed = Verifier([hit('`assistant search "QUERY"` prints the passages nearest to the query.')], "search?")
+    assert typed.check("`assistant search ”QUERY”` prints the passages nearest to the query.", [1]).verified
+    assert v.check("search_k in config.toml sets how many passages a search returns.", [1]).verified
+    assert set(facts("Use `--json`, set search_k in config.toml, e.g. to 8.")) >= {"--json", "search_k", "config.toml"}
