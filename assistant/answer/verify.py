@@ -62,7 +62,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     text = re.sub(r"([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)", r" \2\1 ", text)
     # A quote the model closed and then went on with a new sentence ('...the models" The answer is in [1].')
     # ends a sentence: otherwise its words would be checked, and shown, as part of the quoted one.
-    text = re.sub(r'(\w)(["\u201d])[ \t]+(?=[A-Z])', r"\1\2\n\n", text)
+    text = re.sub(r'(\w)(["\u201d])\s+(?=[A-Z])', r"\1\2\n\n", text)
     out = []
     # A list item ends at the next item even without a full stop ("- 12 March [1]\n- The boiler...").
     items = re.split(r"\n+\s*(?=(?:[-*+•]|\d+[.)])\s)", text)

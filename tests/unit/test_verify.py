@@ -94,7 +94,7 @@ def test_refusals_and_empty_sentences_are_not_verified() -> None:
      [("It is 42 newton-metres.", [1]), ("Clean it first.", [1, 2])]),
     ("- Step one [1]\n- Step two [2]", [("Step one", [1]), ("Step two", [2])]),
     ('"Running it again only redoes what changed [1].', [("Running it again only redoes what changed.", [1])]),
-    ('Nothing you own ever leaves it: the models" The answer to this question can be found in [1].',
+    ('Nothing you own ever leaves it: the models"\nThe answer to this question can be found in [1].',
      [("Nothing you own ever leaves it: the models", []), ("The answer to this question can be found in.", [1])]),
     ('It says "keep it dry" before use [1].', [('It says "keep it dry" before use.', [1])]),
 ])
