@@ -250,3 +250,19 @@ def test_watch_limit_falls_back_to_rescans_and_says_so(assistant: Assistant, lib
     finally:
         stop.set()
         t.join(timeout=30)
+
+
+def test_a_mail_saved_into_a_watched_folder_brings_its_attachments(watching, library: Path, tmp_path: Path) -> None:
+    from docgen import mail_message, write_pdf
+
+    a, w, reports = watching
+    write_pdf(tmp_path / "invoice.pdf", ["Invoice 2231.", "The plumber charged 185 euros for the boiler."])
+    mail = mail_message("Invoice", "plumber@example.org", "Mon, 7 Dec 2026 08:00:00 +0000", "Invoice attached.",
+                        [("invoice.pdf", (tmp_path / "invoice.pdf").read_bytes())])
+    (library / "invoice.eml").write_bytes(mail)
+    wait_until(lambda: found(a, "185 euros", "how much did the plumber charge"), what="an attachment of a new mail")
+    hit = next(h for h in a.search("how much did the plumber charge", k=5) if "185 euros" in h.text)
+    assert hit.path == str(library / "invoice.eml" / "invoice.pdf") and hit.location == "page 2"
+    (library / "invoice.eml").unlink()
+    wait_until(lambda: not any("invoice" in d.path for d in a.documents()), what="a deleted mail and its attachment")
+    assert a.store.check() == []
