@@ -362,8 +362,14 @@ def _page_text(textpage: Any, number: int, tables: dict[str, list[str]]) -> str:
     stands as one placeholder paragraph, its rows kept in `tables` (pdfium splits a line's text into runs
     at wide gaps, which is where a table's cells are)."""
     plain = textpage.get_text_bounded().replace("\r\n", "\n").replace("\r", "\n")
+    n_rects = textpage.count_rects()
+    if n_rects < sum(1 for line in plain.split("\n") if line.strip()) + TABLE_MIN_ROWS:
+        # Every line has a text run of its own; a table needs TABLE_MIN_ROWS lines of two runs or more,
+        # so a page of fewer runs has none, and reading each run's text (most of this function's time) is
+        # not needed.
+        return plain
     runs = []
-    for i in range(textpage.count_rects()):
+    for i in range(n_rects):
         left, bottom, right, top = textpage.get_rect(i)
         text = textpage.get_text_bounded(left, bottom, right, top).strip()
         if text:
