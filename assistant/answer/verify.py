@@ -3,10 +3,10 @@
 A generated sentence is shown as verified only when
 - every fact in it (numbers, number words, codes such as "Zephyr-9" or "4B", capitalised names, and
   what technical documents are checked by: `code spans`, --options, file.names and snake_case names) is
-  written in two consecutive sentences of a source it cites (or, when it cites none or the wrong one, of
+  written in one sentence (WINDOW) of a source it cites (or, when it cites none or the wrong one, of
   another source, which it then cites), and
-- its content is supported by those sentences: at most a few of its content words are in neither them
-  nor the question, or it is close in meaning to one sentence of that source, and
+- its content is supported by that sentence: at most a few of its content words are in neither it nor
+  the question, or it is close in meaning to one sentence of that source, and
 - it says something the question did not already say.
 
 A sentence saying that the documents do not answer is never verified when a relevant passage exists.
