@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from assistant.cli.common import (
     filters,
     open_assistant,
     print_json,
+    print_listing,
     progress_bar,
 )
 from assistant.errors import AssistantError
@@ -115,17 +117,9 @@ def cmd_chats(args: argparse.Namespace) -> int:
         for m in msgs:
             print(f"{'you' if m['role'] == 'user' else 'assistant'}: {printable(m['content'], multiline=True)}\n")
         return 0
-    chats = a.chats()
-    if args.json:
-        print_json(chats)
-        return 0
-    if not chats:
-        print("No conversations yet. Start one with: assistant ask \"...\"")
-    import datetime as _dt
-
-    for c in chats:
-        when = _dt.datetime.fromtimestamp(c["updated_at"]).strftime("%Y-%m-%d %H:%M")
-        print(f"{c['id']}  {when}  {c['turns']:3} turns  {printable(c['title'])}")
+    print_listing(a.chats(), args.json, "No conversations yet. Start one with: assistant ask \"...\"",
+                  lambda c: f"{c['id']}  {datetime.datetime.fromtimestamp(c['updated_at']):%Y-%m-%d %H:%M}  "
+                            f"{c['turns']:3} turns  {printable(c['title'])}")
     return 0
 
 
@@ -244,15 +238,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_feedback(args: argparse.Namespace) -> int:
     a = open_assistant()
     if args.chat_id is None:
-        rated = a.feedback()
-        if args.json:
-            print_json(rated)
-            return 0
-        if not rated:
-            print("No rated answers yet. Rate one: assistant feedback CHAT_ID up|down [--note TEXT]")
-        for r in rated:
-            note = f"  note: {printable(r['note'])}" if r["note"] else ""
-            print(f"{r['rating']:4}  {r['chat_id']} turn {r['turn']}: {printable(r['question'] or '')}{note}")
+        print_listing(a.feedback(), args.json,
+                      "No rated answers yet. Rate one: assistant feedback CHAT_ID up|down [--note TEXT]",
+                      lambda r: f"{r['rating']:4}  {r['chat_id']} turn {r['turn']}: {printable(r['question'] or '')}"
+                                + (f"  note: {printable(r['note'])}" if r["note"] else ""))
         return 0
     if args.rating is None:
         raise AssistantError("say up or down: assistant feedback CHAT_ID up|down [--turn N] [--note TEXT]")

@@ -41,6 +41,19 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def print_listing(items: list[Any], as_json: bool, empty: str, line: Callable[[Any], str],
+                  data: Callable[[Any], Any] = lambda item: item) -> None:
+    """What a listing command prints: the items as JSON for scripts, or a line each (and, when there are
+    none, `empty`: what to do to have some)."""
+    if as_json:
+        print_json([data(item) for item in items])
+        return
+    if not items:
+        print(empty)
+    for item in items:
+        print(line(item))
+
+
 def progress_bar(enabled: bool, unit: str = "file", desc: str | None = None,
                  position: int = 0) -> tuple[Callable[..., None], Callable[[], None]]:
     """A progress(done, total, current="") callback drawing a bar (with its rate and time left) on stderr,

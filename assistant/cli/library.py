@@ -10,6 +10,7 @@ from assistant.cli.common import (
     daemon_line,
     open_assistant,
     print_json,
+    print_listing,
     progress_bar,
 )
 from assistant.text import printable
@@ -109,15 +110,10 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    docs = open_assistant().documents()
-    if args.json:
-        print_json([d.to_dict() for d in docs])
-        return 0
-    if not docs:
-        print("The index is empty. Run `assistant index PATH`.")
-    for d in docs:
-        extra = f"  {d.error}" if d.error else ""
-        print(f"{d.status:5}  {d.chunks:5} chunks  {printable(d.path)}{printable(extra)}")
+    print_listing(open_assistant().documents(), args.json, "The index is empty. Run `assistant index PATH`.",
+                  lambda d: f"{d.status:5}  {d.chunks:5} chunks  {printable(d.path)}"
+                            f"{printable(f'  {d.error}' if d.error else '')}",
+                  lambda d: d.to_dict())
     return 0
 
 
