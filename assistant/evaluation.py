@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.direct import question_kind
 from assistant.answer.evidence import numbers
 from assistant.answer.verify import unsupported_numbers
 from assistant.errors import AssistantError
 from assistant.paths import json_lines
+from assistant.text import STOPWORDS, content_words, stem
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,31 @@ def evaluate_answers(
     """
     chosen = questions[: limit or None]
     n_gold = contains = evidence_gold = lead_gold = raw_gold = refused = fallback = bad_number = raw_bad = 0
+    supported_gold = 0
     n_sec = answered = right_section = n_off = off_refused = 0
+    factoid = direct_given = direct_invented = 0
+    direct_em: list[float] = []
+    direct_f1: list[float] = []
+    shown_sentences = shown_off_topic = 0
     times = []
     for i, q in enumerate(chosen, 1):
         t0 = time.perf_counter()
         ans = assistant.ask(q.question, k=k, save=False)
         times.append(time.perf_counter() - t0)
         cited = [ans.sources[n - 1] for n in ans.citations if 1 <= n <= len(ans.sources)]
+        for c in ans.checks:
+            if c.verified:
+                shown_sentences += 1
+                shown_off_topic += off_topic(c.text, q.question)
+        da = ans.direct_answer
+        if da is not None:
+            direct_invented += not _verbatim(da, ans)
+        if q.answers and question_kind(q.question) is not None:
+            factoid += 1
+            if da is not None:
+                direct_given += 1
+                direct_em.append(max(float(normalise(da.text) == normalise(a)) for a in q.answers))
+                direct_f1.append(max(token_f1(da.text, a) for a in q.answers))
         if q.answers:
             n_gold += 1
             gold = [a.lower() for a in q.answers if a.strip()]
@@ -161,6 +181,8 @@ def evaluate_answers(
             contains += any(a in ans.answer.lower() for a in gold)
             evidence_gold += any(a in quotes.lower() for a in gold)
             lead_gold += any(a in lead.lower() for a in gold)
+            supported = " ".join(c.text for c in ans.checks if c.supported or c.verified)
+            supported_gold += any(a in supported.lower() for a in gold)
             raw_gold += any(a in raw.lower() for a in gold)
             refused += not ans.grounded
             fallback += ans.stats.get("fallback") == "evidence"
@@ -187,18 +209,60 @@ def evaluate_answers(
             "answer_contains_gold": round(contains / n_gold, 4),
             "evidence_contains_gold": round(evidence_gold / n_gold, 4),
             "verified_model_text_contains_gold": round(lead_gold / n_gold, 4),
+            "supported_model_text_contains_gold": round(supported_gold / n_gold, 4),
             "raw_model_text_contains_gold": round(raw_gold / n_gold, 4),
             "unsupported_number_rate": round(bad_number / n_gold, 4),
             "raw_model_unsupported_number_rate": round(raw_bad / n_gold, 4),
             "refusal_rate": round(refused / n_gold, 4),
             "evidence_fallback_rate": round(fallback / n_gold, 4),
         }
+    if factoid:
+        out |= {"factoid_questions": factoid, "direct_answer_rate": round(direct_given / factoid, 4),
+                "direct_answer_exact_match": round(statistics.mean(direct_em), 4) if direct_em else None,
+                "direct_answer_f1": round(statistics.mean(direct_f1), 4) if direct_f1 else None}
+    out |= {"direct_answers_not_verbatim": direct_invented,
+            "shown_model_sentences": shown_sentences,
+            "shown_model_sentences_off_topic": round(shown_off_topic / shown_sentences, 4) if shown_sentences else 0.0}
     if n_sec:
         out |= {"natural_evaluated": n_sec, "answered_rate": round(answered / n_sec, 4),
                 "right_section_rate": round(right_section / n_sec, 4)}
     if n_off:
         out |= {"offtopic_evaluated": n_off, "offtopic_refused_rate": round(off_refused / n_off, 4)}
     return out
+
+
+def normalise(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.lower())
+    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 between a predicted and a gold answer (after normalise)."""
+    p, g = normalise(prediction).split(), normalise(gold).split()
+    common = sum(min(p.count(w), g.count(w)) for w in set(p) & set(g))
+    if not p or not g or not common:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def off_topic(sentence: str, question: str) -> bool:
+    """The rule the off-topic share is measured by: the sentence shares no content word (five-letter stem,
+    stop words and words about sources set aside) with the question."""
+    from assistant.answer.verify import META
+
+    words = {stem(w) for w in content_words(sentence) if w not in META and w not in STOPWORDS}
+    return not words & {stem(w) for w in content_words(question) if w not in META}
+
+
+def _verbatim(da: Any, ans: Any) -> bool:
+    """The direct answer is the exact text of its span, inside one quoted sentence of its source."""
+    if not 1 <= da.source <= len(ans.sources):
+        return False
+    text = ans.sources[da.source - 1].text
+    inside = any(e.source == da.source and e.start <= da.start and da.end <= e.end for e in ans.evidence)
+    return inside and " ".join(text[da.start:da.end].split()) == da.text
 
 
 def _invented_numbers(text: str, question: str, sources: list[Any]) -> list[str]:

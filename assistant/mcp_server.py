@@ -74,7 +74,9 @@ def build_server(assistant: Assistant) -> Any:
         """Answer a question from the user's documents with the local model, citing the passages used.
 
         Every sentence of the answer was checked against its cited passage: `grounded` is true only when all
-        of them were. When nothing in the documents is about the question, the answer says so.
+        of them were. For a factoid question (who, when, where, how many...) `direct_answer` holds the short
+        span of a quoted sentence that answers it (text, source number, character offsets into that
+        source's text), else null. When nothing in the documents is about the question, the answer says so.
 
         Args:
             question: the question, in plain words.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.chat import answer_from_json, answer_question, merge_hits, sources_json
+from assistant.answer.chat import SourcesFn, answer_from_json, answer_question, sources_json
 from assistant.answer.export import FORMATS, export_json, export_markdown
 from assistant.answer.generation import Generator, LlamaCppGenerator
 from assistant.answer.models import discover
@@ -26,10 +26,10 @@ from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
-from assistant.search.retrieval import Filters, Retriever
+from assistant.search.retrieval import Filters, Retriever, merge_hits
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
-from assistant.sync.locks import writer_lock
+from assistant.sync.locks import answering, wait_while_answering, writer_lock
 from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
 
 
@@ -175,9 +175,10 @@ class Assistant:
         """An Indexer over this thread's store (callers hold the writer lock while using it)."""
         s = self.settings
         store = self._bound_store()
+        index_file = self.settings.paths.index_file
         return Indexer(store, self.embedder, open_store=lambda: Store(store.path), max_bytes=int(s.max_file_mb * 1e6),
                        min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens, ocr_mode=s.ocr,
-                       ocr_max_pages=s.ocr_max_pages)
+                       ocr_max_pages=s.ocr_max_pages, pause=lambda: wait_while_answering(index_file))
 
     def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
                    on_embed: EmbedProgressFn | None = None) -> IndexReport:
@@ -338,13 +339,16 @@ class Assistant:
     def ask(
         self, question: str, chat_id: str | None = None, filters: Filters | None = None, k: int | None = None,
         on_token: Callable[[str], None] | None = None, cancel: threading.Event | None = None, save: bool = True,
+        on_sources: SourcesFn | None = None,
     ) -> Answer:
         """Answer a question from the documents, continuing a conversation when chat_id is given.
 
         With save=False (evaluation runs) nothing is written to the conversation history.
 
         The answer follows the setting answer_style (see chat.answer_question): the quoted evidence is
-        passed to on_token at once, then each verified sentence of the model's answer; setting `cancel`
+        passed to on_token at once (after the direct answer of a factoid question), and on_sources gets the
+        numbered sources, the evidence and the direct answer at the same moment, before the model runs;
+        then each verified sentence of the model's answer goes to on_token; setting `cancel`
         stops generation (what was verified so far is kept). When no passage is relevant, or with
         answer_style = quote, the chat model is not even loaded.
 
@@ -380,16 +384,20 @@ class Assistant:
             store.add_question(chat_id, question)
         if cached is not None:
             answer = _from_cache(cached, chat_id or "", on_token)
+            if on_sources:
+                on_sources(answer.sources, answer.evidence, answer.direct_answer)
         else:
             s = self.settings
             self.generating.set()
             try:
-                answer = answer_question(
-                    lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
-                    style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
-                    prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
-                    repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
-                )
+                with answering(self.settings.paths.index_file):  # indexing, in every process, steps aside
+                    answer = answer_question(
+                        lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
+                        style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
+                        prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
+                        repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
+                        on_sources=on_sources,
+                    )
             finally:
                 self.generating.clear()
         if save and chat_id:

@@ -1,4 +1,4 @@
-"""The one sanitiser: text from documents, file names, model output and errors made safe for a terminal.
+"""Text on the ground floor: the one sanitiser (terminal-safe text), and the words search and answers compare.
 
 Everything that reaches a terminal or a log line goes through `printable` (the CLI, the TUI, the MCP
 server, the daemon's log), and the readers use `strip_ansi` so a coloured log indexes as the text it is.
@@ -63,3 +63,38 @@ class SafeFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return printable(super().format(record), multiline=True)
+
+
+# --- words: what search (keyword coverage, the gate) and answers (evidence, checks) both compare ---------
+
+STEM_LENGTH = 5  # default of the setting stem_length
+WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most my
+    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
+    some such than that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text that carry meaning: lower-cased, stop words dropped (all words if only
+    stop words)."""
+    words = [w.lower() for w in WORD.findall(text)]
+    return [w for w in words if w not in STOPWORDS] or words
+
+
+def stem(word: str, length: int = STEM_LENGTH) -> str:
+    # A five-letter prefix is a crude stemmer, but language-neutral: leave/leaves, found/founded.
+    return word[:length]
+
+
+def coverage(query_stems: set[str], text: str, length: int = STEM_LENGTH) -> float:
+    """Share of the query's content words (as stems of `length` letters) that occur in the text."""
+    if not query_stems:
+        return 0.0
+    words = set(WORD.findall(text.lower()))  # as content_words(text), without repeats
+    return len(query_stems & {w[:length] for w in (words - STOPWORDS or words)}) / len(query_stems)

@@ -117,6 +117,21 @@ class Evidence:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class DirectAnswer:
+    """The shortest span of the evidence that answers a factoid question ("42 newton-metres"), cut from
+    source number `source`: its exact characters are sources[source - 1].text[start:end]."""
+
+    text: str  # whitespace collapsed
+    source: int
+    start: int
+    end: int
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "source": self.source, "start": self.start, "end": self.end}
+
+
 @dataclass
 class SentenceCheck:
     """One sentence of the model's answer and what checking it against the sources found."""
@@ -126,6 +141,9 @@ class SentenceCheck:
     verified: bool
     reason: str = ""  # why it is not verified ("" when it is)
     unsupported_facts: list[str] = field(default_factory=list)  # numbers, names, codes found in no source
+    # The sources support it (even when it is not shown because it does not answer the question: off-topic,
+    # a repeat of the quotes, meta text). None in answers stored before this was recorded.
+    supported: bool | None = None
 
     def shown(self, mark: str = "") -> str:
         """The sentence as the answer shows it: its citations (and a mark) before its final stop."""
@@ -150,6 +168,7 @@ class Answer:
     stats: dict[str, Any] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     checks: list[SentenceCheck] = field(default_factory=list)
+    direct_answer: DirectAnswer | None = None  # the short span that answers a factoid question, if any
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
@@ -157,13 +176,15 @@ class Answer:
         return cls(data["answer"], bool(data["grounded"]), [Hit(**h) for h in data.get("sources", [])],
                    list(data.get("citations", [])), data.get("chat_id", ""), dict(data.get("stats", {})),
                    [Evidence(**e) for e in data.get("evidence", [])],
-                   [SentenceCheck(**c) for c in data.get("checks", [])])
+                   [SentenceCheck(**c) for c in data.get("checks", [])],
+                   DirectAnswer(**data["direct_answer"]) if data.get("direct_answer") else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "answer": self.answer, "grounded": self.grounded, "sources": [h.to_dict() for h in self.sources],
             "citations": self.citations, "chat_id": self.chat_id, "stats": self.stats,
             "evidence": [e.to_dict() for e in self.evidence], "checks": [c.to_dict() for c in self.checks],
+            "direct_answer": self.direct_answer.to_dict() if self.direct_answer else None,
         }
 
 

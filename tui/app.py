@@ -33,6 +33,14 @@ class TokenArrived(Message):
         self.view, self.text = view, text
 
 
+class SourcesPicked(Message):
+    """The evidence is picked: the numbered sources can be shown before the model says anything."""
+
+    def __init__(self, view: AnswerView, sources: list[Any], evidence: list[Any], direct: Any) -> None:
+        super().__init__()
+        self.view, self.sources, self.evidence, self.direct = view, sources, evidence, direct
+
+
 class AnswerCompleted(Message):
     def __init__(self, view: AnswerView, answer: Any | None, error: str | None = None) -> None:
         super().__init__()
@@ -193,8 +201,10 @@ class AssistantApp(App[None]):
     def generate(self, question: str, view: AnswerView, cancel: threading.Event) -> None:
         self.answering.set()  # until the answer is saved (Assistant.ask saves it before returning)
         try:
-            answer = self.assistant.ask(question, chat_id=self.chat_id, cancel=cancel,
-                                        on_token=lambda t: self.post_message(TokenArrived(view, t)))
+            answer = self.assistant.ask(
+                question, chat_id=self.chat_id, cancel=cancel,
+                on_token=lambda t: self.post_message(TokenArrived(view, t)),
+                on_sources=lambda hits, ev, da: self.post_message(SourcesPicked(view, hits, ev, da)))
             self.post_message(AnswerCompleted(view, answer))
         except AssistantError as exc:
             self.post_message(AnswerCompleted(view, None, str(exc)))
@@ -205,6 +215,9 @@ class AssistantApp(App[None]):
 
     async def on_token_arrived(self, message: TokenArrived) -> None:
         await message.view.append(message.text)
+
+    async def on_sources_picked(self, message: SourcesPicked) -> None:
+        await message.view.show_sources(message.sources, message.evidence, message.direct)
 
     async def on_answer_completed(self, message: AnswerCompleted) -> None:
         if message.error:

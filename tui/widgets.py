@@ -144,6 +144,15 @@ class AnswerView(Vertical):
         self.text += piece
         await self.stream.write(piece)
 
+    async def show_sources(self, sources: list[Any], evidence: list[Any], direct: Any) -> None:
+        """The numbered sources with their quoted sentences, shown as soon as the evidence is picked (the
+        model's sentences follow); finish() puts the final list, with every citation, in its place."""
+        cited = sorted({e.source for e in evidence} | ({direct.source} if direct else set()))
+        for old in self.query(SourceList):
+            await old.remove()
+        if sources:
+            await self.mount(SourceList(sources, cited, evidence))
+
     async def finish(self, answer: Any | None, note: str = "") -> None:
         if self.stream is not None:
             await self.stream.stop()
@@ -175,6 +184,8 @@ class AnswerView(Vertical):
                 parts.append(f"{st['completion_tokens']} tokens · {st.get('tokens_per_s', 0)} tok/s · "
                              f"first token {st.get('ttft_s', 0):.2f} s")
             self.status.update(Text(clean(" · ".join(parts)) + note, style="dim"))
+        for old in self.query(SourceList):
+            await old.remove()
         if answer.sources:
             await self.mount(SourceList(answer.sources, answer.citations, answer.evidence))
 

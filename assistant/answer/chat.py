@@ -8,31 +8,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
+from assistant.answer.direct import direct_answer, direct_answer_block
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
 from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
 from assistant.answer.prompts import Example, answer_prefix, build_prompt, source_label, system_message
-from assistant.answer.verify import REFUSED, SentenceCheck, Verifier, split_answer
+from assistant.answer.verify import REFUSED, SentenceCheck, Verifier, answers, split_answer, without_lead_in
 from assistant.errors import ConfigError, ModelNotFoundError
 from assistant.ingest.embedding import Embedder
-from assistant.search.retrieval import RRF_K
-from assistant.types import Answer, Hit
+from assistant.types import Answer, DirectAnswer, Hit
 
 NOT_COVERED = "Your documents do not seem to cover this, so I will not answer from general knowledge."
 
 TokenFn = Callable[[str], None]
-
-
-def merge_hits(lists: list[list[Hit]], k: int) -> list[Hit]:
-    """Fuse several result lists by reciprocal rank; a chunk keeps its best-scoring appearance."""
-    score: dict[int, float] = {}
-    best: dict[int, Hit] = {}
-    for hits in lists:
-        for rank, h in enumerate(hits, 1):
-            score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-            if h.chunk_id not in best or (h.cosine or 0) > (best[h.chunk_id].cosine or 0):
-                best[h.chunk_id] = h
-    order = sorted(score, key=lambda cid: -score[cid])
-    return [best[cid] for cid in order[:k]]
+SourcesFn = Callable[[list[Hit], list[Evidence], "DirectAnswer | None"], None]
+"""Called as on_sources(sources, evidence, direct_answer) once the evidence is picked, before generation."""
 
 
 def not_covered_text(hits: list[Hit]) -> str:
@@ -54,12 +43,14 @@ def answer_question(
     history: list[tuple[str, str]], chat_id: str, *, style: str, answer_tokens: int, temperature: float,
     seed: int, prompt_sources: int = 2, on_token: TokenFn | None = None, cancel: threading.Event | None = None,
     repeat_penalty: float = 1.1, instructions: str = "", examples: list[Example] | None = None,
+    on_sources: SourcesFn | None = None,
 ) -> Answer:
     """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
 
     - No relevant hit: refuse without generating (the model is not even loaded).
     - The model reads the best `prompt_sources` relevant passages; the evidence is picked from the best three.
-    - The evidence (sentences quoted from the sources) is streamed at once.
+    - The direct answer (a factoid's short span of the evidence, in bold) and the evidence (sentences quoted
+      from the sources) are streamed at once, and on_sources gets the numbered sources with them.
     - auto: each sentence of the model's answer is streamed once verified; unverified ones are dropped
       (so is a claim that the documents do not answer). When none is left, the evidence is the answer.
     - quote: the evidence alone; no chat model is needed.
@@ -79,10 +70,14 @@ def answer_question(
         return Answer(text, False, hits, [], chat_id, asdict(GenerationStats()) | {"answer_style": style})
     t0 = time.perf_counter()
     evidence = select_evidence(embedder, question, relevant)
-    quotes = quote_block(evidence)
+    direct = direct_answer(question, relevant, evidence)
+    quotes = (f"{direct_answer_block(direct)}\n\n" if direct else "") + quote_block(evidence)
     info: dict[str, object] = {"answer_style": style, "evidence_ms": round((time.perf_counter() - t0) * 1000, 1)}
     if style != "generate":
         emit(quotes)
+    if on_sources:
+        on_sources(relevant, evidence, direct)
+    said = [e.text for e in evidence] + ([direct.text] if direct else [])
     generator = None
     if style != "quote":
         try:
@@ -92,7 +87,7 @@ def answer_question(
                 raise
             info["notice"] = f"No chat model, so the answer is the sources' own words ({exc})."
     if generator is None:
-        return _answer(quotes, relevant, evidence, [], chat_id, asdict(GenerationStats()) | info)
+        return _answer(quotes, relevant, evidence, [], chat_id, asdict(GenerationStats()) | info, direct)
 
     prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens,
                           system_message(instructions), examples)
@@ -112,7 +107,7 @@ def answer_question(
             continue
         parts = split_answer(raw)
         for sentence, cited in parts[shown: len(parts) - 1]:  # the last one may still be growing
-            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit, marker))
+            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker))
         shown = max(shown, len(parts) - 1)
     rest = split_answer(raw)[shown if style != "generate" else 0:]
     cut = stats.stopped != "eos" and bool(rest) and rest[-1][0][-1:] not in ".!?"
@@ -120,7 +115,7 @@ def answer_question(
         if cut and j == len(rest) - 1:  # stopped mid-sentence (length or cancel): a fragment can mislead
             checks.append(SentenceCheck(sentence, cited, False, CUT_OFF))
         elif style != "generate":
-            checks.append(_check_and_emit(verifier, sentence, cited, checks, emit, marker))
+            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker))
         else:
             checks.append(verifier.check(sentence, cited))
     info |= {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns,
@@ -131,14 +126,14 @@ def answer_question(
         text = _join([c.shown() if c.verified else c.shown("(unverified)") for c in checks], marker)
         grounded = bool(checks) and all(c.verified for c in checks)
         cited = sorted({n for c in checks for n in c.citations})
-        return Answer(text, grounded, relevant, cited, chat_id, data, evidence, checks)
+        return Answer(text, grounded, relevant, cited, chat_id, data, evidence, checks, direct)
     lead = _join([c.shown() for c in checks if c.verified], marker)
     if any(c.reason == REFUSED for c in checks):
         data["model_refused"] = True  # wrongly: a relevant passage exists, and the evidence answers
     if not lead:
         data["fallback"] = "evidence"
         data.setdefault("notice", FALLBACK_NOTE)
-    return _answer(quotes + (f"\n\n{lead}" if lead else ""), relevant, evidence, checks, chat_id, data)
+    return _answer(quotes + (f"\n\n{lead}" if lead else ""), relevant, evidence, checks, chat_id, data, direct)
 
 
 def _join(sentences: list[str], marker: str) -> str:
@@ -146,11 +141,18 @@ def _join(sentences: list[str], marker: str) -> str:
     return "\n".join(marker + s for s in sentences) if marker else " ".join(sentences)
 
 
-def _check_and_emit(verifier: Verifier, sentence: str, cited: list[int], done: list[SentenceCheck],
-                    emit: TokenFn, marker: str = "") -> SentenceCheck:
-    check = verifier.check(sentence, cited)
-    if check.verified and any(c.verified and c.text.lower() == check.text.lower() for c in done):
-        check = SentenceCheck(check.text, check.citations, False, "repeats an earlier sentence")
+def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence: str, cited: list[int],
+                    done: list[SentenceCheck], emit: TokenFn, marker: str = "") -> SentenceCheck:
+    """Check a sentence of the model's answer; show it when the sources support it and it answers the
+    question with something the quotes (and the sentences shown before it) do not already say."""
+    check = verifier.check(without_lead_in(sentence), cited)
+    if check.verified:
+        earlier = said + [c.text for c in done if c.verified]
+        reason = "repeats an earlier sentence" if any(c.verified and c.text.lower() == check.text.lower()
+                                                      for c in done) else answers(check.text, question, earlier)
+        check = SentenceCheck(check.text, check.citations, not reason, reason, supported=True)
+    else:
+        check.supported = False
     if check.verified:
         first = not any(c.verified for c in done)
         emit(("\n\n" if first else "\n" if marker else " ") + marker + check.shown())
@@ -158,14 +160,14 @@ def _check_and_emit(verifier: Verifier, sentence: str, cited: list[int], done: l
 
 
 def _answer(text: str, sources: list[Hit], evidence: list[Evidence], checks: list[SentenceCheck], chat_id: str,
-            stats: dict[str, object]) -> Answer:
+            stats: dict[str, object], direct: DirectAnswer | None = None) -> Answer:
     cited = sorted({e.source for e in evidence} | {n for c in checks if c.verified for n in c.citations})
-    return Answer(text, True, sources, cited, chat_id, stats, evidence, checks)
+    return Answer(text, True, sources, cited, chat_id, stats, evidence, checks, direct)
 
 
 def sources_json(answer: Answer) -> str:
     """What a conversation keeps of an answer besides its text: sources, citations, evidence, checks."""
-    kept = ("sources", "citations", "evidence", "checks")  # answer_from_json adds back the rest
+    kept = ("sources", "citations", "evidence", "checks", "direct_answer")  # answer_from_json adds back the rest
     return json.dumps({k: v for k, v in answer.to_dict().items() if k in kept})
 
 

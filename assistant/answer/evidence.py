@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.ingest.embedding import Embedder
-from assistant.search.retrieval import content_words, coverage, stem
+from assistant.text import content_words, coverage, stem
 from assistant.types import Evidence, Hit
 
 # Weights chosen on the first half of superbowl50's questions, checked on the second (README: "Answers

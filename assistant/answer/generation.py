@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import ctypes
+import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +17,9 @@ from typing import Any, Protocol
 from assistant.answer.models import check_adapter, read_gguf
 from assistant.errors import ModelNotFoundError
 
+log = logging.getLogger(__name__)
+RETHREAD_EVERY = 16  # tokens between looks at how many cores are free
+
 
 @dataclass
 class GenerationStats:
@@ -22,6 +29,7 @@ class GenerationStats:
     ttft_s: float = 0.0  # time to first token
     tokens_per_s: float = 0.0  # generated tokens per second after the first
     stopped: str = ""  # "eos" | "length" | "cancelled"
+    threads: int = 0  # CPU threads generation ran on (the fewest used, when it changed on the way)
 
 
 @dataclass
@@ -73,6 +81,9 @@ class LlamaCppGenerator:
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelNotFoundError(f"llama.cpp could not load {path}: {exc}. The file may be damaged or of "
                                      "an unsupported architecture; try another .gguf") from exc
+        self.max_threads = threads or physical_cores()
+        self._pool = _SleepingPool.attach(self.llm, self.max_threads)
+        self.threads = self.max_threads
         self.model_id = Path(path).name + (f"+{Path(lora).name}" if lora is not None else "")
         self.info = info
         self.n_ctx = self.llm.n_ctx()
@@ -130,7 +141,12 @@ class LlamaCppGenerator:
             sampler: dict[str, Any] = {"temp": request.temperature}
             if request.temperature <= 0:
                 sampler.update(top_k=1)
+            self._set_threads(free_cores(self.max_threads))
+            stats.threads = self.threads
             for token in self.llm.generate(tokens, repeat_penalty=request.repeat_penalty, **sampler):
+                if n and n % RETHREAD_EVERY == 0:  # another process started or stopped: follow it
+                    self._set_threads(free_cores(self.max_threads))
+                    stats.threads = min(stats.threads, self.threads)
                 if request.cancel.is_set():
                     stats.stopped = "cancelled"
                     break
@@ -152,6 +168,119 @@ class LlamaCppGenerator:
             stats.completion_tokens = n
             stats.ttft_s = round(first, 4)
             stats.tokens_per_s = round((n - 1) / (total - first), 2) if n > 1 and total > first else 0.0
+
+
+    def _set_threads(self, n: int) -> None:
+        """Run on n threads from the next decode on (no more than the pool holds)."""
+        n = max(1, min(n, self.max_threads))
+        if n != self.threads:
+            from llama_cpp import llama_cpp as lib
+
+            lib.llama_set_n_threads(self.llm._ctx.ctx, n, n)
+            self.threads = n
+
+
+def physical_cores() -> int:
+    """Physical CPU cores (hyper-threads share a core's arithmetic units: one thread each is the fastest)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cores = {(p, c) for p, c in _core_ids(f.read())}
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // (2 if sys.platform == "darwin" else 1))
+
+
+def _core_ids(cpuinfo: str) -> list[tuple[str, str]]:
+    out = []
+    for block in cpuinfo.split("\n\n"):
+        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        if "core id" in fields:
+            out.append((fields.get("physical id", "0"), fields["core id"]))
+    return out
+
+
+def free_cores(limit: int) -> int:
+    """How many of the CPU cores (at most `limit`) are not taken by other runnable work right now.
+
+    Two threads on two cores that another process also uses is the worst case for llama.cpp: each step
+    waits for the thread that was descheduled (measured: 77 tokens/s quiet, 4 beside one busy process).
+    On Linux the kernel's count of runnable threads (/proc/stat procs_running, less this one) is read a few
+    times over 20 ms; elsewhere the one-minute load average stands in.
+    """
+    total = os.cpu_count() or limit
+    try:
+        samples = []
+        for i in range(3):
+            with open("/proc/stat") as f:
+                for line in f:
+                    if line.startswith("procs_running"):
+                        samples.append(int(line.split()[1]) - 1)  # the reading thread itself runs
+                        break
+            if i < 2:
+                time.sleep(0.01)
+        busy = sorted(samples)[len(samples) // 2] if samples else None
+    except (OSError, ValueError):
+        busy = None
+    if busy is None:
+        try:
+            busy = round(os.getloadavg()[0])
+        except OSError:
+            return limit
+    return max(1, min(limit, total - busy))
+
+
+class _GgmlThreadpoolParams(ctypes.Structure):
+    _fields_ = [("cpumask", ctypes.c_bool * 512), ("n_threads", ctypes.c_int), ("prio", ctypes.c_int),
+                ("poll", ctypes.c_uint32), ("strict_cpu", ctypes.c_bool), ("paused", ctypes.c_bool)]
+
+
+class _SleepingPool:
+    """A llama.cpp CPU thread pool whose idle threads sleep (poll level 0) instead of spin-waiting for the
+    next step, which llama.cpp's default pool does: while the embedder (or another process) runs between two
+    tokens, a spinning pool takes the cores it needs. llama-cpp-python does not expose the pool, so it is
+    made through ggml's C API (ctypes); when that fails the default pool stays and the reason is logged."""
+
+    def __init__(self, pool: int, free: Any) -> None:
+        self.pool = pool
+        self._free = free
+
+    @classmethod
+    def attach(cls, llm: Any, threads: int) -> _SleepingPool | None:
+        try:
+            from llama_cpp import llama_cpp as lib
+
+            folder = Path(lib.__file__).parent / "lib"
+            suffix = ".dylib" if sys.platform == "darwin" else ".so"
+            base = ctypes.CDLL(str(folder / f"libggml-base{suffix}"))
+            cpu = ctypes.CDLL(str(folder / f"libggml-cpu{suffix}"))
+            base.ggml_threadpool_params_default.restype = _GgmlThreadpoolParams
+            base.ggml_threadpool_params_default.argtypes = [ctypes.c_int]
+            cpu.ggml_threadpool_new.restype = ctypes.c_void_p
+            cpu.ggml_threadpool_new.argtypes = [ctypes.POINTER(_GgmlThreadpoolParams)]
+            cpu.ggml_threadpool_free.argtypes = [ctypes.c_void_p]
+            attach = lib._lib.llama_attach_threadpool
+            attach.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+            attach.restype = None
+            params = base.ggml_threadpool_params_default(threads)
+            params.poll = 0
+            pool = cpu.ggml_threadpool_new(ctypes.byref(params))
+            if not pool:
+                raise OSError("ggml_threadpool_new returned NULL")
+            attach(llm._ctx.ctx, pool, pool)
+            detach = lib._lib.llama_detach_threadpool
+            detach.argtypes = [ctypes.c_void_p]
+            detach.restype = None
+            ctx = llm._ctx.ctx
+            # When the model is closed: its context lets go of the pool, then the pool's threads end (the
+            # exit stack runs this before it frees the context, which was entered earlier).
+            llm._stack.callback(lambda: (detach(ctx), cpu.ggml_threadpool_free(pool)))
+            return cls(pool, cpu.ggml_threadpool_free)
+        except (OSError, AttributeError, ImportError) as exc:
+            log.info("llama.cpp keeps its default (spinning) thread pool: %s", exc)
+            return None
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

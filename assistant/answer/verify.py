@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer.evidence import Sentence, numbers, split_sentences
-from assistant.search.retrieval import STOPWORDS, content_words, stem
+from assistant.text import STOPWORDS, content_words, stem
 from assistant.types import Hit, SentenceCheck
 
 NOVEL_SHARE = 0.2  # content words in no source and not in the question: at most this share (and at least 1)
@@ -76,6 +76,14 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
         if plain:
             out.append((plain, cited))
     return out
+
+
+def _novel(stems: set[str], known: frozenset[str] | set[str]) -> set[str]:
+    """The stems found in none of the known ones. A stem shorter than five letters is a whole word, and it
+    matches a longer word it begins ("gold" in "golden", "arm" is not matched by "army": three letters stay
+    exact), which the five-letter prefixes alone miss."""
+    out = stems - known
+    return {s for s in out if len(s) < 4 or not any(k.startswith(s) for k in known if len(k) > len(s))}
 
 
 def facts(sentence: str) -> list[str]:
@@ -171,7 +179,7 @@ class Verifier:
             if missing:
                 shown = ", ".join(f'"{f}"' for f in missing)
                 result = SentenceCheck(sentence, [n], False, f"{shown} not found in source [{n}]", missing)
-            elif len(novel := stems - w.stems - self._qstems) > max(1.0, NOVEL_SHARE * len(stems)):
+            elif len(novel := _novel(stems, w.stems | self._qstems)) > max(1.0, NOVEL_SHARE * len(stems)):
                 words = ", ".join(sorted(novel)[:4])
                 result = SentenceCheck(sentence, [n], False,
                                        f"not supported by source [{n}] (words not in it: {words})")
@@ -208,6 +216,64 @@ class Verifier:
             return False
         v = self.embed([sentence])[0]
         return float(np.max(vecs @ v)) >= SIMILAR
+
+
+# Sentences about the answer rather than answers: "The sources are: ...", "The answer to this question can be
+# found in [1].", "According to the documents." (a lead-in before a real claim is cut off instead, see LEAD_IN).
+META_SENTENCE = re.compile(
+    r"^\W*(?:the (?:sources?|documents?|passages?|texts?|context)(?: provided| given| above)? (?:are|is|say|says|"
+    r"state|states|show|shows|mention|mentions|provide|provides|contain|contains)\b\s*:?|"
+    r"(?:the )?answer (?:to (?:this|the|your) question )?(?:is|can be) (?:found|given|seen)\b|"
+    r"(?:this|the) (?:question|answer) (?:is|can)\b|"
+    r"(?:see|refer to|check) (?:the )?(?:sources?|documents?|\[)|(?:here is|here are|i found)\b|"
+    r"(?:according to|based on|as (?:stated|mentioned|shown|described) in) (?:the )?(?:sources?|documents?|passages?|"
+    r"texts?|context|information)(?: provided| given| above)?\W*$)", re.IGNORECASE)
+LEAD_IN = re.compile(r"^(?:according to|based on|as (?:stated|mentioned|shown|described) in) (?:the )?(?:sources?|"
+                     r"documents?|passages?|texts?|context|information)(?: provided| given| above)?(?:\s*\[\d+\])?"
+                     r"\s*,\s*", re.IGNORECASE)
+OFF_TOPIC = "off-topic: shares no word with the question"
+REPEATS = "repeats the quoted evidence"
+META_TEXT = "talks about the sources instead of answering"
+FRAGMENT = "not a whole sentence"
+
+
+def without_lead_in(sentence: str) -> str:
+    """The sentence without an "According to the sources," lead-in (what follows is the claim)."""
+    m = LEAD_IN.match(sentence)
+    if not m or len(sentence) <= m.end():
+        return sentence
+    rest = sentence[m.end():]
+    return rest[:1].upper() + rest[1:]
+
+
+def answers(sentence: str, question: str, quotes: list[str]) -> str:
+    """Why a supported sentence still does not answer the question ("" when it does).
+
+    It must be a whole sentence, not talk about the sources ("The sources are: ..."), share a content
+    word with the question (a true sentence about another topic of the same passage is noise), and add
+    something the quoted evidence above it does not already say.
+    """
+    if META_SENTENCE.search(sentence):
+        return META_TEXT
+    body = sentence.rstrip().rstrip("\"”’')]")
+    tail = body.rsplit(": ", 1)[1] if ": " in body else body
+    if not body or body[-1] not in ".!?" or len(tail.split()) < 3 or \
+            body.rstrip(".!?").rsplit(" ", 1)[-1].lower() in STOPWORDS:
+        return FRAGMENT
+    words = [w for w in content_words(sentence) if w not in META]
+    stems = {stem(w) for w in words}
+    qstems = {stem(w) for w in content_words(question) if w not in META}
+    if not stems & qstems:
+        return OFF_TOPIC
+    said = qstems.copy()
+    said_facts: set[str] = set()
+    for q in quotes:
+        said |= {stem(w) for w in content_words(q)}
+        said_facts |= {f.lower() for f in facts(q)} | numbers(q)
+    new_facts = {f.lower() for f in facts(sentence)} - said_facts - {f.lower() for f in facts(question)}
+    if not (stems - said) and not new_facts:
+        return REPEATS
+    return ""
 
 
 def unsupported_numbers(text: str, sources: list[Hit]) -> list[str]:

@@ -7,6 +7,7 @@ import datetime
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from assistant.cli.common import (
     filters,
@@ -45,15 +46,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     a = open_assistant(llm_model=args.model, answer_style=args.style)
     cancel = threading.Event()
     streamed = not args.json
+    listed: list[int] = []  # the sources printed as soon as the evidence was picked (and which were quoted)
 
     def on_token(piece: str) -> None:
         if streamed:
             sys.stdout.write(printable(piece, multiline=True))
             sys.stdout.flush()
 
+    def on_sources(sources: list[Any], evidence: list[Any], direct: Any) -> None:
+        if not streamed or not sources:
+            return
+        quoted = {e.source for e in evidence} | ({direct.source} if direct else set())
+        print("\n\nSources:")
+        for i, h in enumerate(sources, 1):
+            print(f" {'*' if i in quoted else ' '}[{i}] {printable(h.path)} {h.location}")
+        sys.stdout.flush()
+        listed.extend(sorted(quoted) or [0])
+
     try:
         answer = a.ask(args.question, chat_id=args.chat, filters=filters(args), k=args.k, on_token=on_token,
-                       cancel=cancel)
+                       cancel=cancel, on_sources=on_sources)
     except KeyboardInterrupt:
         print("\n(stopped)", file=sys.stderr)
         return 130
@@ -61,17 +73,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print_json(answer.to_dict())
         return 0
     print("\n")
-    if answer.grounded and answer.sources:
+    if answer.grounded and answer.sources and not listed:
         print("Sources:")
         for i, h in enumerate(answer.sources, 1):
             mark = "*" if i in answer.citations else " "
             print(f" {mark}[{i}] {printable(h.path)} {h.location}")
-        if answer.citations:
-            print(" (* cited in the answer)")
+    if answer.grounded and answer.citations:
+        later = [n for n in answer.citations if n not in listed]
+        print(" (* cited in the answer" + (f"; the model's sentences also cite {', '.join(f'[{n}]' for n in later)}"
+                                           if listed and later else "") + ")")
     unverified = [c for c in answer.checks if not c.verified]
     if unverified and answer.stats.get("answer_style") != "generate":
-        print(f"\n{len(unverified)} sentence(s) of the model's answer were left out because the sources do not "
-              "support them (see --json: checks).", file=sys.stderr)
+        print(f"\n{len(unverified)} sentence(s) of the model's answer were left out: the sources do not support "
+              "them, or they do not answer the question (see --json: checks).", file=sys.stderr)
     if answer.stats.get("notice"):
         print(f"note: {printable(str(answer.stats['notice']))}", file=sys.stderr)
     st = answer.stats
@@ -80,8 +94,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
               "`assistant cache clear` forgets it)", file=sys.stderr)
     elif st.get("completion_tokens"):
         print(f"\n{st['prompt_tokens']} prompt tokens ({st['cached_tokens']} cached), "
-              f"{st['completion_tokens']} generated at {st['tokens_per_s']} tokens/s, "
-              f"first token after {st['ttft_s']:.2f} s", file=sys.stderr)
+              f"{st['completion_tokens']} generated at {st['tokens_per_s']} tokens/s with {st.get('threads', '?')} "
+              f"thread(s), first token after {st['ttft_s']:.2f} s", file=sys.stderr)
     print(f"conversation {answer.chat_id}: continue with  assistant ask --chat {answer.chat_id} \"...\"",
           file=sys.stderr)
     return 0

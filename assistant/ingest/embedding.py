@@ -135,6 +135,9 @@ class OnnxEmbedder:
             if threads > 0:
                 options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            # Idle threads sleep instead of spin-waiting for the next batch: on 2 cores a spinning pool takes
+            # the CPU from the chat model (and from other processes) between calls.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3  # errors only: its warnings would reach the TUI's terminal
             self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types

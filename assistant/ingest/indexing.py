@@ -37,7 +37,8 @@ EmbedProgressFn = Callable[[int, int], None]
 """Called as on_embed(chunks_embedded, chunks_to_embed) by the embedding stage."""
 
 CONTAINERS = frozenset({"eml", "mbox"})  # formats whose files may hold documents of their own (attachments)
-EMBED_GROUP = 256  # waiting chunks per call to the model (it sorts them by length) and per transaction
+EMBED_GROUP = 256  # waiting chunks per transaction
+EMBED_SLICE = 32  # chunks per call to the model (about 0.2 s on 2 cores): between calls, indexing can step aside
 
 
 @dataclass
@@ -56,8 +57,12 @@ class Indexer:
     def __init__(
         self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], max_bytes: int,
         min_tokens: int = 48, overlap: int = 32, ocr_mode: str = "auto", ocr_max_pages: int = 20,
+        pause: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
+        # Called between files and between calls to the embedding model: it blocks while an answer is being
+        # generated from this index (in any process), so indexing never takes the CPU from an answer.
+        self.pause = pause or (lambda: None)
         self.open_store = open_store  # a second connection to the same index, for the embedding stage
         self.embedder = embedder
         self.max_bytes = max_bytes
@@ -109,6 +114,7 @@ class Indexer:
             for done, f in enumerate(found.files, start=1):
                 if progress:
                     progress(done - 1, total, str(f.path))
+                self.pause()
                 item = self._examine(f, known.get(str(f.path)), by_hash, vanished, report)
                 if item is not None:
                     self._write(item, report)
@@ -275,8 +281,12 @@ class Indexer:
             texts = {h: t for _, h, t in batch}
             have = store.vectors_for_hashes(texts)
             missing = [h for h in texts if h not in have]
-            if missing:
-                for h, v in zip(missing, self.embedder.embed([texts[h] for h in missing]), strict=True):
+            # Longest-sorted slices, so each call pads little; between calls an answer can have the CPU.
+            missing.sort(key=lambda h: len(texts[h]))
+            for i in range(0, len(missing), EMBED_SLICE):
+                self.pause()
+                part = missing[i:i + EMBED_SLICE]
+                for h, v in zip(part, self.embedder.embed([texts[h] for h in part]), strict=True):
                     have[h] = np.ascontiguousarray(v, dtype=np.float32).tobytes()
             stored = store.add_vectors({cid: have[h] for cid, h, _ in batch})
             report.chunks_embedded += len(missing)

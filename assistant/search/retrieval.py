@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
@@ -25,25 +24,13 @@ import numpy as np
 from assistant.errors import ConfigError, EmptyQueryError
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
+from assistant.text import STEM_LENGTH, STOPWORDS, WORD, content_words, coverage, stem
 from assistant.types import Hit
 
 RRF_K = 60
 COMMON_SHARE, COMMON_MIN = 0.01, 2000
-COVERAGE_WEIGHT = 0.5  # defaults of the settings coverage_weight and stem_length
-STEM_LENGTH = 5
+COVERAGE_WEIGHT = 0.5  # default of the setting coverage_weight (stem_length's is text.STEM_LENGTH)
 MODES = ("hybrid", "bm25", "dense")
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves""".split()
-)
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -72,20 +59,13 @@ class Filters:
         return ["." + t.lower().lstrip(".") for t in self.types]
 
 
-def content_words(text: str) -> list[str]:
-    """The words of a text that carry meaning: lower-cased, stop words dropped (all words if only
-    stop words)."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    return [w for w in words if w not in STOPWORDS] or words
-
-
 def fts_query(text: str, common: Collection[str] = ()) -> str | None:
     """A safe FTS5 MATCH expression for free text: its content words, and each pair of adjacent content
     words as a phrase (chunks holding the exact phrase rank higher), quoted and OR-ed. Stop words are
     left out: their posting lists cover nearly every chunk and would make every query slow. So are the
     `common` words (see common_words), and phrases made only of them. None when the text has no words.
     """
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in WORD.findall(text)]
     if not words:
         return None
     terms = [f'"{w}"' for w in dict.fromkeys(content_words(text)) if w not in common]
@@ -203,19 +183,6 @@ class Retriever:
         return hits
 
 
-def stem(word: str, length: int = STEM_LENGTH) -> str:
-    # A five-letter prefix is a crude stemmer, but language-neutral: leave/leaves, found/founded.
-    return word[:length]
-
-
-def coverage(query_stems: set[str], text: str, length: int = STEM_LENGTH) -> float:
-    """Share of the query's content words (as stems of `length` letters) that occur in the text."""
-    if not query_stems:
-        return 0.0
-    words = set(_WORD.findall(text.lower()))  # as content_words(text), without repeats
-    return len(query_stems & {w[:length] for w in (words - STOPWORDS or words)}) / len(query_stems)
-
-
 def fuse(cands: list[Candidate], method: str, weight: float) -> None:
     """Set each candidate's fused score.
 
@@ -263,3 +230,16 @@ def _diversify(ranked: list[Candidate], rows: dict[int, dict[str, object]], thre
         seen_text.add(text)
         taken.add((doc, pos))
     return chosen + later
+
+
+def merge_hits(lists: list[list[Hit]], k: int) -> list[Hit]:
+    """Fuse several result lists by reciprocal rank; a chunk keeps its best-scoring appearance."""
+    score: dict[int, float] = {}
+    best: dict[int, Hit] = {}
+    for hits in lists:
+        for rank, h in enumerate(hits, 1):
+            score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+            if h.chunk_id not in best or (h.cosine or 0) > (best[h.chunk_id].cosine or 0):
+                best[h.chunk_id] = h
+    order = sorted(score, key=lambda cid: -score[cid])
+    return [best[cid] for cid in order[:k]]

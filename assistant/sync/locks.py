@@ -66,3 +66,59 @@ def writer_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# --- answering: the signal that makes indexing in every process step aside while an answer is generated --
+
+def _answering_path(index_file: Path) -> Path:
+    return Path(str(index_file) + ".answering")
+
+
+@contextmanager
+def answering(index_file: Path) -> Iterator[None]:
+    """Say, for the duration of the block, that this process is generating an answer from the index.
+
+    A shared lock on a file beside the index: any number of answering processes hold it at once, it dies
+    with its process (a killed answer never leaves indexing paused), and `answer_in_progress` sees it from
+    every other process, the daemon's included. Without a writable state folder it does nothing.
+    """
+    path = _answering_path(index_file)
+    try:
+        private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def answer_in_progress(index_file: Path) -> bool:
+    """Whether some process (this one included) is generating an answer from this index right now."""
+    path = _answering_path(index_file)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def wait_while_answering(index_file: Path, longest: float = 120.0, stop: Callable[[], bool] | None = None) -> float:
+    """Block while an answer is being generated from this index (at most `longest` seconds, so a hung
+    answer cannot stop indexing for good); returns the seconds waited."""
+    start = time.monotonic()
+    while answer_in_progress(index_file) and time.monotonic() - start < longest:
+        if stop is not None and stop():
+            break
+        time.sleep(0.05)
+    return time.monotonic() - start

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.chat import merge_hits
-from assistant.search.retrieval import RRF_K, Candidate, common_words, coverage, fts_query, fuse, stem
+from assistant.search.retrieval import RRF_K, Candidate, common_words, fts_query, fuse, merge_hits
+from assistant.text import coverage, stem
 from assistant.types import Hit
 
 

@@ -1,0 +1,293 @@
+"""The direct answer: the shortest span of the quoted evidence that answers a factoid question.
+
+"How many", "when", "who", "where", "which team"...: the reader wants the number, the date or the name
+first, not three sentences to search. The span is always cut from one evidence sentence (character
+offsets into its passage), so it cannot say anything the sources do not; when the question is not a
+factoid ("how does X work?") or no span of the right kind is found, there is no direct answer.
+
+How a span is found, by rules that a user can follow:
+1. The question's answer type: a quantity ("how many", "how much", "what percentage"), a date ("when",
+   "what year"), a person ("who"), a place ("where", "what city"), or a named thing ("which team", "what
+   is the name of"); otherwise none, and no direct answer.
+2. Candidates of that type in the best evidence sentences: numbers with their unit, dates, runs of
+   capitalised words (names), each with its offsets.
+3. A candidate made only of the question's own words is not an answer ("Super Bowl 50" to a question
+   about Super Bowl 50); the question's words at its edges are trimmed.
+4. The best candidate sits closest to the question's words in the sentence (the answer to "who built the
+   lighthouse" is next to "built"), names the question's focus ("what stadium" -> "Levi's Stadium"), and
+   comes from the best evidence sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.text import STOPWORDS, WORD, stem
+from assistant.types import DirectAnswer, Evidence, Hit
+
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+                "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+                "thousand dozen").split()
+
+_QUANTITY = re.compile(r"\bhow (many|much|long|far|old|big|large|tall|high|often|fast|heavy|deep|wide)\b|"
+                       r"\bwhat (percentage|percent|proportion|share|number|amount|size|age|distance|speed|"
+                       r"weight|height|length|price|cost|score|temperature|torque|pressure|voltage|capacity)\b|"
+                       r"\bwhich (percentage|number|amount|size)\b", re.IGNORECASE)
+_DATE = re.compile(r"\bwhen\b|\b(what|which) (year|day|date|month|time|decade|century|season|week)\b|"
+                   r"\bin (what|which) year\b|\bwhat day of the week\b", re.IGNORECASE)
+_PERSON = re.compile(r"\b(who|whom|whose)\b|\b(what|which) (person|player|man|woman|people|artist|singer|author|"
+                     r"engineer|coach|quarterback|president|ceo|director|manager|writer|scientist)\b",
+                     re.IGNORECASE)
+_PLACE = re.compile(r"\bwhere\b|\b(what|which) (city|country|state|stadium|venue|place|location|town|region|"
+                    r"county|building|room|street|continent|island|site|arena|area|address|park)\b",
+                    re.IGNORECASE)
+_THING = re.compile(r"\b(which|what) ([a-z]+)\b|\bwhat (is|was|are|were) the name\b|\bname (the|of)\b",
+                    re.IGNORECASE)
+# Questions that ask how or why, or to explain: their answer is not a span.
+_NOT_FACTOID = re.compile(r"^\s*(why|how (do|does|did|can|could|should|would|is|are|to)|explain|describe|"
+                          r"summari[sz]e|compare|tell me about|what happens|what if)\b|\bhow does\b|\bwhy\b",
+                          re.IGNORECASE)
+_YES_NO = re.compile(r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had)\b", re.IGNORECASE)
+
+_NUM = r"(?:[$£€¥]\s?)?\d+(?:[.,:]\d+)*(?:\s?[–-]\s?\d+(?:[.,]\d+)*)?(?:\s?%)?"
+_SCALE = r"(?:\s(?:million|billion|trillion|thousand|hundred|percent|per cent))?"
+_UNIT = r"(?:\s(?!(?:and|or|the|of|in|on|at|to|for|by|with|from|a|an|as|is|was|were|are)\b)[a-z][a-z-]*){0,2}"
+QUANTITY_SPAN = re.compile(rf"(?<![\w.]){_NUM}{_SCALE}|\b(?:{'|'.join(NUMBER_WORDS)})\b{_SCALE}", re.IGNORECASE)
+DATE_SPAN = re.compile(
+    rf"\b(?:(?:{_DAYS}),?\s)?(?:(?:{MONTHS})\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s"
+    rf"(?:{MONTHS})(?:,?\s\d{{4}})?|(?:{MONTHS}),?\s\d{{4}}|(?:{MONTHS}))\b|\b(?:1[5-9]\d\d|20\d\d)s?\b|"
+    rf"\b(?:{_DAYS})\b|\b\d{{4}}-\d\d-\d\d\b")
+# A name: capitalised words, joined by a few small words ("Bank of England", "Levi's Stadium").
+_CAP = r"(?:[A-Z][\w'’.&-]*|\d+(?:st|nd|rd|th)?)"
+NAME_SPAN = re.compile(rf"(?<![\w'’-])[A-Z][\w'’.&-]*(?:\s(?:(?:of|the|de|del|da|van|von|and|for|&)\s)?{_CAP})*")
+_UNIT_WORDS = frozenset("""percent cent metres meters metre meter km kilometres kilometers miles mile feet foot inches
+    inch yards yard kg kilograms grams gram pounds pound tonnes tons litres liters hours hour minutes minute seconds
+    second days day weeks week months month years year times dollars euros newton-metres nm points people tickets
+    nautical degrees volts watts bar psi rpm""".split())
+
+
+_PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clara": a place follows
+THRESHOLD = 0.45  # the least score a span needs to be given as the direct answer
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    """What a factoid question asks for: kind is quantity, date, person, place or thing; focus the noun it
+    names ("what stadium" -> "stadium"), if any."""
+
+    kind: str
+    focus: str = ""
+
+
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?([a-z][a-z-]+)", re.IGNORECASE)
+
+
+def question_kind(question: str) -> QuestionKind | None:
+    """The kind of span a question asks for, or None when it is not a factoid (how, why, yes/no...)."""
+    q = " ".join(question.split())
+    if _NOT_FACTOID.search(q) and not _QUANTITY.search(q):
+        return None
+    if _YES_NO.match(q) and not re.search(r"\b(who|when|where|which|what|how)\b", q, re.IGNORECASE):
+        return None
+    for kind, pattern in (("quantity", _QUANTITY), ("date", _DATE), ("person", _PERSON), ("place", _PLACE)):
+        m = pattern.search(q)
+        if m:
+            if kind == "quantity":  # the thing counted: "how many touchdowns" -> "touchdowns"
+                counted = _COUNTED.search(q)
+                focus = counted.group(1).lower() if counted and counted.group(1).lower() not in STOPWORDS else ""
+                if not focus and m.group(2):
+                    focus = m.group(2).lower()
+                return QuestionKind(kind, focus if focus not in ("did", "does", "do", "is", "was") else "")
+            words = [w for w in (m.group(m.lastindex) if m.lastindex else "").lower().split() if w.isalpha()]
+            focus = words[-1] if words and words[-1] not in ("who", "whom", "whose", "when", "where") else ""
+            return QuestionKind(kind, focus)
+    m = _THING.search(q)
+    if m:
+        focus = (m.group(2) or "").lower()
+        if focus in STOPWORDS | {"name", "kind", "type", "sort"}:  # "what is the ...", "what was ..."
+            focus = ""
+        return QuestionKind("thing", focus)
+    return None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int  # offsets into the passage
+    end: int
+    kind: str  # quantity | date | name
+
+
+def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
+    """Quantities, dates and names inside text[start:end], as offsets into text."""
+    part = text[start:end]
+    out: list[_Candidate] = []
+    for m in DATE_SPAN.finditer(part):
+        out.append(_Candidate(start + m.start(), start + m.end(), "date"))
+    for m in QUANTITY_SPAN.finditer(part):
+        e = m.end()
+        unit = re.match(_UNIT, part[e:])
+        if unit and unit.group(0):
+            words = unit.group(0).split()
+            keep = 0
+            for w in words:  # a unit or a counted noun ("42 newton-metres", "4,000 tickets"), at most two
+                if w.lower() in STOPWORDS:
+                    break
+                keep += 1
+            if keep:
+                e += len(" ".join(part[e:].split()[:keep])) + (len(part[e:]) - len(part[e:].lstrip()))
+        s, e = m.start(), e
+        if not any(c.start <= start + s and start + e <= c.end for c in out):  # inside a date already
+            out.append(_Candidate(start + s, start + e, "quantity"))
+    for m in NAME_SPAN.finditer(part):
+        s, e = m.start(), m.end()
+        span = part[s:e].rstrip(".'’-")
+        e = s + len(span)
+        if m.start() == 0 or part[:m.start()].rstrip()[-1:] in ".:;!?\"“(":  # sentence-initial: maybe no name
+            first, _, rest = span.partition(" ")
+            if first.lower() in STOPWORDS or first.lower() in _STARTERS:
+                if not rest:
+                    continue
+                s += len(first) + 1
+                span = rest
+        if span and span.lower() not in STOPWORDS:
+            out.append(_Candidate(start + s, start + e, "name"))
+    return out
+
+
+_STARTERS = frozenset("""the a an in on at for to of from by with as if when while because since although after
+    before during its it this that these those there here however also but and or so yet""".split())
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def _trim(text: str, c: _Candidate, qstems: set[str]) -> _Candidate | None:
+    """The candidate without the question's own words at its edges; None when nothing else is left."""
+    span = text[c.start:c.end]
+    tokens = list(re.finditer(r"\S+", span))
+    lo, hi = 0, len(tokens)
+
+    def known(tok: str) -> bool:
+        words = _words(tok)
+        return bool(words) and all(stem(w) in qstems or w in STOPWORDS for w in words)
+
+    while lo < hi and known(tokens[lo].group(0)):
+        lo += 1
+    # A name or a quantity is one unit: its last words stay even when the question says them ("what stadium"
+    # -> "Levi's Stadium", "how many tickets" -> "4,000 tickets"), as long as something before them is new.
+    while hi > lo and known(tokens[hi - 1].group(0)) and (c.kind not in ("name", "quantity") or hi - 1 == lo):
+        hi -= 1
+    if lo >= hi:
+        return None
+    s, e = c.start + tokens[lo].start(), c.start + tokens[hi - 1].end()
+    while e > s and text[e - 1] in ",.;:)'’\"”":
+        e -= 1
+    while s < e and text[s] in "(\"“'‘":
+        s += 1
+    return _Candidate(s, e, c.kind) if e > s else None
+
+
+def _fits(kind: QuestionKind, c: _Candidate, text: str) -> float:
+    """How well a candidate's kind fits what the question asks for: 0 (not at all) to 1."""
+    span = text[c.start:c.end]
+    if kind.kind == "quantity":
+        return 1.0 if c.kind == "quantity" else 0.0
+    if kind.kind == "date":
+        if c.kind == "date":
+            return 1.0
+        return 0.4 if c.kind == "quantity" and re.search(r"\d", span) else 0.0
+    if c.kind != "name":
+        return 0.3 if kind.kind == "thing" else 0.0
+    if re.fullmatch(rf"(?:{MONTHS}|{_DAYS})", span):
+        return 0.0
+    return 1.0
+
+
+def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> DirectAnswer | None:
+    """The shortest span of the evidence that answers a factoid question, or None.
+
+    Args:
+        question: the user's question.
+        hits: the answer's sources (source n is hits[n - 1]).
+        evidence: the quoted sentences, best first (select_evidence).
+
+    Returns:
+        A DirectAnswer whose text is hits[source - 1].text[start:end] with whitespace collapsed, or None
+        when the question is not a factoid or no span of the kind it asks for is found.
+    """
+    kind = question_kind(question)
+    if kind is None or not evidence or (kind.kind == "thing" and not kind.focus):
+        return None  # "what was ...?" without a noun that says what kind of thing: no span is sure
+    qwords = [w for w in _words(question) if w not in STOPWORDS]
+    qstems = {stem(w) for w in qwords}
+    focus = stem(kind.focus) if kind.focus else ""
+    best: tuple[float, DirectAnswer] | None = None
+    top = evidence[0].score
+    for rank, e in enumerate(evidence[:2]):
+        if e.score < top - 0.15:  # a clearly weaker sentence does not get to answer
+            break
+        text = hits[e.source - 1].text
+        tokens = [(m.start() + e.start, m.end() + e.start, m.group(0).lower())
+                  for m in WORD.finditer(text[e.start:e.end])]
+        near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
+        for c in _candidates(text, e.start, e.end):
+            fit = _fits(kind, c, text)
+            if not fit:
+                continue
+            t = _trim(text, c, qstems)
+            if t is None:
+                continue
+            span = text[t.start:t.end]
+            if len(span.split()) > 8:
+                continue
+            inside = [i for i, (a, b, _) in enumerate(tokens) if a >= t.start and b <= t.end]
+            if not inside:
+                continue
+            first, last = inside[0], inside[-1]
+            score = fit - 0.2 * rank
+            if near:  # the answer sits next to the question's words: distance in words, and how many are close
+                gap = min(min(abs(first - i), abs(i - last)) for i in near)
+                score -= min(0.5, 0.04 * gap)
+                window = {tokens[i][2][:5] for i in near if first - 10 <= i <= last + 10}
+                score += 0.25 * len(window) / max(1, len(qstems))
+            else:
+                score -= 0.3
+            low = [w for _, _, w in tokens[first:last + 1]]
+            after = [w for _, _, w in tokens[last + 1:last + 3]]
+            before = [w for _, _, w in tokens[max(0, first - 2):first]]
+            if focus:
+                if any(stem(w) == focus or stem(w.rstrip("s")) == focus.rstrip("s") for w in low):
+                    score += 0.35  # "what stadium" -> "Levi's Stadium", "how many touchdowns" -> "five touchdowns"
+                elif any(stem(w) == focus for w in after + before):
+                    score += 0.2  # "... 17 seconds", "the Broncos' coach John Fox"
+                elif kind.kind == "quantity":
+                    score -= 0.15  # a number of something else
+            if kind.kind == "quantity" and any(w in _UNIT_WORDS or w.rstrip("s") in _UNIT_WORDS for w in low):
+                score += 0.05
+            if kind.kind == "date" and kind.focus == "year" and not re.search(r"\b\d{4}\b", span):
+                score -= 0.3
+            if kind.kind == "place" and _PREPOSITION.search(text[max(0, t.start - 10):t.start]):
+                score += 0.15
+            if kind.kind == "person" and c.kind == "name":
+                if re.search(r"\d|\b[A-Z]{2,}\b", span):
+                    score -= 0.3  # "Super Bowl XLIX", "NFL": not a person
+                elif len(span.split()) >= 2:
+                    score += 0.1
+            answer = DirectAnswer(" ".join(span.split()), e.source, t.start, t.end, round(score, 4))
+            if best is None or score > best[0]:
+                best = (score, answer)
+    if best is None or best[0] < THRESHOLD:
+        return None
+    return best[1]
+
+
+def direct_answer_block(answer: DirectAnswer | None) -> str:
+    """The direct answer as the answer's first line: in bold, with its citation."""
+    if answer is None:
+        return ""
+    text = answer.text.replace("*", "\\*")
+    return f"**{text}** [{answer.source}]"

@@ -1,0 +1,89 @@
+"""The direct answer (a factoid's short span of the quoted evidence) and the rule that a shown model
+sentence must answer the question."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.direct import direct_answer, direct_answer_block, question_kind
+from assistant.answer.evidence import split_sentences
+from assistant.answer.verify import FRAGMENT, META_TEXT, OFF_TOPIC, REPEATS, answers, without_lead_in
+from assistant.evaluation import normalise, off_topic, token_f1
+from assistant.types import Evidence, Hit
+
+TORQUE = ("The quarterly review covered staffing, procurement and the state of the regional depots. The Zephyr-9 "
+          "inlet valve must be torqued to exactly 42 newton-metres before the pump is started. Network "
+          "maintenance windows are announced at least five working days in advance.")
+
+
+def _answer(question: str, text: str, sentence: int = 0):
+    hit = Hit("/docs/a.md", 1, 1.0, text, None, None, 1, 3)
+    s = split_sentences(text)[sentence]
+    return direct_answer(question, [hit], [Evidence(1, s.text, s.start, s.end, 1.0)])
+
+
+@pytest.mark.parametrize(("question", "text", "expected"), [
+    ("What torque should the Zephyr-9 inlet valve be tightened to?", TORQUE, "42 newton-metres"),
+    ("Who built the lighthouse on Skerry Island?",
+     "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "Margaret Hale"),
+    ("When was the lighthouse on Skerry Island built?",
+     "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "1874"),
+    ("How far could its lamp be seen?", "Its lamp could be seen from 22 nautical miles away.", "22 nautical miles"),
+    ("What day was the game played on?",
+     "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.", "February 7, 2016"),
+    ("What stadium did the game take place in?",
+     "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.", "Levi's Stadium"),
+    ("How many tickets were sold?", "In all, 4,000 tickets were sold in the first hour.", "4,000 tickets"),
+])
+def test_the_span_that_answers(question: str, text: str, expected: str) -> None:
+    found = _answer(question, text, 1 if text is TORQUE else 0)
+    assert found is not None and found.text == expected
+    hit_text = text
+    assert " ".join(hit_text[found.start:found.end].split()) == found.text  # verbatim, by its offsets
+    assert direct_answer_block(found) == f"**{expected}** [1]"
+
+
+@pytest.mark.parametrize("question", [
+    "How does incremental sync work?", "Why is the index a single file?", "Does it need an internet connection?",
+    "Explain the relevance gate", "Compare BM25 and dense search",
+])
+def test_no_direct_answer_when_the_question_is_not_a_factoid(question: str) -> None:
+    assert question_kind(question) is None
+    assert _answer(question, "Incremental sync reads only changed files since 2024 at Acme Corp.") is None
+
+
+def test_no_direct_answer_without_a_span_of_the_kind_asked_for() -> None:
+    # "How many" over a sentence with no number: nothing pretends to be an answer.
+    assert _answer("How many moons does the planet have?", "The planet has several small moons.") is None
+    # The only name is the question's own.
+    assert _answer("Who maintains Skerry Island?", "Skerry Island is maintained every year.") is None
+
+
+def test_a_shown_sentence_must_answer_the_question() -> None:
+    q = "What torque should the Zephyr-9 inlet valve be tightened to?"
+    quote = "The Zephyr-9 inlet valve must be torqued to exactly 42 newton-metres before the pump is started."
+    # True to the source, but about another topic of the same passage.
+    assert answers("The quarterly review covered staffing, procurement and the regional depots.", q,
+                   [quote]) == OFF_TOPIC
+    assert answers("Network maintenance windows are announced five working days in advance.", q, [quote]) == OFF_TOPIC
+    assert answers('The sources are: "The quarterly review covered staffing.', q, [quote]) == META_TEXT
+    assert answers("The answer to this question can be found in the documents.", q, [quote]) == META_TEXT
+    assert answers("The Zephyr-9 inlet valve must be torqued to 42 newton-metres.", q, [quote]) == REPEATS
+    assert answers("The valve torque applies to nothing you own ever leaves it: the models.", q, [quote]) == FRAGMENT
+    # Something the quote does not say, about the question's subject: shown.
+    assert answers("The inlet valve torque is checked again after the first hour of running.", q, [quote]) == ""
+
+
+def test_a_lead_in_is_cut_from_the_claim() -> None:
+    claim = "According to the sources, the valve is torqued to 42 Nm."
+    assert without_lead_in(claim) == "The valve is torqued to 42 Nm."
+    assert without_lead_in("According to [1], it works.") == "According to [1], it works."  # not a lead-in we know
+
+
+def test_squad_normalisation_and_f1() -> None:
+    assert normalise("The Denver Broncos!") == "denver broncos"
+    assert token_f1("Denver Broncos", "the Denver Broncos") == 1.0
+    assert token_f1("42", "42 newton-metres") == 0.5  # "newton-metres" is two words once punctuation goes
+    assert token_f1("Carolina", "Denver Broncos") == 0.0
+    assert off_topic("The review covered staffing [1].", "What torque does the valve need?")
+    assert not off_topic("The valve needs 42 Nm [1].", "What torque does the valve need?")
