@@ -1,10 +1,15 @@
 """Generation speed: the project's answer path versus raw llama_cpp.Llama, same model, threads and prompt;
 and time to first token of a first question versus a follow-up late in a long conversation.
 
-    .venv/bin/python bench/generate.py [--runs 3] [--max-tokens 128] [--json]
+    .venv/bin/python bench/generate.py [--runs 3] [--max-tokens 128] [--busy N] [--json]
 
 The prompt is a real one: the project's instructions and five passages of its sample library.
 Both paths generate greedily with the same sampler settings from an empty KV cache.
+
+--busy N: then the same again while `assistant index` of N documents (the PEPs in ../shared/corpus/peps, or
+ASSISTANT_BENCH_CORPUS) runs in another process on the same index, as the daemon does while it indexes:
+raw llama.cpp, the project's generator alone, and a whole `ask` (which tells indexing in every process
+to step aside while it generates), all in the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--turns", type=int, default=12, help="earlier turns in the long conversation")
+    ap.add_argument("--busy", type=int, default=0, metavar="N",
+                    help="also measure while `assistant index` of N documents runs in another process")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     os.environ["ASSISTANT_HOME"] = tempfile.mkdtemp(prefix="assistant-bench-gen-")
@@ -36,7 +43,7 @@ def main() -> int:
     from assistant.answer.generation import GenerationRequest, GenerationStats
     from assistant.answer.prompts import build_prompt
 
-    settings = Settings.load()
+    settings = Settings.load({"answer_cache": False})  # every ask is generated, not served from the cache
     threads = settings.effective_threads
     a = Assistant(settings)
     a.index()  # the bundled sample library
@@ -95,6 +102,10 @@ def main() -> int:
     for _ in gen.stream(GenerationRequest(after.messages, 16, 0.0, 0), warm):
         pass
 
+    quiet_asks = []
+    for _ in range(args.runs):
+        answer = a.ask("How does assistant keep the index up to date when files change?", save=False)
+        quiet_asks.append(float(answer.stats.get("tokens_per_s") or 0.0))
     result = {
         "machine": machine(),
         "model": gen.model_id,
@@ -103,14 +114,85 @@ def main() -> int:
         "raw_ttft_s": med(raw_runs, 0), "raw_tokens_per_s": med(raw_runs, 1),
         "project_ttft_s": med(our_runs, 0), "project_tokens_per_s": med(our_runs, 1),
         "tokens_per_s_ratio": round(med(our_runs, 1) / med(raw_runs, 1), 3),
+        "ask_tokens_per_s": round(statistics.median(quiet_asks), 2),
         "ttft_ratio_raw_over_project": round(med(raw_runs, 0) / med(our_runs, 0), 3),
         "conversation_prompt_tokens": warm.prompt_tokens,
         "follow_up_cached_tokens": warm.cached_tokens,
         "conversation_ttft_cold_s": cold.ttft_s,
         "conversation_ttft_follow_up_s": warm.ttft_s,
     }
+    if args.busy:
+        result |= busy_case(a, gen, raw, text, prompt.messages, args)
     report(result, args.json)
     return 0
+
+
+def busy_case(a, gen, raw, text: str, messages: list, args: argparse.Namespace) -> dict:
+    """The same generation while another process indexes into the same index (what the daemon does)."""
+    import shutil
+    import subprocess
+
+    from assistant.answer.generation import GenerationRequest, GenerationStats
+
+    source = Path(os.environ.get("ASSISTANT_BENCH_CORPUS") or Path(__file__).resolve().parents[2] / "shared" /
+                  "corpus" / "peps")
+    folder = Path(tempfile.mkdtemp(prefix="assistant-bench-busy-"))
+    for f in sorted(p for p in source.iterdir() if p.is_file())[: args.busy]:
+        shutil.copy(f, folder / f.name)
+    cli = Path(sys.executable).with_name("assistant")
+    indexer = subprocess.Popen([str(cli) if cli.exists() else sys.executable, *([] if cli.exists() else
+                                ["-m", "assistant.cli"]), "index", str(folder), "--json"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and indexer.poll() is None and a.store.pending_count() == 0:
+            time.sleep(0.2)  # until it writes chunks and embeds them: the CPU-bound part
+        time.sleep(1.0)
+
+        def raw_speed() -> float:
+            raw.reset()
+            t0 = time.perf_counter()
+            first, n = 0.0, 0
+            for _ in raw.create_completion(text, max_tokens=args.max_tokens, temperature=0.0, top_k=1,
+                                           repeat_penalty=1.1, stream=True):
+                n += 1
+                if n == 1:
+                    first = time.perf_counter() - t0
+            return (n - 1) / max(1e-9, time.perf_counter() - t0 - first)
+
+        def project_speed() -> tuple[float, int]:
+            gen.llm.reset()
+            stats = GenerationStats()
+            for _ in gen.stream(GenerationRequest(messages, args.max_tokens, 0.0, 0), stats):
+                pass
+            return stats.tokens_per_s, stats.threads
+
+        out: dict = {"busy_documents": args.busy, "busy_indexer_running": indexer.poll() is None}
+        raws, ours, asks, threads, ask_times = [], [], [], [], []
+        for _ in range(args.runs):
+            if indexer.poll() is not None:
+                break
+            raws.append(raw_speed())
+            speed, used = project_speed()
+            ours.append(speed)
+            threads.append(used)
+            t0 = time.perf_counter()
+            answer = a.ask("How does assistant keep the index up to date when files change?", save=False)
+            ask_times.append(time.perf_counter() - t0)
+            asks.append(float(answer.stats.get("tokens_per_s") or 0.0))
+        out |= {
+            "busy_runs": len(raws),
+            "busy_raw_tokens_per_s": round(statistics.median(raws), 2) if raws else None,
+            "busy_project_generator_tokens_per_s": round(statistics.median(ours), 2) if ours else None,
+            "busy_project_generator_threads": min(threads) if threads else None,
+            "busy_ask_tokens_per_s": round(statistics.median(asks), 2) if asks else None,
+            "busy_ask_answer_s": round(statistics.median(ask_times), 2) if ask_times else None,
+        }
+        return out
+    finally:
+        indexer.terminate()
+        indexer.wait(30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ class LlamaCppGenerator:
             raise ModelNotFoundError(f"llama.cpp could not load {path}: {exc}. The file may be damaged or of "
                                      "an unsupported architecture; try another .gguf") from exc
         self.max_threads = threads or physical_cores()
-        self._pool = _SleepingPool.attach(self.llm, self.max_threads)
+        self._pools = _Pools.make(self.llm, self.max_threads)
         self.threads = self.max_threads
         self.model_id = Path(path).name + (f"+{Path(lora).name}" if lora is not None else "")
         self.info = info
@@ -145,7 +145,7 @@ class LlamaCppGenerator:
             stats.threads = self.threads
             for token in self.llm.generate(tokens, repeat_penalty=request.repeat_penalty, **sampler):
                 if n and n % RETHREAD_EVERY == 0:  # another process started or stopped: follow it
-                    self._set_threads(free_cores(self.max_threads))
+                    self._set_threads(free_cores(self.max_threads, samples=1))
                     stats.threads = min(stats.threads, self.threads)
                 if request.cancel.is_set():
                     stats.stopped = "cancelled"
@@ -173,6 +173,8 @@ class LlamaCppGenerator:
     def _set_threads(self, n: int) -> None:
         """Run on n threads from the next decode on (no more than the pool holds)."""
         n = max(1, min(n, self.max_threads))
+        if self._pools is not None:
+            self._pools.use(sleeping=n < self.max_threads)
         if n != self.threads:
             from llama_cpp import llama_cpp as lib
 
@@ -202,34 +204,44 @@ def _core_ids(cpuinfo: str) -> list[tuple[str, str]]:
     return out
 
 
-def free_cores(limit: int) -> int:
-    """How many of the CPU cores (at most `limit`) are not taken by other runnable work right now.
+def free_cores(limit: int, samples: int = 3) -> int:
+    """How many of the CPU cores (at most `limit`) are not taken by other processes' runnable work now.
 
     Two threads on two cores that another process also uses is the worst case for llama.cpp: each step
-    waits for the thread that was descheduled (measured: 77 tokens/s quiet, 4 beside one busy process).
-    On Linux the kernel's count of runnable threads (/proc/stat procs_running, less this one) is read a few
-    times over 20 ms; elsewhere the one-minute load average stands in.
+    waits for the thread that was descheduled (measured: 55 tokens/s quiet, 1 beside `assistant index`).
+    On Linux the kernel's count of runnable threads (/proc/stat procs_running) less this process's own
+    running threads is read `samples` times, 10 ms apart; elsewhere the one-minute load average stands in.
     """
     total = os.cpu_count() or limit
     try:
-        samples = []
-        for i in range(3):
+        seen = []
+        for i in range(samples):
             with open("/proc/stat") as f:
-                for line in f:
-                    if line.startswith("procs_running"):
-                        samples.append(int(line.split()[1]) - 1)  # the reading thread itself runs
-                        break
-            if i < 2:
+                running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+            seen.append(running - _own_running())
+            if i < samples - 1:
                 time.sleep(0.01)
-        busy = sorted(samples)[len(samples) // 2] if samples else None
-    except (OSError, ValueError):
+        busy: int | None = sorted(seen)[len(seen) // 2]
+    except (OSError, ValueError, StopIteration):
         busy = None
     if busy is None:
         try:
             busy = round(os.getloadavg()[0])
         except OSError:
             return limit
-    return max(1, min(limit, total - busy))
+    return max(1, min(limit, total - max(0, busy)))
+
+
+def _own_running() -> int:
+    """This process's threads that are running or runnable (state R), the reading one included."""
+    n = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as f:
+                n += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            pass
+    return max(1, n)
 
 
 class _GgmlThreadpoolParams(ctypes.Structure):
@@ -237,18 +249,27 @@ class _GgmlThreadpoolParams(ctypes.Structure):
                 ("poll", ctypes.c_uint32), ("strict_cpu", ctypes.c_bool), ("paused", ctypes.c_bool)]
 
 
-class _SleepingPool:
-    """A llama.cpp CPU thread pool whose idle threads sleep (poll level 0) instead of spin-waiting for the
-    next step, which llama.cpp's default pool does: while the embedder (or another process) runs between two
-    tokens, a spinning pool takes the cores it needs. llama-cpp-python does not expose the pool, so it is
-    made through ggml's C API (ctypes); when that fails the default pool stays and the reason is logged."""
+class _Pools:
+    """Two llama.cpp CPU thread pools for one model, attached in turn through ggml's C API (ctypes;
+    llama-cpp-python does not expose them): with every core free, llama.cpp's own polling pool (poll 50: its
+    threads spin briefly between steps, the fastest when nothing else runs); with other work on the machine,
+    a pool whose idle threads sleep at once (poll 0), so that neither another process nor this process's
+    embedder loses the core to a spinning thread. When the API is not there, llama.cpp's default pool stays
+    (and the reason is logged)."""
 
-    def __init__(self, pool: int, free: Any) -> None:
-        self.pool = pool
-        self._free = free
+    def __init__(self, attach: Any, ctx: Any, spinning: int, sleeping: int) -> None:
+        self._attach, self._ctx = attach, ctx
+        self._pools = {True: spinning, False: sleeping}
+        self.sleeping: bool | None = None
+
+    def use(self, sleeping: bool) -> None:
+        if sleeping != self.sleeping:
+            pool = self._pools[not sleeping]
+            self._attach(self._ctx, pool, pool)
+            self.sleeping = sleeping
 
     @classmethod
-    def attach(cls, llm: Any, threads: int) -> _SleepingPool | None:
+    def make(cls, llm: Any, threads: int) -> _Pools | None:
         try:
             from llama_cpp import llama_cpp as lib
 
@@ -264,22 +285,26 @@ class _SleepingPool:
             attach = lib._lib.llama_attach_threadpool
             attach.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
             attach.restype = None
-            params = base.ggml_threadpool_params_default(threads)
-            params.poll = 0
-            pool = cpu.ggml_threadpool_new(ctypes.byref(params))
-            if not pool:
-                raise OSError("ggml_threadpool_new returned NULL")
-            attach(llm._ctx.ctx, pool, pool)
             detach = lib._lib.llama_detach_threadpool
             detach.argtypes = [ctypes.c_void_p]
             detach.restype = None
+            made = []
+            for poll in (50, 0):
+                params = base.ggml_threadpool_params_default(threads)
+                params.poll = poll
+                pool = cpu.ggml_threadpool_new(ctypes.byref(params))
+                if not pool:
+                    raise OSError("ggml_threadpool_new returned NULL")
+                made.append(pool)
             ctx = llm._ctx.ctx
-            # When the model is closed: its context lets go of the pool, then the pool's threads end (the
-            # exit stack runs this before it frees the context, which was entered earlier).
-            llm._stack.callback(lambda: (detach(ctx), cpu.ggml_threadpool_free(pool)))
-            return cls(pool, cpu.ggml_threadpool_free)
+            # When the model is closed: its context lets go of the pools, then their threads end (the exit
+            # stack runs this before it frees the context, which was entered earlier).
+            llm._stack.callback(lambda: (detach(ctx), *(cpu.ggml_threadpool_free(p) for p in made)))
+            pools = cls(attach, ctx, made[0], made[1])
+            pools.use(False)
+            return pools
         except (OSError, AttributeError, ImportError) as exc:
-            log.info("llama.cpp keeps its default (spinning) thread pool: %s", exc)
+            log.info("llama.cpp keeps its default thread pool: %s", exc)
             return None
 
 

@@ -112,7 +112,8 @@ def test_injected_instruction_does_not_change_the_output_format(answering: Assis
 
 def test_ask_json_and_chats_cli(lib: Path, capsys, monkeypatch) -> None:
     out = run_cli_json("ask", "Who built the lighthouse on Skerry Island?", capsys=capsys)
-    assert set(out) == {"answer", "grounded", "sources", "citations", "chat_id", "stats", "evidence", "checks"}
+    assert set(out) == {"answer", "grounded", "sources", "citations", "chat_id", "stats", "evidence", "checks",
+                        "direct_answer"}
     assert {"prompt_tokens", "completion_tokens", "ttft_s", "tokens_per_s"} <= set(out["stats"])
     assert out["grounded"] is True and out["sources"][0]["path"].endswith("lighthouse.md")
     follow = run_cli_json("ask", "When was it built?", "--chat", out["chat_id"], capsys=capsys)

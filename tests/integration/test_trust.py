@@ -14,6 +14,7 @@ from scripted import ScriptedGenerator
 
 from assistant import Assistant, Settings
 from assistant.answer.evidence import numbers
+from assistant.evaluation import off_topic
 from assistant.search.retrieval import Filters
 
 PUMP = """# Zephyr-9 pump maintenance
@@ -75,7 +76,9 @@ def test_torque_answer_states_42_newton_metres(answering: Assistant, docs: Path)
     assert answer.sources[answer.evidence[0].source - 1].path.endswith("pump.md")
     _assert_checkable(answer)
     assert "".join(tokens) == answer.answer  # what streamed is exactly what was checked
-    assert tokens[0].startswith("> ")  # the evidence comes first, before the model has said anything
+    # The direct answer, then the evidence, come first, before the model has said anything.
+    assert tokens[0].startswith("**42 newton-metres** [1]\n\n> ")
+    assert answer.direct_answer is not None and answer.direct_answer.text == "42 newton-metres"
 
 
 def test_paraphrased_question_is_answered(answering: Assistant, docs: Path) -> None:
@@ -122,8 +125,10 @@ def test_an_invented_number_is_never_shown_as_verified(home: Path, embedder, doc
     answer = auto.ask(question, on_token=streamed.append)
     assert "6.5" not in answer.answer and "6.5" not in "".join(streamed)  # never even streamed
     assert answer.grounded and "42 newton-metres" in answer.answer
-    bad = [c for c in answer.checks if not c.verified]
+    bad = [c for c in answer.checks if not c.supported]
     assert len(bad) == 1 and bad[0].unsupported_facts == ["6.5"]
+    # The true sentence is supported, but it only says what the quote above it says: not shown twice.
+    assert [c.reason for c in answer.checks if c.supported] == ["repeats the quoted evidence"]
     # generate: the model's text as it is, but the invented sentence is marked and the answer not grounded.
     gen = Assistant(Settings.load({"answer_style": "generate"}), embedder=embedder,
                     generator=ScriptedGenerator(invented))
@@ -145,7 +150,7 @@ def test_a_sentence_cut_off_by_the_token_limit_is_not_shown(home: Path, embedder
     a.index([docs])
     answer = a.ask("What torque should the Zephyr-9 inlet valve be tightened to?")
     assert answer.checks[-1].reason.startswith("cut off") and not answer.checks[-1].verified
-    assert answer.checks[0].verified and "Over-tightening" not in answer.answer.split("\n\n", 1)[-1]
+    assert answer.checks[0].supported and "Over-tightening" not in answer.answer.split("\n\n", 1)[-1]
 
 
 def test_model_saying_not_in_documents_falls_back_to_the_evidence(home: Path, embedder, docs: Path) -> None:
@@ -192,3 +197,62 @@ def test_the_readme_example_is_answered_from_the_sample(answering: Assistant) ->
     assert all("sample" in a.sources[e.source - 1].path and a.sources[e.source - 1].heading.endswith("Incremental sync")
                for e in a.evidence[:1])
     assert "rewrites" not in a.answer and "without touching" not in a.answer, a.answer
+
+
+DEPOT = """# Depot bulletin
+
+The quarterly review covered staffing, procurement and the state of the regional depots. The Zephyr-9 inlet
+valve must be torqued to exactly 42 newton-metres before the pump is started. Network maintenance windows are
+announced at least five working days in advance. The canteen closes at three on Fridays.
+"""
+
+
+def _shown(answer) -> list[str]:
+    return [c.text for c in answer.checks if c.verified]
+
+
+def test_only_sentences_that_answer_are_shown(answering: Assistant, library: Path) -> None:
+    """The issue's case: a passage that covers several topics. The model's true sentences about the other
+    topics are supported by the passage, but they do not answer the question: they are not shown."""
+    (library / "depot.md").write_text(DEPOT)
+    (library / "notes.md").write_text("# Notes\n\n" + "\n\n".join(prose(i) for i in range(6)))
+    answering.index([library])
+    question = "What torque should the Zephyr-9 inlet valve be tightened to?"
+    answer = answering.ask(question)
+    assert answer.grounded and answer.direct_answer is not None
+    assert answer.direct_answer.text == "42 newton-metres"
+    assert answer.answer.startswith("**42 newton-metres** [1]")
+    _assert_checkable(answer)
+    for sentence in _shown(answer):
+        assert not off_topic(sentence, question), sentence
+        assert "quarterly" not in sentence.lower() and "maintenance windows" not in sentence.lower()
+        assert not sentence.lower().startswith("the sources are")
+
+
+@pytest.mark.parametrize("question", ["how does incremental sync work?", "does it need an internet connection?",
+                                      "which file formats can it read?", "how do I remove a folder?"])
+def test_the_sample_answers_hold_no_off_topic_sentence(answering: Assistant, question: str) -> None:
+    """The bundled sample's natural questions: every model sentence shown shares a content word with the
+    question, none is a fragment or repeats the quotes, and a how-question gets no direct answer."""
+    answering.index()
+    answer = answering.ask(question)
+    assert answer.grounded
+    _assert_checkable(answer)
+    quotes = {e.text.lower() for e in answer.evidence}
+    for sentence in _shown(answer):
+        assert not off_topic(sentence, question), sentence
+        assert sentence[-1:] in ".!?", sentence
+        assert sentence.lower() not in quotes
+    if question.startswith(("how", "does")):
+        assert answer.direct_answer is None
+
+
+def test_the_sources_come_before_the_first_model_token(answering: Assistant, docs: Path) -> None:
+    answering.index([docs])
+    events: list[str] = []
+    answering.ask("What torque should the Zephyr-9 inlet valve be tightened to?",
+                  on_token=lambda t: events.append("token"), on_sources=lambda hits, ev, da: events.append(
+                      f"sources {len(hits)} {len(ev)} {da.text if da else None}"))
+    sources = [i for i, e in enumerate(events) if e.startswith("sources")]
+    assert len(sources) == 1 and events[sources[0]].endswith("42 newton-metres")
+    assert sources[0] == 1 and events[0] == "token"  # the quotes, then the sources, then the model's sentences

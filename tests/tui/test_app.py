@@ -59,7 +59,8 @@ async def test_evidence_is_quoted_and_highlighted_in_its_source(home, embedder, 
     app = AssistantApp(make(home, embedder, generator, lib), watch=False)
     async with app.run_test(size=(100, 30)) as pilot:
         view = await ask(pilot, app, "Who built the lighthouse on Skerry Island?")
-        assert "Margaret Hale" in view.text and view.text.startswith("> ")  # the quote came first
+        assert "Margaret Hale" in view.text and view.text.startswith("**Margaret Hale** [1]")  # the direct answer first
+        assert "\n\n> " in view.text  # then the quote
         sources = view.query_one(SourceList)
         sources.focus()
         await pilot.press("enter")
