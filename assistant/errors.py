@@ -35,5 +35,9 @@ class DocumentError(AssistantError):
     """One file could not be read or parsed; indexing records it and carries on."""
 
 
+class NoTextError(DocumentError):
+    """A file was read, and nothing readable is in it (a photo, a blank page): not an error, a status."""
+
+
 class EmptyQueryError(AssistantError):
     """A search or question was empty."""

@@ -637,7 +637,8 @@ def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dic
 
 
 def _add_reports(total: IndexReport, r: IndexReport) -> None:
-    for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "chunks_embedded", "chunks_reused"):
+    for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "no_text", "chunks_embedded",
+                 "chunks_reused"):
         setattr(total, name, getattr(total, name) + getattr(r, name))
     total.chunks_pending = r.chunks_pending  # a count of the whole index, not of the run
     total.errors += r.errors

@@ -198,6 +198,7 @@ class IndexReport:
     moved: int = 0
     unchanged: int = 0
     skipped: int = 0  # files passed over on purpose (unsupported type, ignored, hidden)
+    no_text: int = 0  # files read that hold nothing readable (photos, blank pages): a status, not an error
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_pending: int = 0  # chunks still waiting for a vector at the end (a stopped run: the next embeds them)
@@ -217,7 +218,7 @@ class DocumentInfo:
 
     path: str
     format: str | None
-    status: str  # "ok" | "error"
+    status: str  # "ok" | "error" | "no text" (read, nothing readable in it: a photo, a blank scan)
     error: str | None
     chunks: int
     size: int | None

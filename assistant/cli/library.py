@@ -33,7 +33,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print_json(report.to_dict())
     else:
         print(f"added {report.added}, updated {report.updated}, removed {report.removed}, moved {report.moved}, "
-              f"unchanged {report.unchanged}, skipped {report.skipped}; "
+              f"unchanged {report.unchanged}, skipped {report.skipped}, no text {report.no_text}; "
               f"chunks embedded {report.chunks_embedded}, reused {report.chunks_reused}")
         for e in report.errors:
             print(f"  error: {printable(e['path'])}: {printable(e['error'])}")
@@ -82,7 +82,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_json(st)
         return 0
     print(f"index:           {st['index_path']}")
-    print(f"documents:       {st['documents']} ({st['errors']} with errors)")
+    print(f"documents:       {st['documents']} ({st['errors']} with errors"
+          + (f", {st['no_text']} with no text in them: photos, blank scans" if st.get("no_text") else "") + ")")
     waiting = f" (embedding: {st['chunks'] - st['pending']} of {st['chunks']} have vectors; the rest are " \
               "searchable by keywords until then)" if st["pending"] else ""
     print(f"chunks:          {st['chunks']}{waiting}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, NoTextError
 from assistant.ingest import ocr
+from assistant.ingest.archives import ARCHIVE_NAMES, archive_format, read_archive
 from assistant.ingest.office import ATTACHMENTS, table_runs
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
@@ -32,10 +34,15 @@ PLAIN_NAMES = {"readme", "license", "copying", "authors", "changelog", "notice",
 CODE_NAMES = {"makefile", "dockerfile", "containerfile", "justfile", "cmakelists.txt", "gemfile", "rakefile"}
 
 
+ARCHIVE_FORMATS = frozenset(ARCHIVE_NAMES.values())
+
+
 def detect_format(path: Path) -> str | None:
     """The parser to use for a path, by its extension or name; None if the file type is not supported."""
     name = path.name.lower()
     ext = path.suffix.lower()
+    if archive_format(name):
+        return archive_format(name)
     if ext == ".pdf":
         return "pdf"
     if ext == ".docx":
@@ -64,18 +71,37 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
-    parser = _PARSERS[fmt]
+    parser = _PARSERS.get(fmt)
     token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
     attached: list[Attachment] = []
     found = ATTACHMENTS.set(attached)
     try:
-        blocks = tuple(b for b in parser(data) if b.text.strip())
+        read = parser if parser is not None else (lambda d: read_archive(fmt, d, path.name))
+        blocks = tuple(_safe_block(b) for b in read(data) if b.text.strip())
     finally:
         ATTACHMENTS.reset(found)
         ocr.OPTIONS.reset(token)
-    if not blocks:
-        raise DocumentError("no text found in the file (it is empty or holds only whitespace)")
+    if not blocks and not attached:
+        raise NoTextError("no text found in the file (it is empty or holds only whitespace)")
     return Document(path=str(path), format=fmt, blocks=blocks, attachments=tuple(attached))
+
+
+def _safe_block(block: Block) -> Block:
+    text = safe_text(block.text)
+    heading = tuple(safe_text(h) for h in block.heading)
+    return block if text is block.text and heading == block.heading else replace(block, text=text, heading=heading)
+
+
+def safe_text(text: str) -> str:
+    """Text every later stage can take (the tokenizer, SQLite, a terminal): surrogate pairs written as two
+    UTF-16 halves (RTF's \\u-escapes of astral characters, Gothic script...) joined into the character they
+    are, and lone halves and other code points UTF-8 cannot encode replaced by U+FFFD. Any reader can
+    produce such text; a tokenizer given it raised TypeError and the file was lost."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 # --- text decoding ---------------------------------------------------------------------------------
@@ -476,7 +502,8 @@ def _parse_pdf(data: bytes) -> list[Block]:
     if not blocks:
         why = "OCR is off (setting ocr)" if not ocr.options().enabled else \
             "no OCR engine is installed (rapidocr-onnxruntime)" if not ocr.available() else "OCR found no text"
-        raise DocumentError(f"the PDF has no extractable text (scanned images?), and {why}")
+        error = NoTextError if why == "OCR found no text" else DocumentError
+        raise error(f"the PDF has no extractable text (scanned images?), and {why}")
     return blocks
 
 
@@ -523,6 +550,8 @@ def _parse_image(data: bytes) -> list[Block]:
         raise
     except Exception as exc:  # PIL decoding a truncated or corrupt image
         raise DocumentError(f"corrupt or unreadable image ({type(exc).__name__}: {exc})") from exc
+    if not blocks and not opts.skipped:
+        raise NoTextError("an image with no text in it (OCR found none)")
     return blocks
 
 

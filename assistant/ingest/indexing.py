@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ConfigError, DocumentError, IndexWriteError
+from assistant.errors import ConfigError, DocumentError, IndexWriteError, NoTextError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.documents import parse
 from assistant.ingest.embedding import Embedder
@@ -36,7 +36,7 @@ ProgressFn = Callable[[int, int, str], None]
 EmbedProgressFn = Callable[[int, int], None]
 """Called as on_embed(chunks_embedded, chunks_to_embed) by the embedding stage."""
 
-CONTAINERS = frozenset({"eml", "mbox"})  # formats whose files may hold documents of their own (attachments)
+CONTAINERS = frozenset({"eml", "mbox", "msg", "zip", "tar", "gz", "bz2", "xz"})  # files holding documents of their own
 EMBED_GROUP = 256  # waiting chunks per transaction
 EMBED_SLICE = 32  # chunks per call to the model (about 0.2 s on 2 cores): between calls, indexing can step aside
 
@@ -159,6 +159,9 @@ class Indexer:
             if row.status == "error":
                 report.errors.append({"path": path, "error": row.error or "unknown error"})
                 return None
+            if row.status == "no text":
+                report.no_text += 1
+                return None
             if row.chunker_version == CHUNKER_VERSION:
                 report.unchanged += 1
                 self._attachment_errors(row, report)
@@ -191,6 +194,11 @@ class Indexer:
         try:
             doc = parse(f.path, data, f.format, opts)
             chunks, parts = self._chunk(doc)
+        except NoTextError as exc:  # a photo, a blank scan: read, and quietly marked, not an error
+            report.no_text += 1
+            if not (row is not None and row.status == "no text" and row.content_hash == digest):
+                self.store.record_error(path, str(exc), size, mtime_ns, digest, f.format, CHUNKER_VERSION, "no text")
+            return None
         except DocumentError as exc:
             self._fail(report, path, str(exc), row, f, digest)
             return None

@@ -392,7 +392,7 @@ def _message_blocks(data: bytes, number: int | None, first: int | None, last: in
         fmt = detect_format(PurePosixPath(name))  # type: ignore[arg-type]
         payload = part.get_payload(decode=True)
         if fmt is not None and payload:
-            _attach(f"message {number}/{name}" if number else name, f"attachment {name} of message {subject}",
+            attach(f"message {number}/{name}" if number else name, f"attachment {name} of message {subject}",
                     fmt, payload)
     if names:
         blocks.append(Block("Attached: " + ", ".join(names), "para", heading, None, first, last))
@@ -405,7 +405,7 @@ ATTACHMENTS: ContextVar[list[Attachment] | None] = ContextVar("attachments", def
 """Where the mail readers put the attachments of the file being parsed (documents.parse sets it)."""
 
 
-def _attach(name: str, label: str, fmt: str, payload: bytes) -> None:
+def attach(name: str, label: str, fmt: str, payload: bytes) -> None:
     """Read an attachment as a document of its own, its blocks under its label, and hand it to parse()
     (with the attachments it carries itself, below its name). A name already taken gets " (2)"."""
     found = ATTACHMENTS.get()
@@ -433,6 +433,13 @@ def _attach(name: str, label: str, fmt: str, payload: bytes) -> None:
     found.append(Attachment(name, label, fmt, len(payload), digest, Document(doc.path, fmt, blocks)))
     for inner in doc.attachments:
         found.append(replace(inner, name=f"{name}/{inner.name}"))
+
+
+def attach_error(name: str, label: str, fmt: str, size: int, error: str) -> None:
+    """A file inside the one being parsed that cannot be read: reported as an error of its own."""
+    found = ATTACHMENTS.get()
+    if found is not None:
+        found.append(Attachment(name, label, fmt, size, hashlib.sha256(error.encode()).hexdigest(), error=error))
 
 
 PARSERS: dict[str, Callable[[bytes], list[Block]]] = {

@@ -48,7 +48,10 @@ class Filters:
         for p in self.paths:
             p = os.path.expanduser(p)
             if not any(ch in p for ch in "*?["):
-                out.append(os.path.abspath(p).rstrip(os.sep) + "*")  # a plain folder or file: a prefix
+                # A plain path names a file (and what is inside it: a mail's attachments, an archive's members)
+                # or a folder and what is under it; "report.xls" is not a prefix of "report.xlsx".
+                base = os.path.abspath(p).rstrip(os.sep) or os.sep
+                out += [base, base.rstrip(os.sep) + os.sep + "*"]
             elif os.path.isabs(p) or p.startswith("*"):
                 out.append(p)
             else:

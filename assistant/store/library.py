@@ -105,10 +105,12 @@ class LibraryTables(Database):
     def record_error(
         self, path: str, error: str, size: int | None = None, mtime_ns: int | None = None,
         content_hash: str | None = None, fmt: str | None = None, chunker_version: int | None = None,
+        status: str = "error",
     ) -> None:
-        """Mark a document as failed (dropping any chunks it had), keeping the reason for the user."""
+        """Mark a document as failed, or (status "no text") as read with nothing readable in it, dropping any
+        chunks it had and keeping the reason for the user."""
         with self.transaction() as c:
-            doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, "error", error, chunker_version, 0)
+            doc_id = self._upsert(c, path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, 0)
             c.execute("DELETE FROM chunks WHERE document_id = ?", (doc_id,))
             c.execute("DELETE FROM documents WHERE container_id = ?", (doc_id,))
 
@@ -236,6 +238,7 @@ class LibraryTables(Database):
             "documents": int(q("SELECT count(*) FROM documents WHERE status = 'ok'").fetchone()[0]),
             "chunks": int(q("SELECT count(*) FROM chunks").fetchone()[0]),
             "errors": int(q("SELECT count(*) FROM documents WHERE status = 'error'").fetchone()[0]),
+            "no_text": int(q("SELECT count(*) FROM documents WHERE status = 'no text'").fetchone()[0]),
             "pending": self.pending_count(),
         }
 

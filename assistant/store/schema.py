@@ -41,6 +41,22 @@ def _migrate_one_vector_copy(c: Any) -> None:
         c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vectors_id', lower(hex(randomblob(16))))")
 
 
+def _migrate_no_text_status(c: Any) -> None:
+    """10: a document may be 'no text' (read, nothing readable in it: a photo, a blank scan), a status of its
+    own rather than an error. SQLite cannot alter a CHECK constraint; it documents editing the table's stored
+    definition for a change that leaves every row as it is on disk (this one only allows one more value)."""
+    old = "CHECK (status IN ('ok', 'error'))"
+    new = "CHECK (status IN ('ok', 'error', 'no text'))"
+    version = int(c.execute("PRAGMA schema_version").fetchone()[0])
+    c.execute("PRAGMA writable_schema = ON")
+    c.execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'documents'",
+              (old, new))
+    c.execute(f"PRAGMA schema_version = {version + 1}")
+    c.execute("PRAGMA writable_schema = OFF")
+    # Files that held no text were errors until now: read again, they become 'no text'.
+    c.execute("UPDATE documents SET chunker_version = 0, size = NULL WHERE status = 'error' AND error LIKE 'no text%'")
+
+
 MIGRATIONS: list[str | Callable[[Any], None]] = [
     # 1: documents, chunks, keyword index
     """
@@ -150,4 +166,5 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     CREATE INDEX documents_container ON documents(container_id);
     UPDATE documents SET chunker_version = 0 WHERE format IN ('eml', 'mbox');
     """,
+    _migrate_no_text_status,
 ]

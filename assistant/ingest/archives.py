@@ -1,0 +1,161 @@
+"""Archives read as folders: each readable member of a .zip, .tar (.tar.gz/.tgz/.tar.bz2/.tar.xz), .gz, .bz2
+or .xz is a document of its own under the archive's path, the same way a mail's attachments are (see
+office._attach): found by --path, listed by `docs`, read again, moved and removed with the archive.
+
+Members are read in memory and never written to disk, so a name with ".." or an absolute path cannot
+escape anywhere: it only names the member (and is cleaned for that). Bombs are refused before they are
+unpacked: too many members, too much unpacked in all, a member that claims far more than it is compressed
+to, or archives nested too deep (a zip that contains itself ends at the nesting limit). An encrypted
+member is reported as such; the others are indexed.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import tarfile
+import zipfile
+from contextvars import ContextVar
+from pathlib import PurePosixPath
+
+from assistant.errors import DocumentError
+from assistant.types import Block
+
+MAX_MEMBERS = 10_000  # members of one archive
+MAX_UNPACKED = 512 * 2**20  # bytes unpacked from one archive, all members together
+MAX_MEMBER = 64 * 2**20  # bytes of one member (the size cap of a file on disk is 50 MB)
+MAX_RATIO = 200  # a member may unpack to at most this many times its compressed size
+MAX_DEPTH = 3  # archives inside archives
+_DEPTH: ContextVar[int] = ContextVar("archive_depth", default=0)
+
+ARCHIVE_NAMES = {".zip": "zip", ".tar": "tar", ".tgz": "tar", ".tar.gz": "tar", ".tbz2": "tar", ".tar.bz2": "tar",
+                 ".txz": "tar", ".tar.xz": "tar", ".gz": "gz", ".bz2": "bz2", ".xz": "xz"}
+
+
+def archive_format(name: str) -> str | None:
+    """The archive reader for a file name ("report.tar.gz" -> "tar"), or None."""
+    low = name.lower()
+    for suffix in sorted(ARCHIVE_NAMES, key=len, reverse=True):
+        if low.endswith(suffix):
+            return ARCHIVE_NAMES[suffix]
+    return None
+
+
+def member_name(raw: str) -> str:
+    """A member's name as it is shown and stored: "/", ".." and "." parts dropped, so it stays below the
+    archive's path whatever the archive says."""
+    parts = [p for p in raw.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return "/".join(parts)
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.members = 0
+        self.unpacked = 0
+
+    def take(self, size: int, packed: int | None, name: str) -> None:
+        self.members += 1
+        if self.members > MAX_MEMBERS:
+            raise DocumentError(f"refused as a possible archive bomb: more than {MAX_MEMBERS:,} members")
+        if size > MAX_MEMBER:
+            raise _Skip(f"{name} unpacks to {size / 2**20:.0f} MB, more than the {MAX_MEMBER // 2**20} MB a member "
+                        "may hold")
+        if packed is not None and size > 1_000_000 and size > MAX_RATIO * max(1, packed):
+            raise DocumentError(f"refused as a possible archive bomb: {name} claims {size:,} bytes from "
+                                f"{packed:,} compressed")
+        self.unpacked += size
+        if self.unpacked > MAX_UNPACKED:
+            raise DocumentError(f"refused as a possible archive bomb: more than {MAX_UNPACKED // 2**20} MB unpacked")
+
+
+_UNPACK_ERRORS = (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError, RuntimeError)
+
+
+class _Skip(Exception):
+    """One member is left out (with this reason); the others are read."""
+
+
+def _read_members(fmt: str, data: bytes, outer: str) -> None:
+    """Hand every member whose format is readable to office._attach (its own document)."""
+    from assistant.ingest.documents import detect_format
+    from assistant.ingest.office import attach, attach_error
+
+    depth = _DEPTH.get()
+    if depth >= MAX_DEPTH:
+        raise DocumentError(f"archives nested more than {MAX_DEPTH} deep are not read (a zip that contains itself?)")
+    token = _DEPTH.set(depth + 1)
+    budget = _Budget()
+    try:
+        for raw, size, packed, encrypted, read in _members(fmt, data, outer):
+            name = member_name(raw)
+            if not name:
+                continue
+            fmt_in = archive_format(name) or detect_format(PurePosixPath(name))  # type: ignore[arg-type]
+            if fmt_in is None:
+                continue
+            label = f"{name} in {outer}"
+            if encrypted:
+                attach_error(name, label, fmt_in, size, "an encrypted member: it needs its password, so it is not read")
+                continue
+            try:
+                budget.take(size, packed, name)
+                payload = read()
+            except _Skip as exc:
+                attach_error(name, label, fmt_in, size, str(exc))
+                continue
+            except (*_UNPACK_ERRORS, NotImplementedError) as exc:
+                attach_error(name, label, fmt_in, size, f"cannot unpack this member ({type(exc).__name__}: {exc})")
+                continue
+            attach(name, label, fmt_in, payload)
+    finally:
+        _DEPTH.reset(token)
+
+
+def _members(fmt: str, data: bytes, outer: str):  # type: ignore[no-untyped-def]
+    """(name, unpacked size, compressed size or None, encrypted, read) for each file member."""
+    try:
+        if fmt == "zip":
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if len(infos) > MAX_MEMBERS:
+                raise DocumentError(f"refused as a possible archive bomb: {len(infos):,} members")
+            for i in infos:
+                yield i.filename, i.file_size, i.compress_size, bool(i.flag_bits & 1), \
+                    (lambda i=i: _capped(zf.open(i), i.filename))
+        elif fmt == "tar":
+            tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+            for m in tf:
+                if m.isfile():
+                    yield m.name, m.size, None, False, (lambda m=m: _capped(tf.extractfile(m), m.name))
+        else:
+            opener = {"gz": gzip.GzipFile, "bz2": bz2.BZ2File, "xz": lzma.LZMAFile}[fmt]
+            inner = outer.rsplit(".", 1)[0] if "." in outer else outer
+            stream = opener(fileobj=io.BytesIO(data))  # type: ignore[operator]
+            payload = _capped(stream, inner)
+            yield inner, len(payload), len(data), False, (lambda: payload)
+    except DocumentError:
+        raise
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError) as exc:
+        raise DocumentError(f"corrupt or unreadable {fmt} archive ({type(exc).__name__}: {exc})") from exc
+
+
+def _capped(stream, name: str) -> bytes:  # type: ignore[no-untyped-def]
+    """A member's bytes, read no further than MAX_MEMBER (a header that lies about the size is caught)."""
+    if stream is None:
+        raise _Skip(f"{name} cannot be read")
+    data = stream.read(MAX_MEMBER + 1)
+    if len(data) > MAX_MEMBER:
+        raise _Skip(f"{name} unpacks to more than the {MAX_MEMBER // 2**20} MB a member may hold")
+    return bytes(data)
+
+
+def read_archive(fmt: str, data: bytes, name: str) -> list[Block]:
+    """Read an archive named `name`: it has no blocks of its own, only members (handed on as attachments).
+
+    Raises:
+        DocumentError: corrupt, a possible bomb, or nested too deep.
+    """
+    _read_members(fmt, data, name)
+    return []

@@ -1,0 +1,113 @@
+"""Archives as folders, files with nothing readable in them, text no tokenizer can take, and plain --path
+filters: real files on disk, the real embedder and index."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+from assistant import Assistant
+from assistant.search.retrieval import Filters
+
+INNER = "# Inner\n\nThe zebra codeword is PAPAYA-77 in the inner file.\n"
+
+
+def _zip(members: dict[str, bytes | str], encrypted: frozenset[str] = frozenset()) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    out = bytearray(buf.getvalue())
+    for name in encrypted:  # set the "encrypted" flag bit in the member's local and central headers
+        for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            start = 0
+            while (i := out.find(signature, start)) >= 0:
+                name_at = i + (30 if flag_at == 6 else 46)
+                if out[name_at:name_at + len(name)] == name.encode():
+                    out[i + flag_at] |= 1
+                start = i + 4
+    return bytes(out)
+
+
+def test_archive_members_are_documents_of_their_own(assistant: Assistant, library: Path) -> None:
+    (library / "pack.zip").write_bytes(_zip({"docs/inner.md": INNER, "../../etc/evil.txt": "The heron nests by lake Kolm.",
+                                             "secret.txt": "never read", "photo.bin": b"\x00\x01"}, frozenset({"secret.txt"})))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        data = b"Tar member: the kettle holds 1.7 litres of water."
+        info = tarfile.TarInfo("kettle.txt")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    (library / "more.tar.gz").write_bytes(buf.getvalue())
+    (library / "note.txt.gz").write_bytes(gzip.compress(b"A gzipped note about the copper bell tower."))
+    report = assistant.index([library])
+    paths = {d.path: d for d in assistant.documents()}
+    base = str(library)
+    assert f"{base}/pack.zip/docs/inner.md" in paths
+    assert f"{base}/pack.zip/etc/evil.txt" in paths  # ".." cannot climb out of the archive's path
+    assert not any("/etc/evil.txt" == p for p in paths)
+    assert f"{base}/more.tar.gz/kettle.txt" in paths and f"{base}/note.txt.gz/note.txt" in paths
+    assert paths[f"{base}/pack.zip/docs/inner.md"].container == f"{base}/pack.zip"
+    errors = {e["path"]: e["error"] for e in report.errors}
+    assert "encrypted" in errors[f"{base}/pack.zip/secret.txt"]
+    hit = assistant.search("zebra codeword", k=1, filters=Filters(paths=(f"{base}/pack.zip",)))[0]
+    assert hit.path.endswith("pack.zip/docs/inner.md") and "PAPAYA-77" in hit.text
+    assert assistant.search("kettle litres", k=1, filters=Filters(types=("txt",)))[0].path.endswith("kettle.txt")
+    # Removed with its archive.
+    (library / "pack.zip").unlink()
+    assistant.index([library])
+    assert not any("pack.zip" in d.path for d in assistant.documents())
+
+
+def test_bombs_and_self_containing_zips_end_quickly(assistant: Assistant, library: Path) -> None:
+    data = _zip({"x.md": "# X\n\nThe innermost level.\n"})
+    for _ in range(6):  # a zip that holds itself, again and again
+        data = _zip({"self.zip": data, "x.md": "# X\n\nA level of the nesting.\n"})
+    (library / "self.zip").write_bytes(data)
+    (library / "bomb.zip").write_bytes(_zip({"zeros.txt": b"0" * (300 * 2**20 // 10)} |
+                                            {f"z{i}.txt": b"0" * (30 * 2**20) for i in range(20)}))
+    start = time.monotonic()
+    report = assistant.index([library])
+    assert time.monotonic() - start < 60
+    errors = {e["path"]: e["error"] for e in report.errors}
+    assert any("nested more than" in e for e in errors.values())
+    assert any("bomb" in e for p, e in errors.items() if "bomb.zip" in p)
+
+
+def test_no_text_is_a_status_not_an_error(assistant: Assistant, library: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (400, 300), (30, 120, 200)).save(library / "sky.png")  # a photo with no text
+    (library / "blank.txt").write_text("   \n\n  \n")
+    (library / "real.md").write_text("# Real\n\nSome words about the tide tables of the bay.\n")
+    report = assistant.index([library])
+    assert report.errors == [] and report.no_text == 2
+    status = {Path(d.path).name: d.status for d in assistant.documents()}
+    assert status == {"sky.png": "no text", "blank.txt": "no text", "real.md": "ok"}
+    assert assistant.counts()["errors"] == 0 and assistant.counts()["no_text"] == 2
+    again = assistant.index([library])  # unchanged: not read again, still no error
+    assert again.errors == [] and again.no_text == 2 and again.unchanged == 1
+
+
+def test_text_no_tokenizer_can_take_is_made_safe(assistant: Assistant, library: Path) -> None:
+    # RTF writes astral characters as two \\u escapes (UTF-16 halves); an invalid one leaves a lone half.
+    gothic = "{\\rtf1\\ansi Gothic word: \\u-10240?\\u-8400? and a lone half \\u-10240? end of the line.}"
+    (library / "gothic.rtf").write_text(gothic)
+    report = assistant.index([library])
+    assert report.errors == [], report.errors
+    hit = assistant.search("Gothic word lone half", k=1)[0]
+    assert "\U00010330" in hit.text and "\ufffd" in hit.text  # the pair joined, the lone half replaced
+
+
+def test_a_plain_path_names_that_file_not_a_prefix(assistant: Assistant, library: Path) -> None:
+    (library / "report.md").write_text("The quarterly report counts eleven lighthouses.")
+    (library / "report.mdx").write_text("The older report counts eleven lighthouses too.")
+    assistant.index([library])
+    hits = assistant.search("eleven lighthouses", k=5, filters=Filters(paths=(str(library / "report.md"),)))
+    assert [h.path for h in hits] == [str(library / "report.md")]
+    under = assistant.search("eleven lighthouses", k=5, filters=Filters(paths=(str(library),)))
+    assert len(under) == 2
