@@ -93,10 +93,11 @@ class Hit:
         unknown."""
         ext = os.path.splitext(self.path)[1].lower()
         if self.page:
-            return f"{'slide' if ext == '.pptx' else 'page'} {self.page}" + (" (scanned)" if self.ocr else "")
+            unit = "slide" if ext in (".pptx", ".ppt", ".pps", ".odp") else "page"
+            return f"{unit} {self.page}" + (" (scanned)" if self.ocr else "")
         if self.ocr:
             return "scanned image"
-        unit = "rows" if ext in (".xlsx", ".xlsm", ".ods") else "lines"
+        unit = "rows" if ext in (".xlsx", ".xlsm", ".ods", ".xls") else "lines"
         return f"{unit} {self.start_line}-{self.end_line}" if self.start_line else ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 from assistant.errors import DocumentError, NoTextError
 from assistant.ingest import ocr
 from assistant.ingest.archives import ARCHIVE_NAMES, archive_format, read_archive
+from assistant.ingest.legacy import EXTENSIONS as LEGACY_EXTENSIONS
+from assistant.ingest.legacy import PARSERS as LEGACY_PARSERS
 from assistant.ingest.office import ATTACHMENTS, table_runs
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
@@ -43,6 +45,8 @@ def detect_format(path: Path) -> str | None:
     ext = path.suffix.lower()
     if archive_format(name):
         return archive_format(name)
+    if ext in LEGACY_EXTENSIONS:
+        return LEGACY_EXTENSIONS[ext]
     if ext == ".pdf":
         return "pdf"
     if ext == ".docx":
@@ -603,4 +607,5 @@ _PARSERS: dict[str, Callable[[bytes], list[Block]]] = {
     "docx": _parse_docx,
     "image": _parse_image,
     **OFFICE_PARSERS,
+    **LEGACY_PARSERS,
 }

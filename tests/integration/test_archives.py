@@ -34,8 +34,9 @@ def _zip(members: dict[str, bytes | str], encrypted: frozenset[str] = frozenset(
 
 
 def test_archive_members_are_documents_of_their_own(assistant: Assistant, library: Path) -> None:
-    (library / "pack.zip").write_bytes(_zip({"docs/inner.md": INNER, "../../etc/evil.txt": "The heron nests by lake Kolm.",
-                                             "secret.txt": "never read", "photo.bin": b"\x00\x01"}, frozenset({"secret.txt"})))
+    members = {"docs/inner.md": INNER, "../../etc/evil.txt": "The heron nests by lake Kolm.",
+               "secret.txt": "never read", "photo.bin": b"\x00\x01"}
+    (library / "pack.zip").write_bytes(_zip(members, frozenset({"secret.txt"})))
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         data = b"Tar member: the kettle holds 1.7 litres of water."

@@ -26,6 +26,8 @@ RUNS = {
                  and r["results"][0]["cold_cli_hits"] > 0),
     "pdf_text.py": (["--pages", "3", "--json"],
                     lambda r: r["pypdfium2"]["order_cleaned"] > 0.9 and r["pypdf"]["ligatures_left_cleaned"] == 0),
+    "legacy_office.py": (["--corpus", str(Path(__file__).resolve().parents[1] / "fixtures" / "legacy"), "--json"],
+                         lambda r: r["files"] == 6 and r["all_share"] >= 0.9),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }

@@ -1,0 +1,39 @@
+"""Legacy Office and Outlook files, read from real files (Apache POI's test data, tests/fixtures/legacy) into
+a real index, and found by search with their slides, sheets and attachments."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from assistant import Assistant
+from assistant.search.retrieval import Filters
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
+
+
+def test_legacy_office_files_are_indexed_and_cited(assistant: Assistant, library: Path) -> None:
+    for f in FIXTURES.iterdir():
+        if f.suffix in (".doc", ".xls", ".ppt", ".msg"):
+            shutil.copy(f, library / f.name)
+    report = assistant.index([library])
+    errors = {Path(e["path"]).name: e["error"] for e in report.errors}
+    assert set(errors) == {"35897-type4.xls"} and "password-protected" in errors["35897-type4.xls"]
+
+    def top(query: str, **kw: object):
+        return assistant.search(query, k=1, filters=Filters(**kw) if kw else None)[0]  # type: ignore[arg-type]
+
+    hit = top("otherwise very very boring")
+    assert hit.path.endswith("test2.doc") and "very very boring" in hit.text
+    assert "TestFootnote" in top("TestFootnote", types=("doc",)).text  # a footnote is text of the file too
+    comment = top("first cell comment Yegor Kozlov", types=("xls",))
+    assert "Comment by Yegor Kozlov" in comment.text and comment.location.startswith("rows")
+    slide = top("title on page 2", types=("ppt",))
+    assert slide.page == 2 and slide.location == "slide 2"
+    # The .msg: the attached message inline, the attached PDF a document of its own inside the .msg.
+    msg = str(library / "attachment_msg_pdf.msg")
+    docs = {d.path: d for d in assistant.documents()}
+    inside = [p for p, d in docs.items() if d.container == msg]
+    assert inside and inside[0].endswith(".pdf") and docs[inside[0]].chunks > 0
+    assert any("Test Attachment" in h.text or "Test Attachment" in (h.heading or "")
+               for h in assistant.search("Test Attachment", k=5, filters=Filters(paths=(msg,))))
