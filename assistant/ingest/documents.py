@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -68,6 +69,65 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
+_BINARY = frozenset({"pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "doc", "xls", "ppt", "msg", "zip", "rtf"})
+_RFC822 = re.compile(rb"\A(?:(?:Return-Path|Received|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|"
+                     rb"X-[\w-]+):[^\r\n]*\r?\n){2}", re.IGNORECASE)
+
+
+def sniff_format(data: bytes, text_too: bool = False) -> str | None:
+    """The format a file's first bytes say it is (as the peers detect it), whatever its name says: a PDF,
+    an Office, OpenDocument or e-book zip (or a plain zip), an OLE2 Office or Outlook file, RTF, HTML, an
+    RFC 822 message; with text_too, plain text (UTF-8 or a legacy encoding, no NUL bytes). None if unknown."""
+    head = data[:4096]
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None
+        if "word/document.xml" in names:
+            return "docx"
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        if any(n.startswith("ppt/") for n in names):
+            return "pptx"
+        kind = head[30:120]
+        for marker, fmt in ((b"opendocument.text", "odt"), (b"opendocument.spreadsheet", "ods"),
+                            (b"opendocument.presentation", "odp"),
+                            (b"epub+zip", "epub")):
+            if marker in kind:
+                return fmt
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        import olefile
+
+        try:
+            ole = olefile.OleFileIO(io.BytesIO(data))
+            streams = {"/".join(e) for e in ole.listdir()}
+        except Exception:  # not a readable compound file
+            return None
+        for stream, fmt in (("WordDocument", "doc"), ("Workbook", "xls"), ("Book", "xls"),
+                            ("PowerPoint Document", "ppt")):
+            if stream in streams:
+                return fmt
+        return "msg" if any(s.startswith("__substg1.0_") for s in streams) else None
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    low = head.lstrip()[:200].lower()
+    if low.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if _RFC822.match(head.lstrip()):
+        return "eml"
+    if text_too and head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "text"
+        except UnicodeDecodeError:
+            return "text" if sum(b < 9 or 13 < b < 32 for b in head) < len(head) // 100 + 1 else None
+    return None
+
+
 def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None = None) -> Document:
     """Parse a file's bytes into blocks. Scanned PDF pages and images are read by OCR as `ocr_options`
     allow (default: on, every page).
@@ -75,6 +135,10 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
+    if fmt in _BINARY:  # a name that lies ("report.pdf" that is a Word file): read it as what it is
+        sniffed = sniff_format(data)
+        if sniffed is not None and sniffed != fmt:
+            fmt = sniffed
     parser = _PARSERS.get(fmt)
     token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
     attached: list[Attachment] = []
@@ -320,6 +384,8 @@ def _parse_html(data: bytes) -> list[Block]:
     soup = BeautifulSoup(decode_text(data), "html.parser")
     for node in soup.find_all(string=lambda s: isinstance(s, ProcessingInstruction)):
         node.extract()  # an XHTML file's <?xml ...?> declaration is not text
+    title_tag = soup.find("title")
+    title = " ".join(title_tag.get_text().split()) if title_tag is not None else ""
     for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
         tag.decompose()
     blocks: list[Block] = []
@@ -371,6 +437,9 @@ def _parse_html(data: bytes) -> list[Block]:
 
     walk(soup)
     flush()
+    if title and not any(b.text.strip() == title for b in blocks[:3]):  # a page is searched by its title too
+        line = title_tag.sourceline if title_tag is not None else None
+        blocks.insert(0, Block(title, "para", (), None, line, line))
     return blocks
 
 

@@ -206,7 +206,7 @@ class Indexer:
             log.exception("parsing %s failed", path)
             self._fail(report, path, f"could not parse the file ({type(exc).__name__}: {exc})", row, f, digest)
             return None
-        found = FoundFile(f.path, size, mtime_ns, f.format)
+        found = FoundFile(f.path, size, mtime_ns, doc.format)  # what it really is, when its name said otherwise
         if opts.skipped:
             self._deferred.append((found, digest, opts))
         return _Parsed(found, digest, chunks, is_new=row is None, partial=opts.skipped > 0, parts=parts)

@@ -198,6 +198,8 @@ _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
     "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
+    "presentation": "urn:oasis:names:tc:opendocument:xmlns:presentation:1.0",
 }
 
 
@@ -283,6 +285,18 @@ def parse_odt(data: bytes) -> list[Block]:
             text = _odf_text(el)
             if text:
                 blocks.append(Block(text, "para", headings.path))
+    return blocks
+
+
+def parse_odp(data: bytes) -> list[Block]:
+    """An OpenDocument presentation: each draw:page is a slide (a page, "slide 3"), its first paragraph the
+    heading; speaker notes (presentation:notes) included."""
+    root = _odf_content(data, "ODP")
+    blocks: list[Block] = []
+    for number, page in enumerate(root.iter(_q("draw", "page")), start=1):
+        texts = [t for p in page.iter(_q("text", "p")) if (t := _odf_text(p))]
+        title = texts[0] if texts else None
+        blocks += [Block(t, "para", (title,) if title and t != title else (), number) for t in texts]
     return blocks
 
 
@@ -447,10 +461,11 @@ PARSERS: dict[str, Callable[[bytes], list[Block]]] = {
     "xlsx": parse_xlsx,
     "ods": parse_ods,
     "odt": parse_odt,
+    "odp": parse_odp,
     "rtf": parse_rtf,
     "epub": parse_epub,
     "eml": parse_eml,
     "mbox": parse_mbox,
 }
 EXTENSIONS = {".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods", ".odt": "odt", ".rtf": "rtf",
-              ".epub": "epub", ".eml": "eml", ".mbox": "mbox"}
+              ".epub": "epub", ".eml": "eml", ".mbox": "mbox", ".odp": "odp"}

@@ -176,12 +176,29 @@ def _inside(real: str, real_root: Path) -> bool:
     return real == str(real_root) or real.startswith(str(real_root) + os.sep)
 
 
+def _sniff(path: Path) -> str | None:
+    """The format of a file whose name says nothing known, from its first bytes: a file with no extension may
+    be plain text too; one with an unknown extension only a document format (not every .bak and .lock)."""
+    from assistant.ingest.documents import sniff_format
+
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) == 0:
+            return None
+        with open(path, "rb") as f:
+            head = f.read(65536)
+            if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+                head += f.read(64 * 2**20)  # a container's directory is at its end (or anywhere, in OLE)
+    except OSError:
+        return None
+    return sniff_format(head, text_too=not path.suffix)
+
+
 def _consider_file(path: Path, real_root: Path | None, max_bytes: int, result: Scan, explicit: bool = False) -> None:
     name = path.name
     if is_editor_temp(name):
         result.skipped.append((path, "editor temporary or backup file"))
         return
-    fmt = detect_format(path)
+    fmt = detect_format(path) or _sniff(path)
     if fmt is None:
         if explicit:
             result.errors.append((path, f"unsupported file type '{path.suffix or name}'"))

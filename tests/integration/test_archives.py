@@ -112,3 +112,18 @@ def test_a_plain_path_names_that_file_not_a_prefix(assistant: Assistant, library
     assert [h.path for h in hits] == [str(library / "report.md")]
     under = assistant.search("eleven lighthouses", k=5, filters=Filters(paths=(str(library),)))
     assert len(under) == 2
+
+
+def test_files_are_read_as_what_their_bytes_say(assistant: Assistant, library: Path) -> None:
+    """No extension, or a wrong one: a Word file, a message and plain text are read as what they are."""
+    legacy = Path(__file__).resolve().parents[1] / "fixtures" / "legacy"
+    (library / "scan_0001").write_bytes((legacy / "test2.doc").read_bytes())
+    (library / "slides.pdf").write_bytes((legacy / "basic_test_ppt_file.ppt").read_bytes())
+    (library / "message").write_text("From: a@example.org\nTo: b@example.org\nSubject: Sniffed\n\nThe walrus sleeps.\n")
+    (library / "NOTES").write_text("A plain notes file about the otter river.\n")
+    (library / "blob.bak").write_bytes(b"plain text with an unknown extension stays out")
+    report = assistant.index([library])
+    assert report.errors == []
+    formats = {Path(d.path).name: d.format for d in assistant.documents()}
+    assert formats == {"scan_0001": "doc", "slides.pdf": "ppt", "message": "eml", "NOTES": "text"}
+    assert assistant.search("otherwise very very boring", k=1)[0].path.endswith("scan_0001")

@@ -151,3 +151,28 @@ def test_empty_workbook_and_bad_mail(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
         with pytest.raises(DocumentError, match=message):
             blocks(tmp_path / name)
+
+
+def test_odp_slides_are_pages_with_their_titles() -> None:
+    import io
+    import zipfile
+
+    from assistant.ingest.office import parse_odp
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    content = (f'<office:document-content {ns}><office:body><office:presentation>'
+               '<draw:page><draw:frame><draw:text-box><text:p>Harbour plan</text:p><text:p>New moorings in May'
+               '</text:p></draw:text-box></draw:frame></draw:page>'
+               '<draw:page><draw:frame><draw:text-box><text:p>Budget</text:p><text:p>It costs 40,000 euros'
+               '</text:p></draw:text-box></draw:frame></draw:page>'
+               '</office:presentation></office:body></office:document-content>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.presentation")
+        z.writestr("content.xml", content)
+    blocks = parse_odp(buf.getvalue())
+    assert [(b.page, b.heading, b.text) for b in blocks] == [
+        (1, (), "Harbour plan"), (1, ("Harbour plan",), "New moorings in May"),
+        (2, (), "Budget"), (2, ("Budget",), "It costs 40,000 euros")]
