@@ -69,7 +69,8 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-_BINARY = frozenset({"pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "doc", "xls", "ppt", "msg", "zip", "rtf"})
+_BINARY = frozenset({"pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "doc", "xls", "ppt", "msg", "zip",
+                     "rtf"})
 _RFC822 = re.compile(rb"\A(?:(?:Return-Path|Received|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|"
                      rb"X-[\w-]+):[^\r\n]*\r?\n){2}", re.IGNORECASE)
 
