@@ -139,9 +139,20 @@ class LibraryScreen(CoreUser, Screen[None]):
         yield ProgressBar(id="progress", show_eta=False)
         yield Label("Documents", classes="section")
         yield DataTable(id="documents", cursor_type="row")
+        yield Static("", id="reason")  # the whole reason of the selected document's error (the column cuts it)
         yield Footer()
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        doc = self._docs.get(str(event.row_key.value)) if event.row_key is not None else None
+        reason = self.query_one("#reason", Static)
+        if doc is not None and doc.error:
+            label = "no text" if doc.status == "no text" else "error"
+            reason.update(Text.assemble((f"{label}: ", "bold"), plain(doc.error)))
+        else:
+            reason.update("")
+
     def on_mount(self) -> None:
+        self._docs: dict[str, Any] = {}
         table = self.query_one(DataTable)
         table.add_columns("status", "chunks", "document", "error")
         self.query_one(ProgressBar).display = False
@@ -159,6 +170,7 @@ class LibraryScreen(CoreUser, Screen[None]):
         roots_list.add_options([Option(plain(r), id=r) for r in roots] or [Option("(no folders yet: press a)")])
         table = self.query_one(DataTable)
         table.clear()
+        self._docs = {d.path: d for d in docs}
         for d in docs:
             table.add_row(d.status, str(d.chunks), plain(d.path), plain(d.error or ""), key=d.path)
 

@@ -12,7 +12,17 @@ from assistant.answer.direct import direct_answer, direct_answer_block
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
 from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
 from assistant.answer.prompts import Example, answer_prefix, build_prompt, source_label, system_message
-from assistant.answer.verify import REFUSED, SentenceCheck, Verifier, answers, split_answer, without_lead_in
+from assistant.answer.verify import (
+    FRAGMENT,
+    OFF_TOPIC,
+    REFUSED,
+    SentenceCheck,
+    Verifier,
+    answers,
+    restates,
+    split_answer,
+    without_lead_in,
+)
 from assistant.errors import ConfigError, ModelNotFoundError
 from assistant.ingest.embedding import Embedder
 from assistant.types import Answer, DirectAnswer, Hit
@@ -147,9 +157,13 @@ def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence
     question with something the quotes (and the sentences shown before it) do not already say."""
     check = verifier.check(without_lead_in(sentence), cited)
     if check.verified:
-        earlier = said + [c.text for c in done if c.verified]
+        # Examples that answer as a list set the answer's form: its items restate the quotes on purpose, and an
+        # item that restates a quote is about the question as much as the quote is.
+        earlier = ([] if marker else said) + [c.text for c in done if c.verified]
         reason = "repeats an earlier sentence" if any(c.verified and c.text.lower() == check.text.lower()
                                                       for c in done) else answers(check.text, question, earlier)
+        if marker and (reason == FRAGMENT or reason == OFF_TOPIC and restates(check.text, said)):
+            reason = ""  # a list item need not be a whole sentence ("- 12 March 2026 [1]")
         check = SentenceCheck(check.text, check.citations, not reason, reason, supported=True)
     else:
         check.supported = False

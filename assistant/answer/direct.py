@@ -273,6 +273,10 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
             if kind.kind == "place" and _PREPOSITION.search(text[max(0, t.start - 10):t.start]):
                 score += 0.15
             if kind.kind == "person" and c.kind == "name":
+                if "by" in before or (first >= 3 and tokens[first - 3][2] == "by"):
+                    score += 0.3  # "built ... by the engineer Margaret Hale": the agent
+                elif before[-1:] and before[-1] in ("in", "on", "at", "near", "from"):
+                    score -= 0.2  # "the lighthouse on Skerry Island": a place, not a person
                 if re.search(r"\d|\b[A-Z]{2,}\b", span):
                     score -= 0.3  # "Super Bowl XLIX", "NFL": not a person
                 elif len(span.split()) >= 2:

@@ -276,6 +276,12 @@ def answers(sentence: str, question: str, quotes: list[str]) -> str:
     return ""
 
 
+def restates(sentence: str, quotes: list[str]) -> bool:
+    """Whether every content word of the sentence is in one of the quotes (it says what that quote says)."""
+    stems = {stem(w) for w in content_words(sentence) if w not in META}
+    return bool(stems) and any(not _novel(stems, {stem(w) for w in content_words(q)}) for q in quotes)
+
+
 def unsupported_numbers(text: str, sources: list[Hit]) -> list[str]:
     """Numbers in a text that appear in none of the sources (for evaluation)."""
     known: set[str] = set()

@@ -26,6 +26,8 @@ def _answer(question: str, text: str, sentence: int = 0):
     ("What torque should the Zephyr-9 inlet valve be tightened to?", TORQUE, "42 newton-metres"),
     ("Who built the lighthouse on Skerry Island?",
      "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "Margaret Hale"),
+    ("Who built the lighthouse?",  # the island is a name too, but the builder is the agent ("by ...")
+     "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "Margaret Hale"),
     ("When was the lighthouse on Skerry Island built?",
      "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "1874"),
     ("How far could its lamp be seen?", "Its lamp could be seen from 22 nautical miles away.", "22 nautical miles"),
