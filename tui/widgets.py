@@ -184,10 +184,11 @@ class AnswerView(Vertical):
                 parts.append(f"{st['completion_tokens']} tokens · {st.get('tokens_per_s', 0)} tok/s · "
                              f"first token {st.get('ttft_s', 0):.2f} s")
             self.status.update(Text(clean(" · ".join(parts)) + note, style="dim"))
-        for old in self.query(SourceList):
-            await old.remove()
+        early = list(self.query(SourceList))  # shown when the evidence was picked: replaced, without a gap
         if answer.sources:
             await self.mount(SourceList(answer.sources, answer.citations, answer.evidence))
+        for old in early:
+            await old.remove()
 
 
 class StatusBar(Static):
