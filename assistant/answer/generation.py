@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.answer.models import check_adapter, read_gguf
+from assistant.config import physical_cores
 from assistant.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,6 @@ class LlamaCppGenerator:
             stats.ttft_s = round(first, 4)
             stats.tokens_per_s = round((n - 1) / (total - first), 2) if n > 1 and total > first else 0.0
 
-
     def _set_threads(self, n: int) -> None:
         """Run on n threads from the next decode on (no more than the pool holds)."""
         n = max(1, min(n, self.max_threads))
@@ -180,28 +180,6 @@ class LlamaCppGenerator:
 
             lib.llama_set_n_threads(self.llm._ctx.ctx, n, n)
             self.threads = n
-
-
-def physical_cores() -> int:
-    """Physical CPU cores (hyper-threads share a core's arithmetic units: one thread each is the fastest)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cores = {(p, c) for p, c in _core_ids(f.read())}
-        if cores:
-            return len(cores)
-    except OSError:
-        pass
-    return max(1, (os.cpu_count() or 2) // (2 if sys.platform == "darwin" else 1))
-
-
-def _core_ids(cpuinfo: str) -> list[tuple[str, str]]:
-    out = []
-    for block in cpuinfo.split("\n\n"):
-        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
-        fields = {k.strip(): v.strip() for k, v in fields.items()}
-        if "core id" in fields:
-            out.append((fields.get("physical id", "0"), fields["core id"]))
-    return out
 
 
 def free_cores(limit: int, samples: int = 3) -> int:
@@ -259,12 +237,12 @@ class _Pools:
 
     def __init__(self, attach: Any, ctx: Any, spinning: int, sleeping: int) -> None:
         self._attach, self._ctx = attach, ctx
-        self._pools = {True: spinning, False: sleeping}
+        self._pools = {False: spinning, True: sleeping}  # by whether idle threads sleep
         self.sleeping: bool | None = None
 
     def use(self, sleeping: bool) -> None:
         if sleeping != self.sleeping:
-            pool = self._pools[not sleeping]
+            pool = self._pools[sleeping]
             self._attach(self._ctx, pool, pool)
             self.sleeping = sleeping
 

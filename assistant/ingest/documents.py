@@ -44,8 +44,8 @@ def detect_format(path: Path) -> str | None:
     """The parser to use for a path, by its extension or name; None if the file type is not supported."""
     name = path.name.lower()
     ext = path.suffix.lower()
-    if archive_format(name):
-        return archive_format(name)
+    if archive := archive_format(name):
+        return archive
     if ext in LEGACY_EXTENSIONS:
         return LEGACY_EXTENSIONS[ext]
     if ext == ".pdf":

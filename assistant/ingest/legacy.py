@@ -343,17 +343,30 @@ def parse_msg(data: bytes) -> list[Block]:
     return _message(ole, "", codepage=_codepage(ole, ""))
 
 
+def _fixed(ole: Any, prefix: str, header: int) -> dict[int, bytes]:
+    """A storage's fixed-length properties (__properties_version1.0): tag -> its 8 value bytes. The stream
+    opens with a header of `header` bytes: 32 for the message, 24 for an attached message, 8 otherwise."""
+    path = prefix + "__properties_version1.0"
+    if not ole.exists(path):
+        return {}
+    props = ole.openstream(path).read()
+    return {struct.unpack_from("<I", props, i)[0]: props[i + 8: i + 16] for i in range(header, len(props) - 15, 16)}
+
+
+def _children(ole: Any, prefix: str, kind: str) -> list[str]:
+    """The storages directly below `prefix` whose name starts with `kind` (attachments, recipients)."""
+    parts = [p for p in prefix.split("/") if p]
+    return sorted({e[len(parts)] for e in ole.listdir(streams=True, storages=True)
+                   if len(e) > len(parts) and e[:len(parts)] == parts and e[len(parts)].startswith(kind)})
+
+
 def _codepage(ole: Any, prefix: str) -> str:
     """The code page of the message's 8-bit strings (PR_MESSAGE_CODEPAGE, PR_INTERNET_CPID), else cp1252."""
-    path = prefix + "__properties_version1.0"
-    if ole.exists(path):
-        props = ole.openstream(path).read()
-        start = 32 if not prefix else 24
-        for i in range(start, len(props) - 15, 16):
-            tag = struct.unpack_from("<I", props, i)[0]
-            if tag in (0x3FFD0003, 0x3FDE0003):
-                cp = struct.unpack_from("<I", props, i + 8)[0]
-                return "utf-8" if cp == 65001 else f"cp{cp}"
+    props = _fixed(ole, prefix, 32 if not prefix else 24)
+    for tag in (0x3FFD0003, 0x3FDE0003):
+        if tag in props:
+            cp = struct.unpack_from("<I", props[tag])[0]
+            return "utf-8" if cp == 65001 else f"cp{cp}"
     return "cp1252"
 
 
@@ -372,15 +385,10 @@ def _prop(ole: Any, prefix: str, tag: str, codepage: str) -> str:
 
 
 def _date(ole: Any, prefix: str) -> str:
-    path = prefix + "__properties_version1.0"
-    if not ole.exists(path):
-        return ""
-    props = ole.openstream(path).read()
-    start = 32 if not prefix else 24
-    for i in range(start, len(props) - 15, 16):
-        tag = struct.unpack_from("<I", props, i)[0]
-        if tag in (0x00390040, 0x0E060040):  # client submit time, delivery time (FILETIME)
-            ticks = struct.unpack_from("<Q", props, i + 8)[0]
+    props = _fixed(ole, prefix, 32 if not prefix else 24)
+    for tag in (0x00390040, 0x0E060040):  # client submit time, delivery time (FILETIME)
+        if tag in props:
+            ticks = struct.unpack_from("<Q", props[tag])[0]
             try:
                 when = dt.datetime(1601, 1, 1) + dt.timedelta(microseconds=ticks // 10)
             except OverflowError:
@@ -392,22 +400,13 @@ def _date(ole: Any, prefix: str) -> str:
 def _recipients(ole: Any, prefix: str, codepage: str) -> dict[str, list[str]]:
     """To, CC and BCC from the recipient storages: "Name <address>" (the address alone when it is the name);
     the display lists (PR_DISPLAY_TO...) when there are no recipient storages."""
-    parts = [p for p in prefix.split("/") if p]
     out: dict[str, list[str]] = {}
-    storages = sorted({e[len(parts)] for e in ole.listdir(streams=True, storages=True)
-                       if len(e) > len(parts) and e[:len(parts)] == parts
-                       and e[len(parts)].startswith("__recip_version1.0_")})
-    for storage in storages:
+    for storage in _children(ole, prefix, "__recip_version1.0_"):
         base = f"{prefix}{storage}/"
         name = _prop(ole, base, "3001", codepage).strip()
         address = (_prop(ole, base, "39FE", codepage) or _prop(ole, base, "3003", codepage)).strip()
-        kind = 1
-        props = f"{base}__properties_version1.0"
-        if ole.exists(props):
-            raw = ole.openstream(props).read()
-            for i in range(8, len(raw) - 15, 16):
-                if struct.unpack_from("<I", raw, i)[0] == 0x0C150003:
-                    kind = struct.unpack_from("<I", raw, i + 8)[0]
+        recipient_type = _fixed(ole, base, 8).get(0x0C150003)  # PR_RECIPIENT_TYPE: 1 To, 2 CC, 3 BCC
+        kind = struct.unpack_from("<I", recipient_type)[0] if recipient_type else 1
         label = {1: "To", 2: "CC", 3: "BCC"}.get(kind, "To")
         shown = f"{name} <{address}>" if name and address and address != name else name or address
         if shown:
@@ -429,12 +428,13 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
     address = next((a for a in (_prop(ole, prefix, t, codepage) for t in ("5D01", "5D02", "0C1F", "0065"))
                     if a and not a.startswith("/")), "")  # SMTP, not an Exchange name
     who = f"{sender} <{address}>" if sender and address and address not in sender else sender or address
-    heading = (" — ".join(v for v in (subject, who, _date(ole, prefix)) if v),)
+    date = _date(ole, prefix)
+    heading = (" — ".join(v for v in (subject, who, date) if v),)
     blocks: list[Block] = []
     lines = [f"From: {who}"] if who else []
     for label, names in _recipients(ole, prefix, codepage).items():
         lines.append(f"{label}: " + "; ".join(names))
-    lines += [f"Subject: {subject}"] + ([f"Date: {_date(ole, prefix)}"] if _date(ole, prefix) else [])
+    lines += [f"Subject: {subject}"] + ([f"Date: {date}"] if date else [])
     blocks.append(Block("\n".join(lines), "para", heading))
     body = _prop(ole, prefix, "1000", codepage)
     if body.strip():
@@ -451,11 +451,7 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
         if html:
             blocks += [Block(b.text, "para", heading) for b in _parse_html(html.encode("utf-8"))]
     names = []
-    parts = [p for p in prefix.split("/") if p]
-    storages = sorted({e[len(parts)] for e in ole.listdir(streams=True, storages=True)
-                       if len(e) > len(parts) and e[:len(parts)] == parts
-                       and e[len(parts)].startswith("__attach_version1.0_")})
-    for storage in storages:
+    for storage in _children(ole, prefix, "__attach_version1.0_"):
         base = f"{prefix}{storage}/"
         name = _prop(ole, base, "3707", codepage) or _prop(ole, base, "3704", codepage) or \
             _prop(ole, base, "3001", codepage) or storage.rsplit("#", 1)[-1]
