@@ -55,6 +55,25 @@ def _properties(ole: Any) -> list[Block]:
     return [Block("\n".join(lines))] if lines else []
 
 
+def _damaged(kind: str) -> Any:
+    """A reader whose damaged input (truncated records, offsets past the end: fuzzer-made files) raises a
+    DocumentError that says so, instead of a traceback in the log."""
+
+    def wrap(reader: Any) -> Any:
+        def read(data: bytes) -> list[Block]:
+            try:
+                return list(reader(data))
+            except DocumentError:
+                raise
+            except (struct.error, OSError, IndexError, ValueError, KeyError, UnicodeDecodeError) as exc:
+                raise DocumentError(f"corrupt or unreadable {kind} ({type(exc).__name__}: {exc})") from exc
+
+        read.__doc__, read.__name__ = reader.__doc__, reader.__name__
+        return read
+
+    return wrap
+
+
 def _paragraphs(text: str) -> list[str]:
     text = _FIELD.sub(lambda m: m.group(1) or "", text)
     text = text.replace("\x07", "\t").replace("\x0b", "\n").replace("\x0c", "\n").replace("\r", "\n")
@@ -66,6 +85,7 @@ def _paragraphs(text: str) -> list[str]:
 # --- .xls ----------------------------------------------------------------------------------------------
 
 
+@_damaged("XLS workbook")
 def parse_xls(data: bytes) -> list[Block]:
     """Every sheet's rows under the sheet's name, the header row above each run (as .xlsx), cell comments,
     page headers and footers, and the text of documents embedded in it."""
@@ -83,7 +103,10 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def _stream(ole: Any, name: str) -> bytes | None:
-    return ole.openstream(name).read() if ole.exists(name) else None
+    """A stream's bytes; None when there is none of that name (or the name is a storage, not a stream)."""
+    import olefile
+
+    return ole.openstream(name).read() if ole.exists(name) and ole.get_type(name) == olefile.STGTY_STREAM else None
 
 
 def _biff_extras(stream: bytes) -> list[Block]:
@@ -172,6 +195,7 @@ def _xls_cell(cell: Any, datemode: int) -> str:
 # --- .doc ----------------------------------------------------------------------------------------------
 
 
+@_damaged("Word document")
 def parse_doc(data: bytes) -> list[Block]:
     """A Word 97-2003 document's text from its piece table (all stories: body, footnotes, headers and
     footers, comments, text boxes), in paragraphs; Word 6/95 files whose text is stored plainly too."""
@@ -269,6 +293,7 @@ _SLIDE, _NOTES, _MAIN_MASTER, _CRYPT = 0x03EE, 0x03F0, 0x03F8, 0x2F14
 _COMMENT, _HEADERS_FOOTERS = 0x2EE0, 0x0FD9  # containers whose CString atoms are text (comments, headers)
 
 
+@_damaged("PowerPoint file")
 def parse_ppt(data: bytes) -> list[Block]:
     """A PowerPoint 97-2003 file's text, slide by slide (a slide is a page), then notes and masters."""
     ole = _ole(data, "PowerPoint file")
@@ -334,6 +359,7 @@ def _ppt_blocks(stream: bytes) -> list[Block]:
 # --- .msg ----------------------------------------------------------------------------------------------
 
 
+@_damaged("Outlook message")
 def parse_msg(data: bytes) -> list[Block]:
     """An Outlook message: subject, sender, recipients and date as its heading, the body in paragraphs,
     attached messages inline; attached files are documents of their own (as a .eml's)."""

@@ -37,3 +37,22 @@ def test_legacy_office_files_are_indexed_and_cited(assistant: Assistant, library
     assert inside and inside[0].endswith(".pdf") and docs[inside[0]].chunks > 0
     assert any("Test Attachment" in h.text or "Test Attachment" in (h.heading or "")
                for h in assistant.search("Test Attachment", k=5, filters=Filters(paths=(msg,))))
+
+
+def test_damaged_legacy_files_get_a_clear_error() -> None:
+    """Truncated or fuzzed compound files: a DocumentError that says the file is damaged, never a traceback."""
+    import pytest
+
+    from assistant.errors import DocumentError
+    from assistant.ingest.legacy import PARSERS
+
+    for name, fmt in (("test2.doc", "doc"), ("basic_test_ppt_file.ppt", "ppt"), ("SimpleWithComments.xls", "xls"),
+                      ("attachment_msg_pdf.msg", "msg")):
+        data = (FIXTURES / name).read_bytes()
+        for cut in (len(data) // 2, 600):
+            try:
+                PARSERS[fmt](data[:cut])
+            except DocumentError as exc:
+                assert "corrupt" in str(exc) or "not a" in str(exc), exc
+        with pytest.raises(DocumentError):
+            PARSERS[fmt](b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
