@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,10 +67,23 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._set_wal()
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         self.dim: int | None = None
+
+    def _set_wal(self) -> None:
+        """WAL mode. SQLite answers "database is locked" at once, without its busy handler, when another
+        connection is creating or migrating a new index at that moment: wait for it as the busy timeout would."""
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except self.driver.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.conn.close()
