@@ -44,6 +44,7 @@ from assistant.types import (  # noqa: E402
     SentenceCheck,
     Turn,
 )
+from assistant.view.show import Opening, PagePicture  # noqa: E402
 
 
 def command_line(argv: list[str] | None = None, chat_app: Callable[[Assistant], None] | None = None) -> int:
@@ -64,7 +65,8 @@ def daemon_pid(settings: Settings) -> int | None:
 __all__ = [
     "Answer", "Assistant", "AssistantError", "ChatSummary", "Chunk", "ConfigError", "Document", "DocumentError",
     "DocumentInfo", "EmptyQueryError", "Evidence", "Hit", "IndexBusyError", "IndexMismatchError", "IndexReport",
-    "IndexWriteError", "ModelNotFoundError", "Paths", "SentenceCheck", "Settings", "SqliteDriverError", "Turn",
-    "WatchStatus", "Watcher", "command_line", "daemon_pid", "printable", "strip_ansi", "write_private",
+    "IndexWriteError", "ModelNotFoundError", "Opening", "PagePicture", "Paths", "SentenceCheck", "Settings",
+    "SqliteDriverError", "Turn", "WatchStatus", "Watcher", "command_line", "daemon_pid", "printable", "strip_ansi",
+    "write_private",
 ]
 from assistant.version import __version__ as __version__  # noqa: E402

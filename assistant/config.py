@@ -95,6 +95,9 @@ class Settings:
     """Random seed for sampling, so answers are reproducible."""
     threads: int = 0
     """CPU threads for the models; 0 means the number of physical cores."""
+    viewer: str = ""
+    """The program that opens PDFs at a page, with {path} and {page} ("zathura --page={page} {path}"); empty:
+    the first known viewer on PATH (zathura, evince, okular, atril, qpdfview, mupdf, xpdf), else xdg-open/open."""
     watch_debounce_s: float = 0.4
     """The watcher (daemon, `assistant watch`, the app) waits until files are quiet this long before syncing."""
     watch_max_delay_s: float = 2.0

@@ -31,6 +31,7 @@ from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
 from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
+from assistant.view.show import Opening, PagePicture, opening, picture
 
 
 @functools.cache
@@ -543,6 +544,47 @@ class Assistant:
         with self._lock:
             self.settings.llm_model = name
             self._generator = self._given_generator = None
+
+    def cited_source(self, chat_id: str, n: int, turn: int | None = None) -> tuple[Hit, list[str]]:
+        """Source `n` (1-based) of a conversation's answer (`turn`, 1-based; default the last answered),
+        and the sentences of it the answer quoted.
+
+        Raises:
+            AssistantError: no such conversation, answer or source.
+        """
+        answered = [(i, t) for i, t in enumerate(self.chat_turns(chat_id), 1) if t.answer is not None]
+        if not answered:
+            raise AssistantError(f"conversation {chat_id} has no answer yet")
+        if turn is not None:
+            answered = [(i, t) for i, t in answered if i == turn]
+            if not answered:
+                raise AssistantError(f"conversation {chat_id} has no answer {turn}")
+        _, last = answered[-1]
+        answer = last.answer
+        assert answer is not None
+        if not 1 <= n <= len(answer.sources):
+            raise AssistantError(f"that answer has {len(answer.sources)} source(s), not a source {n}")
+        return answer.sources[n - 1], [e.text for e in answer.evidence if e.source == n]
+
+    def open_source(self, hit: Hit) -> Opening:
+        """How to show a source in the program that can (an editor at the line, a PDF viewer at the page,
+        the platform's opener); run it with .run(). A mail attachment or an archive member is first
+        copied to a private temporary file.
+
+        Raises:
+            AssistantError: the file is gone, or nothing here can show it (no desktop: the message says
+                what to do instead).
+        """
+        return opening(hit.path, hit.page, hit.start_line, self.settings.viewer)
+
+    def page_picture(self, hit: Hit, passages: list[str], out: Path) -> PagePicture:
+        """Draw a source's page (a PDF page, a scanned image) with `passages` (default: the whole passage)
+        boxed in yellow, as a PNG at `out` (0600).
+
+        Raises:
+            AssistantError: the file is gone, or it has no pages to draw (the message says so).
+        """
+        return picture(hit.path, hit.page, passages or [hit.text], out, scanned=hit.ocr)
 
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""

@@ -17,6 +17,8 @@ from assistant.cli.answers import (
     cmd_eval,
     cmd_feedback,
     cmd_models,
+    cmd_open,
+    cmd_page,
     cmd_search,
     cmd_summarize,
 )
@@ -46,6 +48,8 @@ examples:
   assistant search "invoice" --type pdf --path '*/2026/*'
   assistant ask "when is rent due?"    an answer checked against your documents, with its sources
   assistant chats export ID -o c.md    a conversation as Markdown, citations as footnotes
+  assistant open ID 2                  open source [2] of the last answer where it can be read
+  assistant page ID 1 -o page.png      the cited PDF page, the quoted passage boxed in yellow
   assistant daemon start               keep the registered folders indexed in the background
   assistant mcp                        serve the library to other tools over MCP (stdio, read-only)
   assistant eval questions.jsonl --k 5 measure retrieval quality on your own question set
@@ -142,6 +146,26 @@ def build_parser() -> argparse.ArgumentParser:
                     help="export: write to FILE (private to you, 0600) instead of printing")
     sp.add_argument("--show", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `show ID`
     sp.add_argument("--delete", metavar="ID", help=argparse.SUPPRESS)  # older spelling of `delete ID`
+
+    def cited(sp: Any) -> None:
+        sp.add_argument("chat_id", help="the conversation (see `assistant chats`; `ask` prints it)")
+        sp.add_argument("source", type=int, help="the source's number, as in the answer's [N]")
+        sp.add_argument("--turn", type=int, default=None, help="which answer of the conversation, 1-based "
+                                                               "(default: the last)")
+
+    sp = cmd("open", cmd_open, "Open a cited source in a program that shows it: text and code in $VISUAL/$EDITOR "
+                               "at the line (less without one), a PDF at its page in the desktop viewer (setting "
+                               "viewer), anything else with xdg-open/open; attachments and archive members as a "
+                               "private temporary copy.")
+    cited(sp)
+    sp.add_argument("--print", action="store_true", help="print the command instead of running it")
+
+    sp = cmd("page", cmd_page, "Draw a cited PDF page (or scanned image) as a PNG, the quoted passage boxed in "
+                               "yellow (works over SSH: no desktop needed).")
+    cited(sp)
+    sp.add_argument("-o", "--output", type=Path, metavar="FILE", help="where to write the PNG (default: "
+                                                                      "NAME-pageN.png here)")
+    sp.add_argument("--open", action="store_true", help="then open the picture with the desktop's viewer")
 
     sp = cmd("cache", cmd_cache, "The answer cache (setting answer_cache): `assistant cache clear` empties it.")
     sp.add_argument("action", choices=["clear"], help="clear: forget every cached answer")

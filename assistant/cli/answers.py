@@ -286,3 +286,54 @@ def cmd_cache(args: argparse.Namespace) -> int:
     else:
         print(f"removed {n} cached answer(s); every question will be answered afresh")
     return 0
+
+
+def _cited(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
+    a = open_assistant()
+    hit, passages = a.cited_source(args.chat_id, args.source, args.turn)
+    return a, hit, passages
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    a, hit, _ = _cited(args)
+    opening = a.open_source(hit)
+    cmd = opening.command
+    if args.print or args.json:
+        opening.file.remove()
+        if args.json:
+            print_json({"argv": cmd.argv, "terminal": cmd.terminal, "page_shown": cmd.page_shown,
+                        "temporary": opening.file.temporary, "path": hit.path})
+        else:
+            import shlex
+
+            print(shlex.join(cmd.argv))
+        return 0
+    where = f" at {hit.location}" if hit.location else ""
+    if not cmd.terminal:
+        print(f"opening {printable(hit.path)}{where} with {os.path.basename(cmd.argv[0])}"
+              + ("" if cmd.page_shown or not hit.page else f" (it cannot be told the page: go to {hit.location})"),
+              file=sys.stderr)
+        if opening.file.temporary:
+            print("(a private temporary copy, removed when the viewer closes)", file=sys.stderr)
+    return opening.run(wait=True)
+
+
+def cmd_page(args: argparse.Namespace) -> int:
+    a, hit, passages = _cited(args)
+    out = args.output or Path(f"{Path(hit.path).stem or 'page'}-page{hit.page or 1}.png")
+    pic = a.page_picture(hit, passages, out.expanduser())
+    if args.json:
+        print_json(pic.to_dict())
+    else:
+        how = "OCR line boxes" if pic.scanned else "text layer"
+        if pic.boxes:
+            print(f"wrote {pic.path}: page {pic.page} of {printable(hit.path)}, the cited passage boxed in yellow "
+                  f"({len(pic.boxes)} box(es) from the {how}; {pic.found:.0%} of its words found)")
+        else:
+            print(f"wrote {pic.path}: page {pic.page} of {printable(hit.path)}; the cited passage was not found on "
+                  "the page (it may have changed since it was indexed), so nothing is boxed")
+    if args.open:
+        from assistant.view.show import opening
+
+        opening(str(pic.path), None, None).run(wait=False)
+    return 0

@@ -7,7 +7,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assistant.errors import DocumentError, NoTextError
@@ -15,7 +15,7 @@ from assistant.ingest import ocr
 from assistant.ingest.archives import ARCHIVE_NAMES, archive_format, read_archive
 from assistant.ingest.legacy import EXTENSIONS as LEGACY_EXTENSIONS
 from assistant.ingest.legacy import PARSERS as LEGACY_PARSERS
-from assistant.ingest.office import ATTACHMENTS, table_runs
+from assistant.ingest.office import ATTACHMENTS, PAYLOADS, table_runs
 from assistant.ingest.office import EXTENSIONS as OFFICE_EXTENSIONS
 from assistant.ingest.office import PARSERS as OFFICE_PARSERS
 from assistant.text import strip_ansi
@@ -153,6 +153,35 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     if not blocks and not attached:
         raise NoTextError("no text found in the file (it is empty or holds only whitespace)")
     return Document(path=str(path), format=fmt, blocks=blocks, attachments=tuple(attached))
+
+
+def member_bytes(container: Path, member: str) -> bytes:
+    """The bytes of a file inside another (a mail attachment, an archive member): `member` is its name
+    below the container as indexed ("memo.pdf", "inner.zip/notes.txt"), found by reading the container
+    again, OCR off.
+
+    Raises:
+        DocumentError: the container cannot be read, or no longer holds that member.
+    """
+    return _member_of(container, container.read_bytes(), member)
+
+
+def _member_of(path: Path, data: bytes, member: str) -> bytes:
+    fmt = detect_format(path) or sniff_format(data, text_too=True) or "text"
+    payloads: dict[str, bytes] = {}
+    token = PAYLOADS.set(payloads)
+    try:
+        parse(path, data, fmt, ocr.OcrOptions(enabled=False))
+    except NoTextError:
+        pass
+    finally:
+        PAYLOADS.reset(token)
+    for name in sorted(payloads, key=len, reverse=True):
+        if member == name:
+            return payloads[name]
+        if member.startswith(name + "/"):
+            return _member_of(Path(PurePosixPath(name).name), payloads[name], member[len(name) + 1:])
+    raise DocumentError(f"{path} no longer holds {member!r}; re-index it (`assistant index`)")
 
 
 def _safe_block(block: Block) -> Block:

@@ -68,8 +68,8 @@ def _get_engine() -> Any:
         return _engine
 
 
-def read_image(image: Any) -> list[str]:
-    """The text lines of a PIL image, in reading order (top to bottom, then left to right on a line)."""
+def read_boxes(image: Any) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The text boxes OCR finds on a PIL image: (text, (left, top, right, bottom)) in pixels, unsorted."""
     import numpy as np
 
     if image.width * image.height > MAX_PIXELS:
@@ -81,13 +81,17 @@ def read_image(image: Any) -> list[str]:
     engine = _get_engine()
     with _engine_lock:  # one page at a time: the engine is not re-entrant and already uses both cores
         result, _ = engine(pixels, use_cls=False)
-    boxes = []
+    out = []
     for box, text, score in result or []:
-        ys = [p[1] for p in box]
-        xs = [p[0] for p in box]
+        xs, ys = [p[0] for p in box], [p[1] for p in box]
         if text.strip() and float(score) >= 0.5:
-            boxes.append((min(ys), max(ys), min(xs), text.strip()))
-    boxes.sort()
+            out.append((text.strip(), (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))))
+    return out
+
+
+def read_image(image: Any) -> list[str]:
+    """The text lines of a PIL image, in reading order (top to bottom, then left to right on a line)."""
+    boxes = sorted((top, bottom, left, text) for text, (left, top, _, bottom) in read_boxes(image))
     lines: list[list[tuple[float, float, float, str]]] = []
     for b in boxes:  # boxes whose vertical middles are close sit on one line
         mid = (b[0] + b[1]) / 2

@@ -416,6 +416,9 @@ def _message_blocks(data: bytes, number: int | None, first: int | None, last: in
 
 
 ATTACHMENTS: ContextVar[list[Attachment] | None] = ContextVar("attachments", default=None)
+# When set (by member_bytes), the bytes of each file found inside the one being parsed, by attachment name:
+# how a cited attachment or archive member is taken out again to be opened.
+PAYLOADS: ContextVar[dict[str, bytes] | None] = ContextVar("payloads", default=None)
 """Where the mail readers put the attachments of the file being parsed (documents.parse sets it)."""
 
 
@@ -433,7 +436,11 @@ def attach(name: str, label: str, fmt: str, payload: bytes) -> None:
         n += 1
     from assistant.ingest.documents import parse
 
+    payloads = PAYLOADS.get()
+    if payloads is not None:
+        payloads.setdefault(name, payload)
     digest = hashlib.sha256(payload).hexdigest()
+    keep = PAYLOADS.set(None)  # the files inside this one are named below it; member_bytes asks for them again
     try:
         doc = parse(PurePosixPath(PurePosixPath(name).name), payload, fmt)  # type: ignore[arg-type]
     except DocumentError as exc:
@@ -443,6 +450,8 @@ def attach(name: str, label: str, fmt: str, payload: bytes) -> None:
         found.append(Attachment(name, label, fmt, len(payload), digest,
                                 error=f"could not parse the attachment ({type(exc).__name__}: {exc})"))
         return
+    finally:
+        PAYLOADS.reset(keep)
     blocks = tuple(replace(b, heading=(label, *b.heading)) for b in doc.blocks)
     found.append(Attachment(name, label, fmt, len(payload), digest, Document(doc.path, fmt, blocks)))
     for inner in doc.attachments:
