@@ -31,6 +31,7 @@ from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
 from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
+from assistant.view.overview import example_questions
 from assistant.view.show import Opening, PagePicture, opening, picture
 
 
@@ -577,6 +578,10 @@ class Assistant:
         """
         return opening(hit.path, hit.page, hit.start_line, self.settings.viewer)
 
+    def open_file(self, path: Path) -> Opening:
+        """How to show a file of one's own (a page picture just written) with the platform's opener."""
+        return opening(str(path), None, None, self.settings.viewer)
+
     def page_picture(self, hit: Hit, passages: list[str], out: Path) -> PagePicture:
         """Draw a source's page (a PDF page, a scanned image) with `passages` (default: the whole passage)
         boxed in yellow, as a PNG at `out` (0600).
@@ -585,6 +590,19 @@ class Assistant:
             AssistantError: the file is gone, or it has no pages to draw (the message says so).
         """
         return picture(hit.path, hit.page, passages or [hit.text], out, scanned=hit.ocr)
+
+    def overview(self) -> dict[str, Any]:
+        """What the first screen shows: the registered folders, counts, when the index last changed, whether
+        it holds only the bundled sample library, and three example questions from the library's headings."""
+        store = self.store
+        counts = store.counts()
+        roots = store.roots()
+        sample = str(sample_library())
+        only_sample = all(r == sample for r in roots)
+        docs = [d.path for d in store.list_documents()] if only_sample else []
+        return {**counts, "roots": roots, "last_indexed": store.last_indexed(),
+                "sample_only": only_sample and bool(docs) and all(p.startswith(sample) for p in docs),
+                "questions": example_questions(store.headings())}
 
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""

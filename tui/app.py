@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Input
 from assistant import Assistant, AssistantError, Turn, Watcher, daemon_pid
 
 from .screens import ChatsScreen, HelpScreen, LibraryScreen, SettingsScreen, SourceScreen
-from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage
+from .widgets import AnswerView, QuestionInput, SourceList, StatusBar, UserMessage, Welcome
 from .workers import background
 
 QUIT_GRACE = 0.2  # seconds an answer being stopped gets to be saved when the app quits (its question already is)
@@ -71,6 +71,9 @@ class AssistantApp(App[None]):
         Binding("ctrl+s", "settings", "Settings"),
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit"),
+        Binding("f2", "example(0)", "Example", show=False),
+        Binding("f3", "example(1)", "Example", show=False),
+        Binding("f4", "example(2)", "Example", show=False),
     ]
 
     def __init__(self, assistant: Assistant, watch: bool = True) -> None:
@@ -99,6 +102,33 @@ class AssistantApp(App[None]):
             self.start_watcher()
         self.set_interval(1.0, self.refresh_counts)
         self.refresh_counts()
+        self.call_later(self.show_welcome)
+
+    # --- the first screen ---------------------------------------------------------------------------
+
+    async def show_welcome(self) -> None:
+        messages = self.query_one("#messages", VerticalScroll)
+        if messages.children:
+            return
+        await messages.mount(Welcome())
+        self.load_overview()
+
+    @background("overview")
+    def load_overview(self) -> None:
+        overview = self.assistant.overview()
+        self.call_from_thread(self._fill_welcome, overview)
+
+    async def _fill_welcome(self, overview: dict[str, Any]) -> None:
+        for welcome in self.query(Welcome):
+            await welcome.show(overview, _age(overview.get("last_indexed")))
+
+    def action_example(self, n: int) -> None:
+        for welcome in self.query(Welcome):
+            if welcome.pick(n):
+                return
+
+    async def on_welcome_picked(self, message: Welcome.Picked) -> None:
+        await self.send(message.question)
 
     # --- background work ----------------------------------------------------------------------------
 
@@ -166,7 +196,11 @@ class AssistantApp(App[None]):
 
     @on(Input.Submitted, "#question")
     async def ask(self, event: Input.Submitted) -> None:
-        question = event.value.strip()
+        await self.send(event.value)
+
+    async def send(self, text: str) -> None:
+        """Ask a question (or rate the last answer with "+" / "- note")."""
+        question = text.strip()
         if not question:
             return
         box = self.query_one(QuestionInput)
@@ -179,6 +213,8 @@ class AssistantApp(App[None]):
             return
         box.remember(question)
         messages = self.query_one("#messages", VerticalScroll)
+        for welcome in self.query(Welcome):
+            await welcome.remove()
         view = AnswerView()
         await messages.mount(UserMessage(question))
         await messages.mount(view)
@@ -260,6 +296,7 @@ class AssistantApp(App[None]):
     async def action_new_chat(self) -> None:
         self.chat_id = None
         await self.query_one("#messages", VerticalScroll).remove_children()
+        await self.show_welcome()
         self.notify("new conversation")
 
     @background("load-chat")
@@ -291,6 +328,20 @@ class AssistantApp(App[None]):
         yield SystemCommand("New conversation", "Start a new conversation", self.action_new_chat)
         yield SystemCommand("Settings", "Chat model, sources per answer, temperature", self.action_settings)
         yield SystemCommand("Help", "The keys of this app", self.action_help)
+
+
+def _age(when: float | None) -> str:
+    """How long ago the index last changed, in words."""
+    if not when:
+        return ""
+    s = max(0.0, time.time() - when)
+    if s < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            n = int(s // size)
+            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''} ago"
+    return ""
 
 
 def run(assistant: Assistant) -> None:

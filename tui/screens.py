@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from assistant import Assistant, ChatSummary, printable, write_private
+from assistant import Assistant, AssistantError, ChatSummary, printable, write_private
 
 from .widgets import clean, highlighted, plain, where
 from .workers import background
@@ -64,10 +64,13 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class SourceScreen(ModalScreen[None]):
-    """A source passage in full, with where it comes from; `e` opens the file at that line."""
+class SourceScreen(CoreUser, ModalScreen[None]):
+    """A source passage in full, with where it comes from: `e` opens the file in the editor at that line
+    (text) or where it can be read, `o` in the program that shows it (a PDF at its page), `p` draws the
+    cited page with the passage boxed."""
 
-    BINDINGS = [("escape,q", "close", "Close"), ("e", "edit", "Open in $EDITOR")]
+    BINDINGS = [("escape,q", "close", "Close"), ("e", "edit", "Open at the line"), ("o", "open", "Open"),
+                ("p", "page", "Page picture")]
 
     def __init__(self, hit: Any, spans: list[tuple[int, int]] | None = None) -> None:
         super().__init__()
@@ -84,23 +87,101 @@ class SourceScreen(ModalScreen[None]):
             yield Static(head)
             with VerticalScroll():
                 yield Static(highlighted(h.text, self.spans), id="passage")
-            yield Static(Text("e: open in $EDITOR at this line · Esc: close", style="dim"))
+            keys = "o: open where it can be read"
+            if h.page or h.ocr:
+                keys += " · p: the page, passage highlighted"
+            yield Static(Text(f"{keys} · e: in $EDITOR at the line · Esc: close", style="dim"))
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_edit(self) -> None:
-        line = self.hit.start_line or 1
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-        cmd = shlex.split(editor) + [f"+{line}", self.hit.path] if editor else ["less", f"+{line}", self.hit.path]
+        self.action_open()
+
+    def action_open(self) -> None:
         try:
-            with self.app.suspend():
-                subprocess.call(cmd)
-        except (OSError, Exception) as exc:  # suspend is unsupported in some drivers (e.g. headless tests)
+            opening = self.assistant.open_source(self.hit)
+        except AssistantError as exc:
+            self.notify(str(exc), title="Open", severity="warning", timeout=10)
+            return
+        if not opening.command.terminal:
+            opening.run(wait=False)
+            self.notify(f"opened with {os.path.basename(opening.command.argv[0])}"
+                        + ("" if opening.command.page_shown or not self.hit.page else f": go to {where(self.hit)}"))
+            return
+        try:
             try:
-                subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            except OSError:
-                self.notify(f"cannot open an editor ({exc}); set $EDITOR", severity="error")
+                with self.app.suspend():
+                    opening.run()
+            except AssistantError:
+                raise
+            except Exception:  # suspend is unsupported in some drivers (headless tests): run it detached
+                opening.run(quiet=True)
+        except AssistantError as exc:
+            self.notify(f"{exc}; set $EDITOR", severity="error")
+
+    def action_page(self) -> None:
+        self.app.push_screen(PageScreen(self.hit, [self.hit.text[a:b] for a, b in self.spans]))
+
+
+class PageScreen(CoreUser, ModalScreen[None]):
+    """The cited page as a picture, the passage boxed in yellow: shown here when the terminal can draw
+    images (kitty, sixel; half cells elsewhere), and written to a private file `o` opens in a viewer."""
+
+    BINDINGS = [("escape,q", "close", "Close"), ("o", "open", "Open in viewer")]
+
+    def __init__(self, hit: Any, passages: list[str]) -> None:
+        super().__init__()
+        self.hit = hit
+        self.passages = passages
+        self.picture: Any = None
+        self.folder = Path(tempfile.mkdtemp(prefix="assistant-page-"))  # 0700: a private page
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog page"):
+            yield Static(Text(f"{clean(self.hit.path)}  {where(self.hit)}", style="bold"))
+            yield Static(Text("drawing the page…", style="italic dim"), id="page-state")
+            yield Static(Text("o: open the picture in a viewer · Esc: close", style="dim"))
+
+    def on_mount(self) -> None:
+        self.draw()
+
+    @background("page")
+    def draw(self) -> None:
+        out = self.folder / f"{Path(self.hit.path).stem or 'page'}-page{self.hit.page or 1}.png"
+        try:
+            picture = self.assistant.page_picture(self.hit, self.passages, out)
+        except AssistantError as exc:
+            self.app.call_from_thread(self._state, str(exc))
+            return
+        self.app.call_from_thread(self._show, picture)
+
+    def _state(self, text: str) -> None:
+        self.query_one("#page-state", Static).update(Text(clean(text)))
+
+    async def _show(self, picture: Any) -> None:
+        self.picture = picture
+        found = f"passage boxed ({picture.found:.0%} of its words found)" if picture.boxes else \
+            "the passage was not found on the page: nothing is boxed"
+        self._state(f"page {picture.page}: {found} · saved as {picture.path}")
+        try:  # textual-image is imported before the app starts (tui.launch), when it can query the terminal
+            from textual_image.widget import Image
+
+            await self.query_one(".dialog").mount(Image(str(picture.path), classes="page-image"), before=2)
+        except Exception:  # no image support here: the file and `o` remain
+            pass
+
+    def action_open(self) -> None:
+        if self.picture is None:
+            return
+        try:
+            self.assistant.open_file(self.picture.path).run(wait=False)
+        except AssistantError as exc:
+            self.notify(str(exc), severity="warning", timeout=10)
+
+    def action_close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.dismiss(None)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -108,9 +189,11 @@ class HelpScreen(ModalScreen[None]):
     KEYS = [
         ("Enter", "send the question"), ("Up / Down", "earlier questions"), ("Esc", "stop the answer"),
         ("+ / - note", "then Enter: rate the last answer"),
-        ("Tab", "move to the sources; Enter opens one"), ("e", "in a source: open the file in $EDITOR"),
+        ("Tab", "move to the sources; Enter opens one"),
+        ("o / e", "in a source: open it where it can be read (a PDF at its page)"),
+        ("p", "in a source: the page, the passage highlighted"),
         ("Ctrl+L", "library: folders and documents"), ("Ctrl+O", "conversations (e exports one)"),
-        ("Ctrl+N", "new conversation"),
+        ("Ctrl+N", "new conversation"), ("F2-F4", "on an empty chat: ask an example question"),
         ("Ctrl+S", "settings"), ("Ctrl+P", "command palette"), ("F1", "this help"), ("Ctrl+Q", "quit"),
     ]
 

@@ -191,6 +191,78 @@ class AnswerView(Vertical):
             await old.remove()
 
 
+class Welcome(Vertical):
+    """The empty chat's first screen: what is indexed, how to add a folder, and three questions drawn from
+    the library (F2, F3, F4, or a click, asks one)."""
+
+    KEYS = ("F2", "F3", "F4")
+
+    class Picked(Message):
+        def __init__(self, question: str) -> None:
+            super().__init__()
+            self.question = question
+
+    def __init__(self) -> None:
+        super().__init__(id="welcome")
+        self.state = Static(Text("Reading the library…", style="dim"), id="welcome-state")
+        self.questions: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Ask about your documents", style="bold"))
+        yield self.state
+
+    async def show(self, overview: dict[str, Any], age: str) -> None:
+        """Fill in the library's state and the example questions (overview: Assistant.overview())."""
+        text = Text()
+        docs, chunks = overview["documents"], overview["chunks"]
+        if not docs:
+            text.append("Nothing is indexed yet. ", style="bold")
+            text.append("Add a folder: Ctrl+L, then a (or `assistant add ~/Documents` in a shell).")
+        else:
+            text.append(f"{docs} document(s), {chunks} passages indexed", style="bold")
+            text.append(f", last change {age}" if age else "")
+            if overview.get("errors"):
+                text.append(f"; {overview['errors']} could not be read (Ctrl+L lists them)")
+            text.append(".\n")
+            if overview.get("sample_only"):
+                text.append("This is only the bundled sample library. ", style="bold")
+                text.append("Add your own folder: Ctrl+L, then a (or `assistant add ~/Documents`).")
+            else:
+                roots = overview.get("roots") or []
+                text.append("Folders: " + ", ".join(clean(r) for r in roots[:3])
+                            + (f" and {len(roots) - 3} more" if len(roots) > 3 else "") + " (Ctrl+L: library)")
+        self.state.update(text)
+        self.questions = list(overview.get("questions") or [])[:3]
+        for old in self.query(".example"):
+            await old.remove()
+        if self.questions:
+            await self.mount(Static(Text("\nTry one of these, drawn from your library:", style="dim"),
+                                    classes="example"))
+            for key, q in zip(self.KEYS, self.questions, strict=False):
+                line = Text()
+                line.append(f" {key} ", style="bold reverse")
+                line.append(f"  {clean(q)}")
+                await self.mount(Example(line, q))
+
+    def pick(self, n: int) -> bool:
+        """Ask example n (0-based); False when there is none."""
+        if n < len(self.questions):
+            self.post_message(self.Picked(self.questions[n]))
+            return True
+        return False
+
+
+class Example(Static):
+    """One example question on the first screen; a click asks it."""
+
+    def __init__(self, label: Text, question: str) -> None:
+        super().__init__(label, classes="example")
+        self.question = question
+
+    def on_click(self) -> None:
+        self.post_message(Welcome.Picked(self.question))
+
+
 class StatusBar(Static):
     """Model, index size, who is watching, indexing progress."""
 

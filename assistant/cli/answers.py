@@ -333,7 +333,5 @@ def cmd_page(args: argparse.Namespace) -> int:
             print(f"wrote {pic.path}: page {pic.page} of {printable(hit.path)}; the cited passage was not found on "
                   "the page (it may have changed since it was indexed), so nothing is boxed")
     if args.open:
-        from assistant.view.show import opening
-
-        opening(str(pic.path), None, None).run(wait=False)
+        a.open_file(pic.path).run(wait=False)
     return 0

@@ -173,6 +173,19 @@ class LibraryTables(Database):
             "ORDER BY c.position", (path,))
         return [r[0] for r in rows]
 
+    def headings(self, limit: int = 2000) -> list[tuple[str, str]]:
+        """(document path, heading path) of the library's sections, each once, in path order."""
+        rows = self.conn.execute(
+            "SELECT d.path, c.heading FROM chunks c JOIN documents d ON d.id = c.document_id "
+            "WHERE c.heading IS NOT NULL AND c.heading != '' GROUP BY d.path, c.heading "
+            "ORDER BY d.path, min(c.position) LIMIT ?", (int(limit),))
+        return [(str(p), str(h)) for p, h in rows]
+
+    def last_indexed(self) -> float | None:
+        """When a document was last written to the index (seconds since the epoch), or None when empty."""
+        row = self.conn.execute("SELECT max(indexed_at) FROM documents").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def list_documents(self) -> list[DocumentInfo]:
         rows = self.conn.execute(
             "SELECT d.path, d.format, d.status, d.error, d.chunk_count, d.size, d.indexed_at, c.path "

@@ -26,14 +26,18 @@ class Opening:
     command: ViewCommand
     file: SourceFile
 
-    def run(self, wait: bool = True) -> int:
+    def run(self, wait: bool = True, quiet: bool = False) -> int:
         """Run the command. A terminal program (editor, less) runs in the foreground and its exit code is
         returned; a window program is started on its own. A temporary copy is removed when the program
         exits (waited for here when `wait`, else in a background thread); one handed on to another
-        program (xdg-open returns at once) is kept and swept an hour later by the next open."""
+        program (xdg-open returns at once) is kept and swept an hour later by the next open. `quiet` runs a
+        terminal program without this terminal (a front end that cannot give it up)."""
         if self.command.terminal:
+            io = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
             try:
-                return subprocess.call(self.command.argv)
+                return subprocess.call(self.command.argv, **(io if quiet else {}))  # type: ignore[call-overload]
+            except OSError as exc:
+                raise AssistantError(f"cannot run {self.command.argv[0]}: {exc.strerror or exc}") from exc
             finally:
                 self.file.remove()
         try:

@@ -49,11 +49,9 @@ def has_desktop(env: Mapping[str, str] | None = None, platform: str | None = Non
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def opener(platform: str | None = None) -> str | None:
+def opener(platform: str | None = None, which: Callable[[str], str | None] = shutil.which) -> str | None:
     """The platform's own 'open this file' program, if it has one on PATH."""
-    platform = platform or sys.platform
-    name = "open" if platform == "darwin" else "xdg-open"
-    return shutil.which(name)
+    return which("open" if (platform or sys.platform) == "darwin" else "xdg-open")
 
 
 def command_for(path: str, fmt: str | None, page: int | None = None, line: int | None = None,
@@ -83,7 +81,7 @@ def command_for(path: str, fmt: str | None, page: int | None = None, line: int |
             exe = which(name)
             if exe:
                 return ViewCommand([exe, *(f.format(path=path, page=page or 1) for f in flags)], False, True)
-    exe = opener(platform)
+    exe = opener(platform, which)
     if not exe:
         raise AssistantError("no program to open it with: install xdg-utils (xdg-open), or set the viewer "
                              "setting to a command with {path} (and {page} for PDFs)")

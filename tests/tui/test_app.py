@@ -306,3 +306,27 @@ async def test_plus_and_minus_rate_the_last_answer(home, embedder, lib) -> None:
         assert (rated["rating"], rated["turn"], rated["note"]) == ("down", 2, "wrong year")
         assert rated["question"] == "when was the lighthouse built"
         assert len(app.query(UserMessage)) == 2  # a rating is not a question
+
+
+@pytest.mark.asyncio
+async def test_the_first_screen_shows_the_library_and_asks_an_example(home, embedder, lib) -> None:
+    from tui.widgets import Welcome
+
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        welcome = app.query_one(Welcome)
+        state = str(welcome.state.render())
+        assert "document(s)" in state and "passages indexed" in state and "Folders" in state
+        assert len(welcome.questions) >= 1 and all(q.endswith("?") for q in welcome.questions)
+        first = welcome.questions[0]
+        await pilot.press("f2")  # one keystroke asks it
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        assert not list(app.query(Welcome))
+        assert str(app.query(UserMessage).first().render()) == first
+        await pilot.press("ctrl+n")  # a new conversation shows the way again
+        await pilot.pause(0.3)
+        assert list(app.query(Welcome))

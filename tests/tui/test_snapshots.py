@@ -83,3 +83,13 @@ def test_help_screen(snap_compare, app, size) -> None:
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=helpscreen)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_screen(snap_compare, app, size) -> None:
+    async def first(pilot) -> None:
+        await _settle(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=size, run_before=first)
