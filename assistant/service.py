@@ -599,10 +599,10 @@ class Assistant:
         roots = store.roots()
         sample = str(sample_library())
         only_sample = all(r == sample for r in roots)
-        docs = [d.path for d in store.list_documents()] if only_sample else []
+        docs = [d.path for d in store.list_documents() if d.status == "ok" and d.container is None]
         return {**counts, "roots": roots, "last_indexed": store.last_indexed(),
                 "sample_only": only_sample and bool(docs) and all(p.startswith(sample) for p in docs),
-                "questions": example_questions(store.headings())}
+                "questions": example_questions(store.headings(), paths=docs[:2000])}
 
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""

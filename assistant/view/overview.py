@@ -47,13 +47,20 @@ def question_from(heading_path: str) -> str | None:
     return f"What does “{title}” say about {topic}?" if title else f"What do the documents say about {topic}?"
 
 
-def example_questions(headings: list[tuple[str, str]], n: int = 3) -> list[str]:
+def example_questions(headings: list[tuple[str, str]], n: int = 3, paths: list[str] | None = None) -> list[str]:
     """Up to n questions, each from a different document, spread over the library (in path order, so the
-    same library gives the same questions)."""
+    same library gives the same questions); a library without usable headings is asked about its files
+    by name ("What is in the quarterly report?")."""
     by_doc: dict[str, list[str]] = {}
+    for path in paths or []:  # documents whose headings say nothing: their file name, as a topic
+        name = re.sub(r"[_\-.]+", " ", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip()
+        if len(name) >= 4 and sum(c.isalpha() for c in name) >= 0.6 * len(name):
+            by_doc[path] = [f"What is in {name}?"]
     for path, heading in headings:
         q = question_from(heading)
         if q is not None:
+            if by_doc.get(path, [""])[0].startswith("What is in "):
+                by_doc[path] = []  # a heading says more than the file name
             by_doc.setdefault(path, [])
             if q not in by_doc[path]:
                 by_doc[path].append(q)
