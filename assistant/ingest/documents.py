@@ -136,10 +136,7 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
-    if fmt in _BINARY:  # a name that lies ("report.pdf" that is a Word file): read it as what it is
-        sniffed = sniff_format(data)
-        if sniffed is not None and sniffed != fmt:
-            fmt = sniffed
+    fmt = _corrected(fmt, data)
     parser = _PARSERS.get(fmt)
     token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
     attached: list[Attachment] = []
@@ -155,6 +152,22 @@ def parse(path: Path, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | None 
     return Document(path=str(path), format=fmt, blocks=blocks, attachments=tuple(attached))
 
 
+def format_of(path: Path, data: bytes) -> str | None:
+    """The format a file is read as: what its name says, unless its bytes say it is another binary format
+    (a name that lies: "report.pdf" that is a Word file), or what its bytes say when the name says nothing.
+    None if neither knows it."""
+    fmt = detect_format(path)
+    return sniff_format(data, text_too=True) if fmt is None else _corrected(fmt, data)
+
+
+def _corrected(fmt: str, data: bytes) -> str:
+    if fmt in _BINARY:
+        sniffed = sniff_format(data)
+        if sniffed is not None and sniffed != fmt:
+            return sniffed
+    return fmt
+
+
 def member_bytes(container: Path, member: str) -> bytes:
     """The bytes of a file inside another (a mail attachment, an archive member): `member` is its name
     below the container as indexed ("memo.pdf", "inner.zip/notes.txt"), found by reading the container
@@ -167,7 +180,7 @@ def member_bytes(container: Path, member: str) -> bytes:
 
 
 def _member_of(path: Path, data: bytes, member: str) -> bytes:
-    fmt = detect_format(path) or sniff_format(data, text_too=True) or "text"
+    fmt = format_of(path, data) or "text"
     payloads: dict[str, bytes] = {}
     token = PAYLOADS.set(payloads)
     try:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.ingest.documents import detect_format, sniff_format
+from assistant.ingest.documents import detect_format, format_of
 from assistant.view.files import SourceFile, readable
 from assistant.view.page import PagePicture, render_page
 from assistant.view.viewer import ViewCommand, command_for
 
+HEAD_BYTES = 65536  # read to tell a file's format when choosing its viewer
 HANDOFF_S = 3.0  # a window program that returns sooner handed the file on (xdg-open): its copy is kept a while
 
 __all__ = ["Opening", "PagePicture", "opening", "picture"]
@@ -62,14 +63,12 @@ class Opening:
 
 
 def _format(path: Path) -> str | None:
-    fmt = detect_format(path)
-    if fmt is None:
-        try:
-            with open(path, "rb") as f:
-                fmt = sniff_format(f.read(8192), text_too=True)
-        except OSError:
-            return None
-    return fmt
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        return detect_format(path)
+    return format_of(path, head)
 
 
 def opening(indexed_path: str, page: int | None, line: int | None, viewer: str = "") -> Opening:
@@ -86,13 +85,11 @@ def picture(indexed_path: str, page: int | None, passages: list[str], out: Path,
     """The page picture of a source (see Assistant.page_picture)."""
     file = readable(indexed_path)
     try:
-        fmt = _format(file.path) or "unknown"
         try:
             data = file.path.read_bytes()
         except OSError as exc:
             raise AssistantError(f"cannot read {file.path}: {exc.strerror or exc}") from exc
-        if fmt != "pdf" and data[:5] == b"%PDF-":
-            fmt = "pdf"
+        fmt = format_of(file.path, data) or "unknown"
         return render_page(data, fmt, page, passages, out, scanned)
     finally:
         file.remove()
