@@ -36,7 +36,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from assistant.errors import DocumentError
-    from assistant.ingest.documents import detect_format, parse
+    from assistant.ingest.readers import detect_format, parse
 
     rows = list(csv.reader(open(args.corpus / "EXPECTED.tsv", encoding="utf-8"), delimiter="\t",
                            quoting=csv.QUOTE_NONE))[1:]

@@ -114,7 +114,7 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=20)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    from assistant.ingest.documents import clean_pdf_pages
+    from assistant.ingest.readers.pdf import clean_pdf_pages
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "two-column.pdf"

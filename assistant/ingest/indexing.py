@@ -22,9 +22,9 @@ import numpy as np
 
 from assistant.errors import ConfigError, DocumentError, IndexWriteError, NoTextError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
-from assistant.ingest.documents import parse
 from assistant.ingest.embedding import Embedder
 from assistant.ingest.ocr import OcrOptions
+from assistant.ingest.readers import parse
 from assistant.ingest.scanning import FoundFile, scan
 from assistant.store import Part, Store, StoredDocument
 from assistant.types import Attachment, Chunk, Document, IndexReport

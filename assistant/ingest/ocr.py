@@ -6,7 +6,7 @@ Measured on clean rendered A4 pages at 300 dpi (README): character accuracy 1.00
 2 cores, so the indexer OCRs at most `ocr_max_pages` pages of a file in its first pass and the rest after
 every other file (see indexing.py).
 
-Options reach the PDF and image readers through a context variable set by documents.parse, so every
+Options reach the PDF and image readers through a context variable set by readers.parse, so every
 reader keeps the same signature.
 """
 

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.ingest.documents import detect_format
+from assistant.ingest.readers import detect_format
 
 IGNORE_FILE = ".assistantignore"
 SKIP_DIRS = {
@@ -179,7 +179,7 @@ def _inside(real: str, real_root: Path) -> bool:
 def _sniff(path: Path) -> str | None:
     """The format of a file whose name says nothing known, from its first bytes: a file with no extension may
     be plain text too; one with an unknown extension only a document format (not every .bak and .lock)."""
-    from assistant.ingest.documents import sniff_format
+    from assistant.ingest.readers import sniff_format
 
     try:
         if not os.path.isfile(path) or os.path.getsize(path) == 0:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError, DocumentError
-from assistant.ingest.documents import member_bytes
+from assistant.ingest.readers import member_bytes
 
 TEMP_PREFIX = "assistant-open-"
 STALE_S = 3600.0  # a temporary copy older than this is swept the next time one is made

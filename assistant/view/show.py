@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import AssistantError
-from assistant.ingest.documents import detect_format, format_of
+from assistant.ingest.readers import detect_format, format_of
 from assistant.view.files import SourceFile, readable
 from assistant.view.page import PagePicture, render_page
 from assistant.view.viewer import ViewCommand, command_for

@@ -44,7 +44,7 @@ def test_damaged_legacy_files_get_a_clear_error() -> None:
     import pytest
 
     from assistant.errors import DocumentError
-    from assistant.ingest.legacy import PARSERS
+    from assistant.ingest.readers.legacy import READERS as PARSERS
 
     for name, fmt in (("test2.doc", "doc"), ("basic_test_ppt_file.ppt", "ppt"), ("SimpleWithComments.xls", "xls"),
                       ("attachment_msg_pdf.msg", "msg")):

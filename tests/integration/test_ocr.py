@@ -11,7 +11,7 @@ from docgen import text_image, write_pdf, write_scanned_pdf
 from assistant import Assistant
 from assistant.errors import DocumentError
 from assistant.ingest import ocr
-from assistant.ingest.documents import detect_format, parse
+from assistant.ingest.readers import detect_format, parse
 
 pytestmark = pytest.mark.skipif(not ocr.available(), reason="the OCR engine is part of the install")
 

@@ -8,7 +8,7 @@ import pytest
 from docgen import write_docx, write_pdf
 
 from assistant.errors import DocumentError
-from assistant.ingest.documents import decode_text, detect_format, parse
+from assistant.ingest.readers import decode_text, detect_format, parse
 
 
 def blocks(path: Path):
@@ -122,7 +122,7 @@ def test_markdown_front_matter_lists_quotes_and_tables(tmp_path: Path) -> None:
 
 
 def test_pdf_text_is_mended_ligatures_hyphens_running_headers_and_page_numbers() -> None:
-    from assistant.ingest.documents import clean_pdf_pages
+    from assistant.ingest.readers.pdf import clean_pdf_pages
 
     pages = [f"Annual Report 2026 - Volume {n}\nThe \ufb01nal o\ufb03ce budget is well under con-\ntrol and the\n"
              f"pdfium mark\x02er too.\n{n}" for n in (1, 2, 3)]

@@ -9,8 +9,8 @@ import pytest
 from docgen import mail_message, write_docx, write_epub, write_ods, write_odt, write_pptx, write_xlsx
 
 from assistant.errors import DocumentError
-from assistant.ingest import office
-from assistant.ingest.documents import detect_format, parse
+from assistant.ingest.readers import common as office
+from assistant.ingest.readers import detect_format, parse
 from assistant.types import Block, Hit
 
 
@@ -157,7 +157,7 @@ def test_odp_slides_are_pages_with_their_titles() -> None:
     import io
     import zipfile
 
-    from assistant.ingest.office import parse_odp
+    from assistant.ingest.readers.opendocument import parse_odp
 
     ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
           'xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" '

@@ -20,6 +20,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from assistant.errors import DocumentError
+from assistant.ingest.readers.common import MAX_CELLS, sheet_blocks
+from assistant.ingest.readers.containers import attach
+from assistant.ingest.readers.formats import detect_format
+from assistant.ingest.readers.markup import parse_html
 from assistant.types import Block
 
 _FIELD = re.compile(r"\x13[^\x13\x14\x15]*\x14([^\x13\x15]*)\x15|\x13[^\x13\x15]*\x15")  # keep a field's result
@@ -142,7 +146,6 @@ def _biff_string(body: bytes, short: bool) -> str:
 def _xls_blocks(data: bytes) -> list[Block]:
     import xlrd
 
-    from assistant.ingest.office import MAX_CELLS, _sheet_blocks
 
     # Cell comments (cell_note_map) are read without formatting_info, which would cost memory and time.
     try:
@@ -163,7 +166,7 @@ def _xls_blocks(data: bytes) -> list[Block]:
             continue
         rows = ((r + 1, [_xls_cell(sheet.cell(r, c), book.datemode) for c in range(sheet.ncols)])
                 for r in range(sheet.nrows))
-        found = _sheet_blocks(sheet.name, rows, budget)
+        found = sheet_blocks(sheet.name, rows, budget)
         blocks += found or [Block(f"Sheet: {sheet.name}", "para", (sheet.name,))]  # an empty sheet: its name
         for (r, _c), note in sorted(getattr(sheet, "cell_note_map", {}).items()):
             text = " ".join(str(note.text or "").split())
@@ -446,9 +449,6 @@ def _recipients(ole: Any, prefix: str, codepage: str) -> dict[str, list[str]]:
 
 
 def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block]:
-    from assistant.ingest.documents import _parse_html, detect_format
-    from assistant.ingest.office import attach
-
     subject = " ".join(_prop(ole, prefix, "0037", codepage).split()) or "(no subject)"
     sender = _prop(ole, prefix, "0C1A", codepage) or _prop(ole, prefix, "0042", codepage)
     address = next((a for a in (_prop(ole, prefix, t, codepage) for t in ("5D01", "5D02", "0C1F", "0065"))
@@ -475,7 +475,7 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
                 html = raw.decode("utf-16-le", "replace") if kind == "001F" else raw.decode("utf-8", "replace")
                 break
         if html:
-            blocks += [Block(b.text, "para", heading) for b in _parse_html(html.encode("utf-8"))]
+            blocks += [Block(b.text, "para", heading) for b in parse_html(html.encode("utf-8"))]
     names = []
     for storage in _children(ole, prefix, "__attach_version1.0_"):
         base = f"{prefix}{storage}/"
@@ -489,7 +489,7 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
                        for b in _message(ole, inner, codepage, depth + 1)]
             continue
         data_path = f"{base}__substg1.0_37010102"
-        fmt = detect_format(PurePosixPath(name))  # type: ignore[arg-type]
+        fmt = detect_format(PurePosixPath(name))
         if fmt is not None and ole.exists(data_path):
             attach(name, f"attachment {name} of message {subject}", fmt, ole.openstream(data_path).read())
     if names:
@@ -499,6 +499,4 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
     return blocks
 
 
-PARSERS = {"xls": parse_xls, "doc": parse_doc, "ppt": parse_ppt, "msg": parse_msg}
-EXTENSIONS = {".xls": "xls", ".xlt": "xls", ".doc": "doc", ".dot": "doc", ".ppt": "ppt", ".pps": "ppt",
-              ".pot": "ppt", ".msg": "msg"}
+READERS = {"xls": parse_xls, "doc": parse_doc, "ppt": parse_ppt, "msg": parse_msg}

@@ -1,6 +1,6 @@
 """Archives read as folders: each readable member of a .zip, .tar (.tar.gz/.tgz/.tar.bz2/.tar.xz), .gz, .bz2
 or .xz is a document of its own under the archive's path, the same way a mail's attachments are (see
-office._attach): found by --path, listed by `docs`, read again, moved and removed with the archive.
+containers.attach): found by --path, listed by `docs`, read again, moved and removed with the archive.
 
 Members are read in memory and never written to disk, so a name with ".." or an absolute path cannot
 escape anywhere: it only names the member (and is cleaned for that). Bombs are refused before they are
@@ -21,6 +21,8 @@ from contextvars import ContextVar
 from pathlib import PurePosixPath
 
 from assistant.errors import DocumentError
+from assistant.ingest.readers.containers import attach, attach_error
+from assistant.ingest.readers.formats import detect_format
 from assistant.types import Block
 
 MAX_MEMBERS = 10_000  # members of one archive
@@ -29,19 +31,6 @@ MAX_MEMBER = 64 * 2**20  # bytes of one member (the size cap of a file on disk i
 MAX_RATIO = 200  # a member may unpack to at most this many times its compressed size
 MAX_DEPTH = 3  # archives inside archives
 _DEPTH: ContextVar[int] = ContextVar("archive_depth", default=0)
-
-ARCHIVE_NAMES = {".zip": "zip", ".tar": "tar", ".tgz": "tar", ".tar.gz": "tar", ".tbz2": "tar", ".tar.bz2": "tar",
-                 ".txz": "tar", ".tar.xz": "tar", ".gz": "gz", ".bz2": "bz2", ".xz": "xz"}
-
-
-def archive_format(name: str) -> str | None:
-    """The archive reader for a file name ("report.tar.gz" -> "tar"), or None."""
-    low = name.lower()
-    for suffix in sorted(ARCHIVE_NAMES, key=len, reverse=True):
-        if low.endswith(suffix):
-            return ARCHIVE_NAMES[suffix]
-    return None
-
 
 def member_name(raw: str) -> str:
     """A member's name as it is shown and stored: "/", ".." and "." parts dropped, so it stays below the
@@ -78,10 +67,7 @@ class _Skip(Exception):
 
 
 def _read_members(fmt: str, data: bytes, outer: str) -> None:
-    """Hand every member whose format is readable to office._attach (its own document)."""
-    from assistant.ingest.documents import detect_format
-    from assistant.ingest.office import attach, attach_error
-
+    """Hand every member whose format is readable to containers.attach (its own document)."""
     depth = _DEPTH.get()
     if depth >= MAX_DEPTH:
         raise DocumentError(f"archives nested more than {MAX_DEPTH} deep are not read (a zip that contains itself?)")
@@ -92,7 +78,7 @@ def _read_members(fmt: str, data: bytes, outer: str) -> None:
             name = member_name(raw)
             if not name:
                 continue
-            fmt_in = archive_format(name) or detect_format(PurePosixPath(name))  # type: ignore[arg-type]
+            fmt_in = detect_format(PurePosixPath(name))
             if fmt_in is None:
                 continue
             label = f"{name} in {outer}"
