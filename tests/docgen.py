@@ -183,3 +183,143 @@ def write_scanned_pdf(path: Path, pages: list[str | list[str]]) -> Path:
                 pdf.image(str(img), x=10, y=10, w=190)
         pdf.output(str(path))
     return path
+
+
+_WML = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+        'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" '
+        'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        'xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+        'xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def write_rich_docx(path: Path, strict: bool = False) -> Path:
+    """A .docx holding what Word writes outside plain paragraphs, each with a sentence of its own: a text
+    box (as Word writes it, the DrawingML shape and its VML fallback copy), a content control, a tracked
+    insertion and a deletion, a phonetic guide, a chart, a SmartArt diagram, HTML pasted as an altChunk, a
+    footnote, a header. With `strict`, the package is saved as Strict OOXML (purl.oclc.org namespaces)."""
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+
+    d = docx.Document()
+    d.add_heading("Rich parts", level=1)
+    d.add_paragraph("A plain paragraph.")
+    body = d.element.body
+    sect = body[-1]
+
+    def add(xml: str) -> None:
+        sect.addprevious(parse_xml(xml.replace("NS", _WML)))
+
+    box = ("<w:txbxContent><w:p><w:r><w:t>The text box says the harbor opens at dawn.</w:t></w:r></w:p>"
+           "</w:txbxContent>")
+    add(f'<w:p NS><w:r><w:t>Before the box.</w:t></w:r><w:r><mc:AlternateContent><mc:Choice Requires="wps">'
+        f'<w:drawing><wp:anchor><a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/'
+        f'wordprocessingShape"><wps:wsp><wps:txbx>{box}</wps:txbx></wps:wsp></a:graphicData></a:graphic>'
+        f'</wp:anchor></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{box}</v:textbox>'
+        f'</v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p>')
+    add('<w:sdt NS><w:sdtContent><w:p><w:r><w:t>The content control holds the copper budget.</w:t></w:r></w:p>'
+        '</w:sdtContent></w:sdt>')
+    add('<w:p NS><w:ins><w:r><w:t>The inserted words name the falcon.</w:t></w:r></w:ins>'
+        '<w:del><w:r><w:delText>deleted words</w:delText></w:r></w:del></w:p>')
+    add('<w:p NS><w:r><w:t xml:space="preserve">The capital is </w:t></w:r><w:r><w:ruby><w:rubyPr/><w:rt><w:r>'
+        '<w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r></w:rubyBase></w:ruby></w:r>'
+        '<w:r><w:t>.</w:t></w:r></w:p>')
+
+    def part(name: str, content_type: str, blob: bytes, reltype: str) -> str:
+        p = Part(PackURI(name), content_type, blob, d.part.package)
+        return d.part.relate_to(p, _REL + reltype)
+
+    chart = part("/word/charts/chart1.xml", "application/vnd.openxmlformats-officedocument.drawingml.chart+xml",
+                 (f'<c:chartSpace {_WML}><c:chart><c:title><c:tx><c:rich><a:p><a:r><a:t>Lantern sales by quarter'
+                  '</a:t></a:r></a:p></c:rich></c:tx></c:title><c:plotArea><c:barChart><c:ser><c:tx><c:strRef>'
+                  '<c:strCache><c:pt idx="0"><c:v>Glacier region</c:v></c:pt></c:strCache></c:strRef></c:tx>'
+                  '<c:cat><c:strRef><c:strCache><c:pt idx="0"><c:v>Spring</c:v></c:pt><c:pt idx="1"><c:v>Autumn'
+                  '</c:v></c:pt></c:strCache></c:strRef></c:cat></c:ser></c:barChart></c:plotArea></c:chart>'
+                  '</c:chartSpace>').encode(), "chart")
+    add(f'<w:p NS><w:r><w:drawing><wp:inline><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/'
+        f'drawingml/2006/chart"><c:chart r:id="{chart}"/></a:graphicData></a:graphic></wp:inline></w:drawing>'
+        '</w:r></w:p>')
+    data = part("/word/diagrams/data1.xml", "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
+                (f'<dgm:dataModel {_WML}><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>Plant the orchard</a:t></a:r>'
+                 '</a:p></dgm:t></dgm:pt><dgm:pt><dgm:t><a:p><a:r><a:t>Harvest the cedar</a:t></a:r></a:p></dgm:t>'
+                 '</dgm:pt></dgm:ptLst></dgm:dataModel>').encode(), "diagramData")
+    add(f'<w:p NS><w:r><w:drawing><wp:inline><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/'
+        f'drawingml/2006/diagram"><dgm:relIds r:dm="{data}" r:lo="" r:qs="" r:cs=""/></a:graphicData>'
+        '</a:graphic></wp:inline></w:drawing></w:r></w:p>')
+    chunk = part("/word/afchunk1.htm", "text/html",
+                 b"<html><body><p>The pasted page says the meadow floods in May.</p></body></html>", "aFChunk")
+    add(f'<w:altChunk NS r:id="{chunk}"/>')
+    part("/word/footnotes.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+         (f'<w:footnotes {_WML}><w:footnote w:id="1"><w:p><w:r><w:t>The footnote cites the thunder survey.</w:t>'
+          '</w:r></w:p></w:footnote></w:footnotes>').encode(), "footnotes")
+    d.sections[0].header.paragraphs[0].text = "Header of the quartz report"
+    d.save(str(path))
+    if strict:
+        to_strict(path)
+    return path
+
+
+def to_strict(path: Path) -> Path:
+    """Rewrite an Office Open XML package in place as Strict OOXML: every Transitional namespace and
+    relationship type under schemas.openxmlformats.org/X/2006/ (but the packaging ones) moved to
+    purl.oclc.org/ooxml/X/, as Office's "Strict Open XML" save writes them."""
+    import io
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                body = re.sub(rb"http://schemas\.openxmlformats\.org/(?!package/)([A-Za-z]+)/2006/",
+                              rb"http://purl.oclc.org/ooxml/\1/", body)
+            w.writestr(info, body)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def write_rich_pptx(path: Path) -> Path:
+    """A deck with a chart (title, series, categories) on slide 1 and a SmartArt diagram on slide 2."""
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+    from pptx.oxml import parse_xml
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    slide.shapes.title.text = "Sales"
+    data = CategoryChartData()
+    data.categories = ["Spring", "Autumn"]
+    data.add_series("Glacier region", (3, 4))
+    chart = slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(2), Inches(6), Inches(4),
+                                   data).chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = "Lantern sales by quarter"
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Process"
+    part = Part(PackURI("/ppt/diagrams/data1.xml"),
+                "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", deck.part.package,
+                (f'<dgm:dataModel {_WML}><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>Plant the orchard</a:t></a:r>'
+                 '</a:p></dgm:t></dgm:pt><dgm:pt><dgm:t><a:p><a:r><a:t>Harvest the cedar</a:t></a:r></a:p></dgm:t>'
+                 '</dgm:pt></dgm:ptLst></dgm:dataModel>').encode())
+    rid = slide.part.relate_to(part, _REL + "diagramData")
+    frame = parse_xml(
+        '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
+        f'{_WML}><p:nvGraphicFramePr><p:cNvPr id="9" name="Diagram 1"/><p:cNvGraphicFramePr/><p:nvPr/>'
+        '</p:nvGraphicFramePr><p:xfrm><a:off x="0" y="0"/><a:ext cx="100" cy="100"/></p:xfrm><a:graphic>'
+        '<a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/diagram">'
+        f'<dgm:relIds r:dm="{rid}" r:lo="" r:qs="" r:cs=""/></a:graphicData></a:graphic></p:graphicFrame>')
+    slide.shapes._spTree.append(frame)
+    deck.save(str(path))
+    return path

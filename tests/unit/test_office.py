@@ -6,7 +6,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from docgen import mail_message, write_docx, write_epub, write_ods, write_odt, write_pptx, write_xlsx
+from docgen import (
+    mail_message,
+    to_strict,
+    write_docx,
+    write_epub,
+    write_ods,
+    write_odt,
+    write_pptx,
+    write_rich_docx,
+    write_rich_pptx,
+    write_xlsx,
+)
 
 from assistant.errors import DocumentError
 from assistant.ingest.readers import common as office
@@ -176,3 +187,61 @@ def test_odp_slides_are_pages_with_their_titles() -> None:
     assert [(b.page, b.heading, b.text) for b in blocks] == [
         (1, (), "Harbour plan"), (1, ("Harbour plan",), "New moorings in May"),
         (2, (), "Budget"), (2, ("Budget",), "It costs 40,000 euros")]
+
+
+def test_docx_text_outside_plain_paragraphs(tmp_path: Path) -> None:
+    """Text boxes, content controls, tracked changes, phonetic guides, charts, SmartArt, altChunk HTML,
+    footnotes and headers: each sentence is found once, and the deleted words are not."""
+    texts = [b.text for b in blocks(write_rich_docx(tmp_path / "rich.docx"))]
+    assert texts == [
+        "A plain paragraph.",
+        "Before the box.",
+        "The text box says the harbor opens at dawn.",  # once: the VML fallback copy is not read again
+        "The content control holds the copper budget.",
+        "The inserted words name the falcon.",
+        "The capital is 東京 (とうきょう).",
+        "Chart: Lantern sales by quarter\nSeries: Glacier region\nCategories: Spring, Autumn",
+        "Plant the orchard\nHarvest the cedar",
+        "The pasted page says the meadow floods in May.",
+        "The footnote cites the thunder survey.",
+        "Header of the quartz report",
+    ]
+    assert not any("deleted" in t for t in texts)
+
+
+def test_strict_ooxml_reads_like_transitional(tmp_path: Path) -> None:
+    """Strict Open XML (purl.oclc.org namespaces), which openpyxl, python-docx and python-pptx refuse."""
+    made = [write_rich_docx(tmp_path / "a.docx"),
+            write_xlsx(tmp_path / "a.xlsx", {"Costs": [["item", "cost"], ["lantern", 12], ["copper", 7]]}),
+            write_pptx(tmp_path / "a.pptx", [("Harbor", ["Opens at dawn"], "Bring rope")])]
+    for path in made:
+        strict = tmp_path / f"strict{path.suffix}"
+        strict.write_bytes(path.read_bytes())
+        to_strict(strict)
+        assert b"purl.oclc.org/ooxml" in zipfile.ZipFile(strict).read("_rels/.rels")
+        assert [(b.text, b.heading, b.page) for b in blocks(strict)] == \
+            [(b.text, b.heading, b.page) for b in blocks(path)], path.suffix
+    assert "lantern | 12" in blocks(tmp_path / "strict.xlsx")[0].text
+
+
+def test_pptx_chart_and_smartart_text_on_their_slides(tmp_path: Path) -> None:
+    found = [(b.page, b.heading, b.text) for b in blocks(write_rich_pptx(tmp_path / "rich.pptx"))]
+    assert found == [
+        (1, ("Sales",), "Chart: Lantern sales by quarter\nSeries: Glacier region\nCategories: Spring, Autumn"),
+        (2, ("Process",), "Plant the orchard\nHarvest the cedar"),
+    ]
+
+
+@pytest.mark.parametrize(("rtf", "expected"), [
+    # an ignorable destination at a group's start is skipped whole, also after a line break
+    (rb"{\rtf1 Seen.\par {\*\generator Riched20;}{" b"\r\n" rb"\*\unknown hidden} Also seen.\par}",
+     "Seen. Also seen."),
+    # "\*" inside a group only marks the next control word: the text after it is kept
+    (rb"{\rtf1 {\field{\*\fldinst HYPERLINK x}{\fldrslt \*\cs12 the harbor map}} follows.\par}",
+     "the harbor map follows."),
+    (rb"{\rtf1 Alpha \*\foo Gamma\par}", "Alpha Gamma"),
+    (rb"{\rtf1 a literal \\* stays\par}", "a literal \\* stays"),
+])
+def test_rtf_text_after_an_ignorable_control_word(tmp_path: Path, rtf: bytes, expected: str) -> None:
+    (tmp_path / "a.rtf").write_bytes(rtf)
+    assert " ".join(" ".join(b.text for b in blocks(tmp_path / "a.rtf")).split()) == expected

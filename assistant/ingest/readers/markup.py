@@ -85,13 +85,24 @@ def html_title(page: bytes) -> str | None:
     return clean(m.group(1).decode("utf-8", "replace")) or None if m else None
 
 
+# "\*" marks an ignorable destination only where a group starts ("{\*\generator ...}": skipped whole).
+# Elsewhere ("{\fldrslt \*\cs12 link text}", Word writes such) it only says the next control word may be
+# ignored, and the text after it is text; striprtf drops the rest of the group there, so those marks go.
+_STRAY_IGNORABLE = re.compile(rb"\\\\|(\{[ \t\r\n]*)?\\\*")
+
+
+def _keep_group_start(m: re.Match[bytes]) -> bytes:
+    return m.group(0) if m.group(0) == b"\\\\" or m.group(1) is not None else b""
+
+
 def parse_rtf(data: bytes) -> list[Block]:
+    """RTF through striprtf (destinations like font tables and pictures skipped, \\u escapes decoded)."""
     from striprtf.striprtf import rtf_to_text
 
     if not data.lstrip().startswith(b"{\\rtf"):
         raise DocumentError("not an RTF file (no {\\rtf header); the file may be corrupt or misnamed")
     try:
-        text = rtf_to_text(data.decode("latin-1"), errors="ignore")
+        text = rtf_to_text(_STRAY_IGNORABLE.sub(_keep_group_start, data).decode("latin-1"), errors="ignore")
     except Exception as exc:  # striprtf on malformed input
         raise corrupt("RTF", exc) from exc
     return paragraphs(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1, ())

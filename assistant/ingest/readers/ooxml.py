@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,47 +14,267 @@ from assistant.errors import DocumentError
 from assistant.ingest.readers.common import MAX_CELLS, Headings, clean, corrupt, open_zip, sheet_blocks
 from assistant.types import Block
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+_DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+# Not text: tracked deletions, field codes, formatting, and the fallback copy of a drawing (a text box in
+# mc:AlternateContent is written twice, as a DrawingML shape and as its VML fallback).
+_NOT_TEXT = {f"{_W}{t}" for t in ("delText", "instrText", "delInstrText", "rPr", "pPr", "sectPr", "del",
+                                  "moveFrom")} | {_MC_FALLBACK}
+_STRICT = re.compile(rb"http://purl\.oclc\.org/ooxml/([A-Za-z]+)/")
+
+
+def transitional(data: bytes, kind: str) -> bytes:
+    """An Office Open XML package as the libraries read it. A Strict OOXML file (ISO 29500 Strict, Excel's
+    "Strict Open XML" save) names every namespace and relationship type under purl.oclc.org, which
+    openpyxl, python-docx and python-pptx do not know: its XML parts are rewritten in memory to the
+    Transitional names, which differ only in that prefix ("http://purl.oclc.org/ooxml/spreadsheetml/main"
+    is "http://schemas.openxmlformats.org/spreadsheetml/2006/main")."""
+    z = open_zip(data, kind)
+    try:
+        rels = z.read("_rels/.rels") if "_rels/.rels" in z.namelist() else b""
+        if not _STRICT.search(rels):
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+            for info in z.infolist():
+                body = z.read(info)
+                if info.filename.endswith((".xml", ".rels")):
+                    body = _STRICT.sub(rb"http://schemas.openxmlformats.org/\1/2006/", body)
+                w.writestr(info.filename, body)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise corrupt(kind, exc) from exc
+    return out.getvalue()
+
 
 def parse_docx(data: bytes) -> list[Block]:
-    import zipfile
-
+    """A Word document: headings and paragraphs in reading order, tables as rows of "cell | cell", and the
+    text python-docx's paragraph text leaves out: text boxes, content controls, tracked insertions, phonetic
+    guides (as "base (guide)"), chart and SmartArt text, HTML or RTF pasted in as altChunk parts; then
+    footnotes, endnotes, comments, headers and footers."""
     import docx
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
+        document = docx.Document(io.BytesIO(transitional(data, "DOCX")))
+    except DocumentError:
+        raise
     except Exception as exc:  # python-docx raises assorted errors on malformed packages
-        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from exc
-    blocks: list[Block] = []
-    headings = Headings()
-    body = document.element.body
-    for child in body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            para = Paragraph(child, document)
-            text = para.text.strip()
-            if not text:
-                continue
-            style = (para.style.name if para.style is not None else "") or ""
+        raise corrupt("DOCX", exc) from exc
+    reader = _Word(document)
+    try:
+        reader.body(document.element.body)
+        reader.notes()
+    except DocumentError:
+        raise
+    except Exception as exc:  # a malformed part
+        raise corrupt("DOCX", exc) from exc
+    return reader.blocks
+
+
+class _Word:
+    """Walks a .docx's XML in reading order."""
+
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self.part = document.part
+        self.blocks: list[Block] = []
+        self.headings = Headings()
+        self.styles: dict[str, str] = {}
+        try:
+            self.styles = {s.style_id: s.name or "" for s in document.styles}
+        except Exception:  # a package without a styles part
+            pass
+
+    def body(self, el: Any, part: Any = None) -> None:
+        for child in el.iterchildren():
+            tag = child.tag
+            if tag == f"{_W}p":
+                self.paragraph(child, part)
+            elif tag == f"{_W}tbl":
+                self.table(child, part)
+            elif tag in _WRAPPERS:
+                self.body(child, part)
+            elif tag == f"{_W}altChunk":
+                self.alt_chunk(child.get(f"{_R}id"), part)
+
+    def paragraph(self, p: Any, part: Any) -> None:
+        out: list[str] = []
+        boxes: list[Any] = []
+        objects: list[Any] = []
+        _runs(p, out, boxes, objects)
+        text = clean("".join(out))
+        if text:
+            style_id = p.find(f"{_W}pPr/{_W}pStyle")
+            style = self.styles.get(style_id.get(f"{_W}val"), "") if style_id is not None else ""
             m = re.match(r"(?:Heading|heading) (\d)", style)
             if m or style == "Title":
                 level = int(m.group(1)) if m else 0
-                blocks.append(Block(text, "heading", headings.open(level, text), level=level))
+                self.blocks.append(Block(text, "heading", self.headings.open(level, text), level=level))
             else:
-                blocks.append(Block(text, "para", headings.path))
-        elif tag == "tbl":
-            table = Table(child, document)
-            rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
-            if rows:
-                blocks.append(Block("\n".join(rows), "para", headings.path))
-    return blocks
+                self.blocks.append(Block(text, "para", self.headings.path))
+        for box in boxes:
+            self.body(box, part)
+        for obj in objects:
+            self.drawing(obj, part)
+
+    def table(self, tbl: Any, part: Any) -> None:
+        rows = []
+        extra: list[Any] = []  # text boxes, charts and diagrams in cells, read after the table
+        for tr in _children(tbl, "tr"):
+            cells = [" ".join(_flat(tc, extra)) for tc in _children(tr, "tc")]
+            if any(cells):
+                rows.append(" | ".join(cells))
+        if rows:
+            self.blocks.append(Block("\n".join(rows), "para", self.headings.path))
+        for el in extra:
+            if el.tag == f"{_W}txbxContent":
+                self.body(el, part)
+            else:
+                self.drawing(el, part)
+
+    def related(self, rid: str | None, part: Any) -> Any:
+        try:
+            return (part or self.part).related_parts[rid] if rid else None
+        except KeyError:
+            return None
+
+    def drawing(self, el: Any, part: Any) -> None:
+        """A chart (its title, series and category names) or a SmartArt diagram (its nodes' text)."""
+        rid = el.get(f"{_R}id") if el.tag == f"{_C}chart" else el.get(f"{_R}dm")
+        target = self.related(rid, part)
+        if target is not None and (text := drawing_text(el.tag, target.blob)):
+            self.blocks.append(Block(text, "para", self.headings.path))
+
+    def alt_chunk(self, rid: str | None, part: Any) -> None:
+        """Content pasted in another format (HTML, RTF, text, another .docx), kept as a part of its own."""
+        from assistant.ingest.readers.common import decode_text, paragraphs
+        from assistant.ingest.readers.markup import parse_html, parse_rtf
+
+        target = self.related(rid, part)
+        if target is None:
+            return
+        kind = (target.content_type or "").lower()
+        blob = target.blob
+        if "html" in kind or blob.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html")):
+            found = parse_html(blob)
+        elif "rtf" in kind:
+            found = parse_rtf(blob)
+        elif "wordprocessingml" in kind:
+            found = parse_docx(blob)
+        elif kind.startswith("text/"):
+            found = paragraphs(decode_text(blob).split("\n"), 1, ())
+        else:
+            return
+        for b in found:
+            self.blocks.append(Block(b.text, b.kind, (*self.headings.path, *b.heading)))
+
+    def notes(self) -> None:
+        """Footnotes, endnotes and comments (each a block under its kind), headers and footers (each
+        distinct one once)."""
+        from lxml import etree
+
+        wanted = {"footnotes": "Footnotes", "endnotes": "Endnotes", "comments": "Comments", "header": "Header",
+                  "footer": "Footer"}
+        seen: set[str] = set()
+        for rel in self.part.rels.values():
+            kind = rel.reltype.rsplit("/", 1)[-1]
+            if kind not in wanted or rel.is_external:
+                continue
+            root = etree.fromstring(rel.target_part.blob)
+            for item in [root] if kind in ("header", "footer") else root.iterchildren():
+                texts = []
+                for p in item.iter(f"{_W}p"):
+                    out: list[str] = []
+                    _runs(p, out, [], [])
+                    if t := clean("".join(out)):
+                        texts.append(t)
+                text = "\n".join(texts)
+                if text and text not in seen:
+                    seen.add(text)
+                    self.blocks.append(Block(text, "para", (wanted[kind],)))
+
+
+def drawing_text(tag: str, blob: bytes) -> str:
+    """The text of a chart part (its titles, series and category names; not its numbers) or a SmartArt
+    diagram's data part (its nodes' text), given the tag that refers to it (c:chart or dgm:relIds)."""
+    from lxml import etree
+
+    root = etree.fromstring(blob)
+    if tag == f"{_C}chart":
+        titles = [clean("".join(t.itertext())) for t in root.iter(f"{_C}title")]
+        series = [clean(v.text or "") for tx in root.iter(f"{_C}tx") for v in tx.iter(f"{_C}v")]
+        cats = list(dict.fromkeys(clean(v.text or "") for c in root.iter(f"{_C}cat") for v in c.iter(f"{_C}v")))
+        lines = [f"Chart: {t}" for t in titles if t] + \
+            ([f"Series: {', '.join(x for x in series if x)}"] if any(series) else []) + \
+            ([f"Categories: {', '.join(x for x in cats if x)}"] if any(cats) else [])
+    else:
+        lines = [t for p in root.iter(f"{_A}p") if (t := clean("".join(x.text or "" for x in p.iter(f"{_A}t"))))]
+    return "\n".join(lines)
+
+
+_WRAPPERS = {f"{_W}{t}" for t in ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag")}
+
+
+def _children(el: Any, name: str) -> list[Any]:
+    """`el`'s children named w:NAME, looking through content controls and tracked insertions."""
+    out = []
+    for child in el.iterchildren():
+        if child.tag == f"{_W}{name}":
+            out.append(child)
+        elif child.tag in _WRAPPERS:
+            out += _children(child, name)
+    return out
+
+
+def _flat(el: Any, extra: list[Any]) -> list[str]:
+    """The paragraphs' text inside a table cell, nested tables flattened into it."""
+    texts = []
+    for child in el.iterchildren():
+        if child.tag == f"{_W}p":
+            out: list[str] = []
+            _runs(child, out, extra, extra)
+            if t := clean("".join(out)):
+                texts.append(t)
+        elif child.tag == f"{_W}tbl" or child.tag in _WRAPPERS or child.tag in (f"{_W}tr", f"{_W}tc"):
+            texts += _flat(child, extra)
+    return texts
+
+
+def _runs(el: Any, out: list[str], boxes: list[Any], objects: list[Any]) -> None:
+    """A paragraph's text in order, into `out`; its text boxes into `boxes`, charts and diagrams into
+    `objects` (read after it, as blocks of their own)."""
+    for node in el.iterchildren():
+        tag = node.tag
+        if not isinstance(tag, str) or tag in _NOT_TEXT:
+            continue
+        if tag == f"{_W}t":
+            out.append(node.text or "")
+        elif tag == f"{_W}tab":
+            out.append("\t")
+        elif tag in (f"{_W}br", f"{_W}cr"):
+            out.append("\n")
+        elif tag == f"{_W}noBreakHyphen":
+            out.append("-")
+        elif tag == f"{_W}ruby":
+            base: list[str] = []
+            guide: list[str] = []
+            for part, into in ((node.find(f"{_W}rubyBase"), base), (node.find(f"{_W}rt"), guide)):
+                if part is not None:
+                    _runs(part, into, boxes, objects)
+            out.append("".join(base) + (f" ({''.join(guide).strip()})" if "".join(guide).strip() else ""))
+        elif tag == f"{_W}txbxContent":
+            boxes.append(node)
+        elif tag == f"{_C}chart" or tag == f"{_DGM}relIds":
+            objects.append(node)
+        else:
+            _runs(node, out, boxes, objects)
 
 
 def parse_pptx(data: bytes) -> list[Block]:
-    open_zip(data, "PPTX")
+    data = transitional(data, "PPTX")
     from pptx import Presentation
 
     try:
@@ -91,6 +312,16 @@ def _shapes(shapes: Any) -> Iterator[Any]:
 
 
 def _shape_texts(shape: Any) -> list[str]:
+    if getattr(shape, "has_chart", False) and shape.has_chart:
+        text = drawing_text(f"{_C}chart", shape.chart_part.blob)
+        return [text] if text else []
+    diagram = shape.element.find(f".//{_DGM}relIds")  # SmartArt, in a graphic frame
+    if diagram is not None:
+        try:
+            text = drawing_text(diagram.tag, shape.part.related_part(diagram.get(f"{_R}dm")).blob)
+        except KeyError:
+            return []
+        return [text] if text else []
     if getattr(shape, "has_table", False) and shape.has_table:
         rows = [" | ".join(clean(c.text) for c in row.cells) for row in shape.table.rows]
         return ["\n".join(r for r in rows if r.strip(" |"))]
@@ -113,7 +344,7 @@ def _cell(value: Any) -> str:
 
 
 def parse_xlsx(data: bytes) -> list[Block]:
-    open_zip(data, "workbook")
+    data = transitional(data, "workbook")
     import openpyxl
 
     try:
