@@ -10,6 +10,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from assistant import Assistant
 from assistant.search.retrieval import Filters
 
@@ -62,6 +64,43 @@ def test_archive_members_are_documents_of_their_own(assistant: Assistant, librar
     (library / "pack.zip").unlink()
     assistant.index([library])
     assert not any("pack.zip" in d.path for d in assistant.documents())
+
+
+def _seven_zip(members: dict[str, bytes | str], password: str | None = None, header: bool = False) -> bytes:
+    import py7zr
+
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w", password=password, header_encryption=header) as z:
+        for name, data in members.items():
+            z.writestr(data, name)
+    return buf.getvalue()
+
+
+def test_7z_members_are_documents_and_can_be_taken_out_again(assistant: Assistant, library: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.ingest.readers import archives, member_bytes
+
+    monkeypatch.setattr(archives, "SEVEN_ZIP_BATCH", 64)  # several unpacking passes over a solid archive
+    inner = _zip({"deep/inner.md": INNER})
+    members = {"reports/kettle.txt": "The seven-zip kettle holds 1.7 litres of water.",
+               "reports/filler.txt": "Filler words about nothing much at all, " * 8,
+               "nested.zip": inner}
+    (library / "pack.7z").write_bytes(_seven_zip(members))
+    (library / "locked.7z").write_bytes(_seven_zip({"s.txt": "never read"}, password="pw"))
+    (library / "hidden.7z").write_bytes(_seven_zip({"s.txt": "never read"}, password="pw", header=True))
+    (library / "broken.7z").write_bytes(_seven_zip(members)[:200])
+    report = assistant.index([library])
+    base = str(library)
+    paths = {d.path for d in assistant.documents()}
+    assert {f"{base}/pack.7z/reports/kettle.txt", f"{base}/pack.7z/nested.zip/deep/inner.md"} <= paths
+    hit = assistant.search("seven-zip kettle litres", k=1)[0]
+    assert hit.path == f"{base}/pack.7z/reports/kettle.txt" and "1.7 litres" in hit.text
+    errors = {e["path"]: e["error"] for e in report.errors}
+    assert "encrypted" in errors[f"{base}/locked.7z/s.txt"]
+    assert "password" in errors[f"{base}/hidden.7z"]
+    assert "corrupt or unreadable 7z" in errors[f"{base}/broken.7z"]
+    assert member_bytes(library / "pack.7z", "nested.zip/deep/inner.md") == INNER.encode()
+    assert member_bytes(library / "pack.7z", "reports/kettle.txt").startswith(b"The seven-zip kettle")
 
 
 def test_bombs_and_self_containing_zips_end_quickly(assistant: Assistant, library: Path) -> None:

@@ -1,5 +1,5 @@
-"""Archives read as folders: each readable member of a .zip, .tar (.tar.gz/.tgz/.tar.bz2/.tar.xz), .gz, .bz2
-or .xz is a document of its own under the archive's path, the same way a mail's attachments are (see
+"""Archives read as folders: each readable member of a .zip, .7z (py7zr), .tar (.tar.gz/.tgz/.tar.bz2/.tar.xz),
+.gz, .bz2 or .xz is a document of its own under the archive's path, the same way a mail's attachments are (see
 containers.attach): found by --path, listed by `docs`, read again, moved and removed with the archive.
 
 Members are read in memory and never written to disk, so a name with ".." or an absolute path cannot
@@ -110,6 +110,8 @@ def _members(fmt: str, data: bytes, outer: str):  # type: ignore[no-untyped-def]
             for i in infos:
                 yield i.filename, i.file_size, i.compress_size, bool(i.flag_bits & 1), \
                     (lambda i=i: _capped(zf.open(i), i.filename))
+        elif fmt == "7z":
+            yield from _seven_zip(data)
         elif fmt == "tar":
             tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
             for m in tf:
@@ -127,10 +129,66 @@ def _members(fmt: str, data: bytes, outer: str):  # type: ignore[no-untyped-def]
         raise DocumentError(f"corrupt or unreadable {fmt} archive ({type(exc).__name__}: {exc})") from exc
 
 
-def _capped(stream, name: str) -> bytes:  # type: ignore[no-untyped-def]
+SEVEN_ZIP_BATCH = 64 * 2**20  # bytes of 7z members unpacked at a time (a solid archive is unpacked in passes)
+
+
+def _seven_zip(data: bytes):  # type: ignore[no-untyped-def]
+    """The members of a 7z archive (py7zr), unpacked in memory a batch at a time as they are asked for."""
+    import py7zr
+    from py7zr.exceptions import ArchiveError, PasswordRequired
+    from py7zr.io import BytesIOFactory
+
+    try:
+        archive = py7zr.SevenZipFile(io.BytesIO(data))
+        infos = [i for i in archive.list() if not i.is_directory]
+    except PasswordRequired as exc:
+        raise DocumentError("the 7z archive is encrypted, names and all: it needs its password, so it is not "
+                            "read") from exc
+    except (ArchiveError, *_UNPACK_ERRORS) as exc:
+        raise DocumentError(f"corrupt or unreadable 7z archive ({type(exc).__name__}: {exc})") from exc
+    with archive:
+        if len(infos) > MAX_MEMBERS:
+            raise DocumentError(f"refused as a possible archive bomb: {len(infos):,} members")
+        locked = archive.needs_password()
+        batch: dict[str, bytes] = {}
+
+        def read(at: int) -> bytes:
+            name = infos[at].filename
+            if name not in batch:
+                batch.clear()
+                names, size = [], 0
+                for info in infos[at:]:
+                    if names and size + info.uncompressed > SEVEN_ZIP_BATCH:
+                        break
+                    names.append(info.filename)
+                    size += info.uncompressed
+                factory = BytesIOFactory(MAX_MEMBER + 1)
+                try:
+                    archive.reset()
+                    archive.extract(targets=names, factory=factory)
+                except PasswordRequired as exc:
+                    raise _Skip("an encrypted member: it needs its password, so it is not read") from exc
+                except (ArchiveError, *_UNPACK_ERRORS) as exc:
+                    raise _Skip(f"cannot unpack this member ({type(exc).__name__}: {exc})") from exc
+                for n in names:
+                    try:
+                        batch[n] = _capped(factory.get(n), n, rewind=True)
+                    except KeyError:
+                        continue
+            if name not in batch:
+                raise _Skip(f"{name} cannot be read")
+            return batch.pop(name)
+
+        for at, info in enumerate(infos):
+            yield info.filename, info.uncompressed, info.compressed, locked, (lambda at=at: read(at))
+
+
+def _capped(stream, name: str, rewind: bool = False) -> bytes:  # type: ignore[no-untyped-def]
     """A member's bytes, read no further than MAX_MEMBER (a header that lies about the size is caught)."""
     if stream is None:
         raise _Skip(f"{name} cannot be read")
+    if rewind:
+        stream.seek(0)
     data = stream.read(MAX_MEMBER + 1)
     if len(data) > MAX_MEMBER:
         raise _Skip(f"{name} unpacks to more than the {MAX_MEMBER // 2**20} MB a member may hold")

@@ -25,7 +25,8 @@ CODE = {
 PLAIN_NAMES = {"readme", "license", "copying", "authors", "changelog", "notice", "todo"}
 CODE_NAMES = {"makefile", "dockerfile", "containerfile", "justfile", "cmakelists.txt", "gemfile", "rakefile"}
 ARCHIVE_NAMES = {".zip": "zip", ".tar": "tar", ".tgz": "tar", ".tar.gz": "tar", ".tbz2": "tar", ".tar.bz2": "tar",
-                 ".txz": "tar", ".tar.xz": "tar", ".gz": "gz", ".bz2": "bz2", ".xz": "xz"}
+                 ".txz": "tar", ".tar.xz": "tar", ".gz": "gz", ".bz2": "bz2", ".xz": "xz",
+                 ".7z": "7z"}
 OFFICE_EXTENSIONS = {".pptx": "pptx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".ods": "ods", ".odt": "odt", ".rtf": "rtf",
               ".epub": "epub", ".eml": "eml", ".mbox": "mbox", ".odp": "odp"}
 LEGACY_EXTENSIONS = {".xls": "xls", ".xlt": "xls", ".doc": "doc", ".dot": "doc", ".ppt": "ppt", ".pps": "ppt",
@@ -72,7 +73,7 @@ def detect_format(path: PurePath) -> str | None:
 
 
 _BINARY = frozenset({"pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "doc", "xls", "ppt", "msg", "zip",
-                     "rtf"})
+                     "7z", "rtf"})
 _RFC822 = re.compile(rb"\A(?:(?:Return-Path|Received|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|"
                      rb"X-[\w-]+):[^\r\n]*\r?\n){2}", re.IGNORECASE)
 
@@ -84,6 +85,8 @@ def sniff_format(data: bytes, text_too: bool = False) -> str | None:
     head = data[:4096]
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
     if head.startswith(b"PK\x03\x04"):
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
