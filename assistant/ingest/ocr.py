@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 DPI = 300
 MAX_PIXELS = 60_000_000  # an image (or a rendered page) larger than this is refused: a decompression bomb
+READ_SIDE = 2000  # pixels: the longer side of the image text lines are cut from (RapidOCR's max_side_len)
+DET_SIDE = 1280  # pixels: the longer side of the image text lines are found in (see _detect_and_read)
+STRIP = 544  # pixels: detection runs on strips this tall (of the image at DET_SIDE), not the whole page
+OVERLAP = 96  # pixels shared by neighbouring strips: a line cut by one strip's edge is whole in the other
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
 
 
@@ -65,6 +69,8 @@ def _get_engine() -> Any:
             from rapidocr_onnxruntime import RapidOCR
 
             _engine = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1)
+            _engine.text_rec.rec_batch_num = 1  # see _detect_and_read
+            _engine.text_det.limit_type = "max"  # never scale a small image up to find its lines
         return _engine
 
 
@@ -80,13 +86,78 @@ def read_boxes(image: Any) -> list[tuple[str, tuple[float, float, float, float]]
         return []  # a blank page (or one almost white): nothing to read, and no need to spend seconds on it
     engine = _get_engine()
     with _engine_lock:  # one page at a time: the engine is not re-entrant and already uses both cores
+        try:
+            found = _detect_and_read(engine, pixels)
+        finally:
+            _give_back_memory()
+    return [(text.strip(), box) for text, box, score in found if text.strip() and score >= 0.5]
+
+
+def _detect_and_read(engine: Any, pixels: Any) -> list[tuple[str, tuple[float, float, float, float], float]]:
+    """RapidOCR's own pipeline (scale the longer side to READ_SIDE, find the text lines, cut them out of
+    the scaled image, recognise them one by one), changed where it cost memory and time. Measured on A4
+    pages at 300 dpi (README), against the engine's own call:
+      - lines are found in the page scaled to DET_SIDE (not READ_SIDE), strip by strip: detecting a whole
+        page at once took ONNX Runtime about 600 MB above the models, the peak of a whole indexing run;
+        strips need about 150-250 MB. Small print is found better too (7 pt: 1.00 against 0.79 of the
+        characters right; 8 pt: 0.96 against 0.81), and every size is read at least as well;
+      - lines are recognised one at a time (RapidOCR batches 6, padding each to the widest): no
+        transient memory, and faster;
+      - a small image is not scaled up to 736 pixels on its short side before its lines are found (a
+        157x619 screenshot in a mail became 736x2902 and took 400 MB); it is read as well as before;
+    so a page takes about 40% of the time it took."""
+    import cv2
+    import numpy as np
+
+    height, width = pixels.shape[:2]
+    scale = min(1.0, READ_SIDE / max(height, width))
+    image = cv2.resize(pixels, (round(width * scale), round(height * scale))) if scale < 1 else pixels
+    shrink = min(1.0, DET_SIDE / max(image.shape[:2]))
+    found_in = cv2.resize(image, (round(image.shape[1] * shrink), round(image.shape[0] * shrink))) \
+        if shrink < 1 else image
+    h, w = found_in.shape[:2]
+    if h <= 30 or w / h > 8:  # a thin strip of text: the engine's own call, which pads it first
         result, _ = engine(pixels, use_cls=False)
-    out = []
-    for box, text, score in result or []:
-        xs, ys = [p[0] for p in box], [p[1] for p in box]
-        if text.strip() and float(score) >= 0.5:
-            out.append((text.strip(), (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))))
-    return out
+        return [(text, _bounds(box, 1.0), float(score)) for box, text, score in result or []]
+    boxes = []
+    step, window = STRIP, STRIP + 2 * OVERLAP
+    last, found = (-1, -1), None
+    for top in range(0, h, step):
+        # Every strip is a whole window tall (the last one starts higher): the detector scales a short
+        # strip up to 736 rows, which would make a thin last strip wider than the page.
+        lo = max(0, min(top - OVERLAP, h - window))
+        hi = min(h, lo + window)
+        if (lo, hi) != last:
+            found, _ = engine.text_det(np.ascontiguousarray(found_in[lo:hi]))
+            last = (lo, hi)
+        for box in found if found is not None else []:
+            box = (box + np.array([0, lo], dtype=box.dtype)) / shrink
+            middle = (box[:, 1].min() + box[:, 1].max()) / 2 * shrink
+            if top <= middle < top + step:  # each line is kept by the one strip its middle falls in
+                boxes.append(box.astype(np.float32))
+    if not boxes:
+        return []
+    boxes = engine.sorted_boxes(np.array(boxes))
+    read, _ = engine.text_rec(engine.get_crop_img_list(image, boxes), False)
+    return [(text, _bounds(box, scale), float(score)) for box, (text, score, *_) in zip(boxes, read, strict=True)]
+
+
+def _bounds(box: Any, scale: float) -> tuple[float, float, float, float]:
+    xs, ys = [float(p[0]) / scale for p in box], [float(p[1]) / scale for p in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _give_back_memory() -> None:
+    """Return the freed pages of a page's OCR to the system (glibc keeps them in its heaps otherwise, so the
+    process stayed hundreds of MB larger after the first scan); elsewhere a no-op."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def read_image(image: Any) -> list[str]:
