@@ -28,6 +28,9 @@ RUNS = {
                     lambda r: r["pypdfium2"]["order_cleaned"] > 0.9 and r["pypdf"]["ligatures_left_cleaned"] == 0),
     "legacy_office.py": (["--corpus", str(Path(__file__).resolve().parents[1] / "fixtures" / "legacy"), "--json"],
                          lambda r: r["files"] == 6 and r["all_share"] >= 0.9),
+    "memory.py": (["--pdfs", "1", "--pages", "2", "--book-pages", "0", "--scans", "1", "--memos", "1", "--rows", "20",
+                   "--json"],
+                  lambda r: r["added"] >= 6 and r["errors"] == 0 and r["peak_rss_mb"] > 0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }
