@@ -195,6 +195,9 @@ _WML = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" 
         'xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
         'xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram"')
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_SMARTART = (f'<dgm:dataModel {_WML}><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>Plant the orchard</a:t></a:r></a:p>'
+             '</dgm:t></dgm:pt><dgm:pt><dgm:t><a:p><a:r><a:t>Harvest the cedar</a:t></a:r></a:p></dgm:t></dgm:pt>'
+             '</dgm:ptLst></dgm:dataModel>').encode()  # a SmartArt diagram's data part: two nodes
 
 
 def write_rich_docx(path: Path, strict: bool = False) -> Path:
@@ -246,9 +249,7 @@ def write_rich_docx(path: Path, strict: bool = False) -> Path:
         f'drawingml/2006/chart"><c:chart r:id="{chart}"/></a:graphicData></a:graphic></wp:inline></w:drawing>'
         '</w:r></w:p>')
     data = part("/word/diagrams/data1.xml", "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
-                (f'<dgm:dataModel {_WML}><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>Plant the orchard</a:t></a:r>'
-                 '</a:p></dgm:t></dgm:pt><dgm:pt><dgm:t><a:p><a:r><a:t>Harvest the cedar</a:t></a:r></a:p></dgm:t>'
-                 '</dgm:pt></dgm:ptLst></dgm:dataModel>').encode(), "diagramData")
+                _SMARTART, "diagramData")
     add(f'<w:p NS><w:r><w:drawing><wp:inline><a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/'
         f'drawingml/2006/diagram"><dgm:relIds r:dm="{data}" r:lo="" r:qs="" r:cs=""/></a:graphicData>'
         '</a:graphic></wp:inline></w:drawing></w:r></w:p>')
@@ -310,9 +311,7 @@ def write_rich_pptx(path: Path) -> Path:
     slide.shapes.title.text = "Process"
     part = Part(PackURI("/ppt/diagrams/data1.xml"),
                 "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", deck.part.package,
-                (f'<dgm:dataModel {_WML}><dgm:ptLst><dgm:pt><dgm:t><a:p><a:r><a:t>Plant the orchard</a:t></a:r>'
-                 '</a:p></dgm:t></dgm:pt><dgm:pt><dgm:t><a:p><a:r><a:t>Harvest the cedar</a:t></a:r></a:p></dgm:t>'
-                 '</dgm:pt></dgm:ptLst></dgm:dataModel>').encode())
+                _SMARTART)
     rid = slide.part.relate_to(part, _REL + "diagramData")
     frame = parse_xml(
         '<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
