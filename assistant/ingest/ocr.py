@@ -30,7 +30,7 @@ READ_SIDE = 2000  # pixels: the longer side of the image text lines are cut from
 DET_SIDE = 1280  # pixels: the longer side of the image text lines are found in (see _detect_and_read)
 STRIP = 256  # pixels: detection runs on strips this tall (of the image at DET_SIDE), not the whole page
 OVERLAP = 64  # pixels shared by neighbouring strips: a line up to 128 px tall (3 cm of an A4 page) is whole in one
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".gif", ".bmp"}
 
 
 @dataclass

@@ -48,6 +48,15 @@ def test_images_and_the_limits(tmp_path: Path) -> None:
     Image.new("1", (9000, 7000)).save(huge)
     with pytest.raises(DocumentError, match="decompression bomb"):
         parse(huge, huge.read_bytes(), "image")
+    # A BMP is read like a PNG; of an animated GIF only the first frame (the others are the picture moving).
+    bmp = tmp_path / "receipt.bmp"
+    text_image(["Receipt: two espressos, 5.40 euros."]).save(bmp)
+    assert "espressos" in parse(bmp, bmp.read_bytes(), detect_format(bmp)).blocks[0].text
+    gif = tmp_path / "banner.gif"
+    first, second = text_image(["Opening hours nine to five."]), text_image(["A second frame never read."])
+    first.save(gif, save_all=True, append_images=[second], duration=500, loop=0)
+    blocks = parse(gif, gif.read_bytes(), detect_format(gif)).blocks
+    assert [b.page for b in blocks] == [None] and "Opening hours" in blocks[0].text
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
     with pytest.raises(DocumentError, match="corrupt or unreadable image"):

@@ -245,3 +245,19 @@ def test_pptx_chart_and_smartart_text_on_their_slides(tmp_path: Path) -> None:
 def test_rtf_text_after_an_ignorable_control_word(tmp_path: Path, rtf: bytes, expected: str) -> None:
     (tmp_path / "a.rtf").write_bytes(rtf)
     assert " ".join(" ".join(b.text for b in blocks(tmp_path / "a.rtf")).split()) == expected
+
+
+def test_svg_drawings_are_read_by_their_words(tmp_path: Path) -> None:
+    svg = tmp_path / "map.svg"
+    svg.write_bytes(b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><title>Site map</title>'
+                    b'<desc>Where the boats moor</desc><g><text x="1" y="2">North <tspan>gate</tspan></text></g>'
+                    b'<rect width="4" height="4"/></svg>')
+    assert [b.text for b in blocks(svg)] == ["Site map", "Where the boats moor", "North gate"]
+    (tmp_path / "empty.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>')
+    from assistant.errors import NoTextError
+
+    with pytest.raises(NoTextError):
+        blocks(tmp_path / "empty.svg")
+    (tmp_path / "bad.svg").write_bytes(b"<svg><text>never closed")
+    with pytest.raises(DocumentError, match="corrupt or unreadable SVG"):
+        blocks(tmp_path / "bad.svg")

@@ -65,6 +65,8 @@ def detect_format(path: PurePath) -> str | None:
         return "rst"
     if ext in HTML:
         return "html"
+    if ext == ".svg":
+        return "svg"
     if ext in PLAIN or name in PLAIN_NAMES:
         return "text"
     if ext in CODE or name in CODE_NAMES:

@@ -8,7 +8,8 @@ from assistant.types import Block
 
 
 def parse_image(data: bytes) -> list[Block]:
-    """An image file (a scan, a photo of a receipt) read by OCR; a multi-page TIFF page by page."""
+    """An image file (a scan, a photo of a receipt) read by OCR; a multi-page TIFF page by page (of an
+    animated GIF or WebP, only the first frame: the others are the same picture moving)."""
     from PIL import ImageSequence
 
     opts = ocr.options()
@@ -17,10 +18,12 @@ def parse_image(data: bytes) -> list[Block]:
     if not ocr.available():
         raise DocumentError("an image, and no OCR engine is installed (rapidocr-onnxruntime); run ./install.sh")
     image = ocr.open_image(data)
-    frames = getattr(image, "n_frames", 1)
+    frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
     blocks: list[Block] = []
     try:
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            if number > frames:
+                break
             if number not in opts.done:
                 if opts.max_pages is not None and len(opts.done) >= opts.max_pages:
                     opts.skipped += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, NoTextError
 from assistant.ingest.readers.common import Headings, clean, corrupt, decode_text, paragraphs
 from assistant.types import Block
 
@@ -108,4 +108,25 @@ def parse_rtf(data: bytes) -> list[Block]:
     return paragraphs(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1, ())
 
 
-READERS = {"html": parse_html, "rtf": parse_rtf}
+def parse_svg(data: bytes) -> list[Block]:
+    """An SVG drawing's words: its title and description, then each text element (with its tspans), in
+    document order. Entities are not expanded beyond what expat allows (it refuses entity bombs)."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise corrupt("SVG", exc) from exc
+    if not root.tag.endswith("svg"):
+        raise DocumentError("not an SVG drawing (its root element is not <svg>)")
+    blocks = []
+    for el in root.iter():
+        name = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+        if name in ("title", "desc", "text") and (text := clean(" ".join("".join(el.itertext()).split()))):
+            blocks.append(Block(text, "para", ()))
+    if not blocks:
+        raise NoTextError("a drawing with no text in it")
+    return blocks
+
+
+READERS = {"html": parse_html, "rtf": parse_rtf, "svg": parse_svg}
