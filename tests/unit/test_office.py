@@ -261,3 +261,8 @@ def test_svg_drawings_are_read_by_their_words(tmp_path: Path) -> None:
     (tmp_path / "bad.svg").write_bytes(b"<svg><text>never closed")
     with pytest.raises(DocumentError, match="corrupt or unreadable SVG"):
         blocks(tmp_path / "bad.svg")
+    entities = "".join(f'<!ENTITY e{i} "{"".join(f"&e{i - 1};" for _ in range(10))}">' for i in range(1, 10))
+    (tmp_path / "bomb.svg").write_text(f'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY e0 "boom">{entities}]>'
+                                       '<svg xmlns="http://www.w3.org/2000/svg"><text>&e9;</text></svg>')
+    with pytest.raises(DocumentError, match="corrupt or unreadable SVG"):  # a billion laughs: refused by expat
+        blocks(tmp_path / "bomb.svg")
