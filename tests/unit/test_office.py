@@ -266,3 +266,46 @@ def test_svg_drawings_are_read_by_their_words(tmp_path: Path) -> None:
                                        '<svg xmlns="http://www.w3.org/2000/svg"><text>&e9;</text></svg>')
     with pytest.raises(DocumentError, match="corrupt or unreadable SVG"):  # a billion laughs: refused by expat
         blocks(tmp_path / "bomb.svg")
+
+
+def test_xlsx_text_boxes_and_charts_are_read_under_their_sheet(tmp_path: Path) -> None:
+    """openpyxl reads cells only: a text box and a chart drawn on a sheet are read from its drawing part."""
+    import io
+
+    import openpyxl
+    from openpyxl.chart import BarChart, Reference
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sales"
+    for row in (["quarter", "lanterns"], ["Spring", 3], ["Autumn", 4]):
+        sheet.append(row)
+    chart = BarChart()
+    chart.title = "Lantern sales by quarter"
+    chart.add_data(Reference(sheet, min_col=2, min_row=1, max_row=3), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=3))
+    sheet.add_chart(chart, "D2")
+    book.create_sheet("Empty")
+    buf = io.BytesIO()
+    book.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    path = tmp_path / "sales.xlsx"
+    # openpyxl writes no text boxes: one is added to the drawing as Excel writes it (and the chart, written
+    # without the cached names Excel keeps, has only its title to give)
+    box = ('<twoCellAnchor xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><from><col>0</col>'
+           '<colOff>0</colOff><row>5</row><rowOff>0</rowOff></from><to><col>3</col><colOff>0</colOff><row>8</row>'
+           '<rowOff>0</rowOff></to><sp><nvSpPr><cNvPr id="9" name="TextBox 1"/><cNvSpPr txBox="1"/></nvSpPr>'
+           '<spPr/><txBody><a:bodyPr/><a:p><a:r><a:t>The note says the harbor stall sells most in spring.</a:t>'
+           '</a:r></a:p></txBody></sp><clientData/></twoCellAnchor>')
+    with zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/drawings/drawing1.xml":
+                assert body.endswith(b"</wsDr>")
+                body = body.replace(b"</wsDr>", box.encode() + b"</wsDr>")
+            out.writestr(info, body)
+    assert [(b.heading, b.text) for b in blocks(path)] == [
+        (("Sales",), "quarter | lanterns\nSpring | 3\nAutumn | 4"),
+        (("Sales",), "The note says the harbor stall sells most in spring."),
+        (("Sales",), "Chart: Lantern sales by quarter"),
+    ]

@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Any
 
 from assistant.errors import DocumentError
@@ -354,14 +355,83 @@ def parse_xlsx(data: bytes) -> list[Block]:
     blocks: list[Block] = []
     budget = [MAX_CELLS]
     try:
+        drawn = _sheet_drawings(zipfile.ZipFile(io.BytesIO(data)))
         for sheet in book.worksheets:
             rows = ((n, [_cell(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
             blocks += sheet_blocks(sheet.title, rows, budget)
+            blocks += [Block(text, "para", (sheet.title,)) for text in drawn.get(sheet.title, [])]
     except Exception as exc:
         raise corrupt("workbook", exc) from exc
     finally:
         book.close()
     return blocks
+
+
+_XDR = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """A part's relationships: id -> the target's name in the zip (external targets left out)."""
+    from lxml import etree
+
+    folder, _, name = part.rpartition("/")
+    try:
+        root = etree.fromstring(z.read(f"{folder}/_rels/{name}.rels"))
+    except KeyError:
+        return {}
+    out = {}
+    for rel in root.iter(_PKG_REL):
+        if rel.get("TargetMode") == "External":
+            continue
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath(folder, target))
+        parts: list[str] = []
+        for piece in path.split("/"):  # resolve ".." without touching the disk
+            if piece == "..":
+                if parts:
+                    parts.pop()
+            elif piece not in ("", "."):
+                parts.append(piece)
+        out[rel.get("Id", "")] = "/".join(parts)
+    return out
+
+
+def _sheet_drawings(z: zipfile.ZipFile) -> dict[str, list[str]]:
+    """The text drawn on each sheet, which openpyxl does not read: text boxes and shapes (one block each)
+    and charts (titles, series, categories), by sheet name."""
+    from lxml import etree
+
+    try:
+        book = etree.fromstring(z.read("xl/workbook.xml"))
+    except KeyError:
+        return {}
+    targets = _rels(z, "xl/workbook.xml")
+    out: dict[str, list[str]] = {}
+    for sheet in book.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+        part = targets.get(sheet.get(f"{_R}id", ""))
+        if not part:
+            continue
+        texts: list[str] = []
+        for drawing in _rels(z, part).values():
+            if "/drawings/" not in f"/{drawing}" or not drawing.endswith(".xml"):
+                continue
+            try:
+                root = etree.fromstring(z.read(drawing))
+            except KeyError:
+                continue
+            charts = _rels(z, drawing)
+            for sp in root.iter(f"{_XDR}sp"):
+                lines = [t for p in sp.iter(f"{_A}p") if (t := clean("".join(x.text or "" for x in p.iter(f"{_A}t"))))]
+                if lines:
+                    texts.append("\n".join(lines))
+            for ref in root.iter(f"{_C}chart"):
+                target = charts.get(ref.get(f"{_R}id", ""))
+                if target and target in z.namelist() and (text := drawing_text(f"{_C}chart", z.read(target))):
+                    texts.append(text)
+        if texts:
+            out[sheet.get("name", "")] = texts
+    return out
 
 
 READERS = {"docx": parse_docx, "pptx": parse_pptx, "xlsx": parse_xlsx}
