@@ -5,10 +5,10 @@ repeated above every block)."""
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 from assistant.errors import DocumentError
@@ -79,7 +79,6 @@ class _Word:
     """Walks a .docx's XML in reading order."""
 
     def __init__(self, document: Any) -> None:
-        self.document = document
         self.part = document.part
         self.blocks: list[Block] = []
         self.headings = Headings()
@@ -89,25 +88,21 @@ class _Word:
         except Exception:  # a package without a styles part
             pass
 
-    def body(self, el: Any, part: Any = None) -> None:
+    def body(self, el: Any) -> None:
         for child in el.iterchildren():
             tag = child.tag
             if tag == f"{_W}p":
-                self.paragraph(child, part)
+                self.paragraph(child)
             elif tag == f"{_W}tbl":
-                self.table(child, part)
+                self.table(child)
             elif tag in _WRAPPERS:
-                self.body(child, part)
+                self.body(child)
             elif tag == f"{_W}altChunk":
-                self.alt_chunk(child.get(f"{_R}id"), part)
+                self.alt_chunk(child.get(f"{_R}id"))
 
-    def paragraph(self, p: Any, part: Any) -> None:
-        out: list[str] = []
-        boxes: list[Any] = []
-        objects: list[Any] = []
-        _runs(p, out, boxes, objects)
-        text = clean("".join(out))
-        if text:
+    def paragraph(self, p: Any) -> None:
+        later: list[Any] = []
+        if text := _text(p, later):
             style_id = p.find(f"{_W}pPr/{_W}pStyle")
             style = self.styles.get(style_id.get(f"{_W}val"), "") if style_id is not None else ""
             m = re.match(r"(?:Heading|heading) (\d)", style)
@@ -116,60 +111,52 @@ class _Word:
                 self.blocks.append(Block(text, "heading", self.headings.open(level, text), level=level))
             else:
                 self.blocks.append(Block(text, "para", self.headings.path))
-        for box in boxes:
-            self.body(box, part)
-        for obj in objects:
-            self.drawing(obj, part)
+        self.after(later)
 
-    def table(self, tbl: Any, part: Any) -> None:
+    def table(self, tbl: Any) -> None:
         rows = []
-        extra: list[Any] = []  # text boxes, charts and diagrams in cells, read after the table
+        later: list[Any] = []  # text boxes, charts and diagrams in cells, read after the table
         for tr in _children(tbl, "tr"):
-            cells = [" ".join(_flat(tc, extra)) for tc in _children(tr, "tc")]
+            cells = [" ".join(_flat(tc, later)) for tc in _children(tr, "tc")]
             if any(cells):
                 rows.append(" | ".join(cells))
         if rows:
             self.blocks.append(Block("\n".join(rows), "para", self.headings.path))
-        for el in extra:
-            if el.tag == f"{_W}txbxContent":
-                self.body(el, part)
-            else:
-                self.drawing(el, part)
+        self.after(later)
 
-    def related(self, rid: str | None, part: Any) -> Any:
+    def after(self, later: list[Any]) -> None:
+        """What a paragraph or table holds that is read after it: text boxes (their paragraphs), charts
+        (their title, series and category names) and SmartArt diagrams (their nodes' text)."""
+        for el in later:
+            if el.tag == f"{_W}txbxContent":
+                self.body(el)
+                continue
+            target = self.related(el.get(f"{_R}id") if el.tag == f"{_C}chart" else el.get(f"{_R}dm"))
+            if target is not None and (text := drawing_text(el.tag, target.blob)):
+                self.blocks.append(Block(text, "para", self.headings.path))
+
+    def related(self, rid: str | None) -> Any:
         try:
-            return (part or self.part).related_parts[rid] if rid else None
+            return self.part.related_parts[rid] if rid else None
         except KeyError:
             return None
 
-    def drawing(self, el: Any, part: Any) -> None:
-        """A chart (its title, series and category names) or a SmartArt diagram (its nodes' text)."""
-        rid = el.get(f"{_R}id") if el.tag == f"{_C}chart" else el.get(f"{_R}dm")
-        target = self.related(rid, part)
-        if target is not None and (text := drawing_text(el.tag, target.blob)):
-            self.blocks.append(Block(text, "para", self.headings.path))
-
-    def alt_chunk(self, rid: str | None, part: Any) -> None:
+    def alt_chunk(self, rid: str | None) -> None:
         """Content pasted in another format (HTML, RTF, text, another .docx), kept as a part of its own."""
-        from assistant.ingest.readers.common import decode_text, paragraphs
+        from assistant.ingest.readers.formats import sniff_format
         from assistant.ingest.readers.markup import parse_html, parse_rtf
+        from assistant.ingest.readers.text import parse_text
 
-        target = self.related(rid, part)
+        target = self.related(rid)
         if target is None:
             return
         kind = (target.content_type or "").lower()
-        blob = target.blob
-        if "html" in kind or blob.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html")):
-            found = parse_html(blob)
-        elif "rtf" in kind:
-            found = parse_rtf(blob)
-        elif "wordprocessingml" in kind:
-            found = parse_docx(blob)
-        elif kind.startswith("text/"):
-            found = paragraphs(decode_text(blob).split("\n"), 1, ())
-        else:
+        fmt = "html" if "html" in kind else "rtf" if "rtf" in kind else "docx" if "wordprocessingml" in kind \
+            else sniff_format(target.blob, text_too=kind.startswith("text/"))
+        reader = {"html": parse_html, "rtf": parse_rtf, "docx": parse_docx, "text": parse_text}.get(fmt or "")
+        if reader is None:
             return
-        for b in found:
+        for b in reader(target.blob):
             self.blocks.append(Block(b.text, b.kind, (*self.headings.path, *b.heading)))
 
     def notes(self) -> None:
@@ -186,13 +173,7 @@ class _Word:
                 continue
             root = etree.fromstring(rel.target_part.blob)
             for item in [root] if kind in ("header", "footer") else root.iterchildren():
-                texts = []
-                for p in item.iter(f"{_W}p"):
-                    out: list[str] = []
-                    _runs(p, out, [], [])
-                    if t := clean("".join(out)):
-                        texts.append(t)
-                text = "\n".join(texts)
+                text = "\n".join(t for p in item.iter(f"{_W}p") if (t := _text(p, [])))
                 if text and text not in seen:
                     seen.add(text)
                     self.blocks.append(Block(text, "para", (wanted[kind],)))
@@ -212,8 +193,13 @@ def drawing_text(tag: str, blob: bytes) -> str:
             ([f"Series: {', '.join(x for x in series if x)}"] if any(series) else []) + \
             ([f"Categories: {', '.join(x for x in cats if x)}"] if any(cats) else [])
     else:
-        lines = [t for p in root.iter(f"{_A}p") if (t := clean("".join(x.text or "" for x in p.iter(f"{_A}t"))))]
+        lines = _drawn_lines(root)
     return "\n".join(lines)
+
+
+def _drawn_lines(el: Any) -> list[str]:
+    """The non-empty DrawingML paragraphs (a:p) under `el` (a diagram, a shape's text body), as lines."""
+    return [t for p in el.iter(f"{_A}p") if (t := clean("".join(x.text or "" for x in p.iter(f"{_A}t"))))]
 
 
 _WRAPPERS = {f"{_W}{t}" for t in ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag")}
@@ -235,18 +221,23 @@ def _flat(el: Any, extra: list[Any]) -> list[str]:
     texts = []
     for child in el.iterchildren():
         if child.tag == f"{_W}p":
-            out: list[str] = []
-            _runs(child, out, extra, extra)
-            if t := clean("".join(out)):
+            if t := _text(child, extra):
                 texts.append(t)
         elif child.tag == f"{_W}tbl" or child.tag in _WRAPPERS or child.tag in (f"{_W}tr", f"{_W}tc"):
             texts += _flat(child, extra)
     return texts
 
 
-def _runs(el: Any, out: list[str], boxes: list[Any], objects: list[Any]) -> None:
-    """A paragraph's text in order, into `out`; its text boxes into `boxes`, charts and diagrams into
-    `objects` (read after it, as blocks of their own)."""
+def _text(p: Any, later: list[Any]) -> str:
+    """A paragraph's text, cleaned; its text boxes, charts and diagrams go into `later`."""
+    out: list[str] = []
+    _runs(p, out, later)
+    return clean("".join(out))
+
+
+def _runs(el: Any, out: list[str], later: list[Any]) -> None:
+    """A paragraph's text in order, into `out`; its text boxes, charts and diagrams into `later` (read
+    after it, as blocks of their own)."""
     for node in el.iterchildren():
         tag = node.tag
         if not isinstance(tag, str) or tag in _NOT_TEXT:
@@ -264,14 +255,13 @@ def _runs(el: Any, out: list[str], boxes: list[Any], objects: list[Any]) -> None
             guide: list[str] = []
             for part, into in ((node.find(f"{_W}rubyBase"), base), (node.find(f"{_W}rt"), guide)):
                 if part is not None:
-                    _runs(part, into, boxes, objects)
-            out.append("".join(base) + (f" ({''.join(guide).strip()})" if "".join(guide).strip() else ""))
-        elif tag == f"{_W}txbxContent":
-            boxes.append(node)
-        elif tag == f"{_C}chart" or tag == f"{_DGM}relIds":
-            objects.append(node)
+                    _runs(part, into, later)
+            reading = "".join(guide).strip()
+            out.append("".join(base) + (f" ({reading})" if reading else ""))
+        elif tag in (f"{_W}txbxContent", f"{_C}chart", f"{_DGM}relIds"):
+            later.append(node)
         else:
-            _runs(node, out, boxes, objects)
+            _runs(node, out, later)
 
 
 def parse_pptx(data: bytes) -> list[Block]:
@@ -385,15 +375,9 @@ def _rels(z: zipfile.ZipFile, part: str) -> dict[str, str]:
         if rel.get("TargetMode") == "External":
             continue
         target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath(folder, target))
-        parts: list[str] = []
-        for piece in path.split("/"):  # resolve ".." without touching the disk
-            if piece == "..":
-                if parts:
-                    parts.pop()
-            elif piece not in ("", "."):
-                parts.append(piece)
-        out[rel.get("Id", "")] = "/".join(parts)
+        # a zip member's name: ".." resolved as text, never on the disk
+        out[rel.get("Id", "")] = posixpath.normpath(target.lstrip("/") if target.startswith("/") else
+                                                    posixpath.join(folder, target))
     return out
 
 
@@ -422,8 +406,7 @@ def _sheet_drawings(z: zipfile.ZipFile) -> dict[str, list[str]]:
                 continue
             charts = _rels(z, drawing)
             for sp in root.iter(f"{_XDR}sp"):
-                lines = [t for p in sp.iter(f"{_A}p") if (t := clean("".join(x.text or "" for x in p.iter(f"{_A}t"))))]
-                if lines:
+                if lines := _drawn_lines(sp):
                     texts.append("\n".join(lines))
             for ref in root.iter(f"{_C}chart"):
                 target = charts.get(ref.get(f"{_R}id", ""))
