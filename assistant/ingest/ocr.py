@@ -13,6 +13,7 @@ reader keeps the same signature.
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import logging
 import threading
@@ -109,15 +110,10 @@ def _detect_and_read(engine: Any, pixels: Any) -> list[tuple[str, tuple[float, f
       - a small image is not scaled up to 736 pixels on its short side before its lines are found (a
         157x619 screenshot in a mail became 736x2902 and took 400 MB); it is read as well as before;
     so a page takes about 40% of the time it took."""
-    import cv2
     import numpy as np
 
-    height, width = pixels.shape[:2]
-    scale = min(1.0, READ_SIDE / max(height, width))
-    image = cv2.resize(pixels, (round(width * scale), round(height * scale))) if scale < 1 else pixels
-    shrink = min(1.0, DET_SIDE / max(image.shape[:2]))
-    found_in = cv2.resize(image, (round(image.shape[1] * shrink), round(image.shape[0] * shrink))) \
-        if shrink < 1 else image
+    image, scale = _scaled(pixels, READ_SIDE)
+    found_in, shrink = _scaled(image, DET_SIDE)
     h, w = found_in.shape[:2]
     if h <= 30 or w / h > 8:  # a thin strip of text: the engine's own call, which pads it first
         result, _ = engine(pixels, use_cls=False)
@@ -133,15 +129,25 @@ def _detect_and_read(engine: Any, pixels: Any) -> list[tuple[str, tuple[float, f
             found, _ = engine.text_det(np.ascontiguousarray(found_in[lo:hi]))
             last = (lo, hi)
         for box in found if found is not None else []:
-            box = (box + np.array([0, lo], dtype=box.dtype)) / shrink
-            middle = (box[:, 1].min() + box[:, 1].max()) / 2 * shrink
+            middle = lo + (box[:, 1].min() + box[:, 1].max()) / 2
             if top <= middle < top + step:  # each line is kept by the one strip its middle falls in
-                boxes.append(box.astype(np.float32))
+                boxes.append(((box + np.array([0, lo], dtype=box.dtype)) / shrink).astype(np.float32))
     if not boxes:
         return []
     boxes = engine.sorted_boxes(np.array(boxes))
     read, _ = engine.text_rec(engine.get_crop_img_list(image, boxes), False)
     return [(text, _bounds(box, scale), float(score)) for box, (text, score, *_) in zip(boxes, read, strict=True)]
+
+
+def _scaled(pixels: Any, side: int) -> tuple[Any, float]:
+    """The image with its longer side at most `side` pixels, and the factor it was scaled by."""
+    import cv2
+
+    height, width = pixels.shape[:2]
+    factor = min(1.0, side / max(height, width))
+    if factor == 1.0:
+        return pixels, factor
+    return cv2.resize(pixels, (round(width * factor), round(height * factor))), factor
 
 
 def _bounds(box: Any, scale: float) -> tuple[float, float, float, float]:
@@ -152,14 +158,20 @@ def _bounds(box: Any, scale: float) -> tuple[float, float, float, float]:
 def _give_back_memory() -> None:
     """Return the freed pages of a page's OCR to the system (glibc keeps them in its heaps otherwise, so the
     process stayed hundreds of MB larger after the first scan); elsewhere a no-op."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, looked up once (finding libc by name runs ldconfig), or None without glibc."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        pass
+        return None
 
 
 def read_image(image: Any) -> list[str]:
