@@ -179,15 +179,12 @@ def _inside(real: str, real_root: Path) -> bool:
 def _sniff(path: Path) -> str | None:
     """The format of a file whose name says nothing known, from its first bytes: a file with no extension may
     be plain text too; one with an unknown extension only a document format (not every .bak and .lock)."""
-    from assistant.ingest.readers import sniff_format
+    from assistant.ingest.readers.formats import read_head, sniff_format
 
     try:
         if not os.path.isfile(path) or os.path.getsize(path) == 0:
             return None
-        with open(path, "rb") as f:
-            head = f.read(65536)
-            if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-                head += f.read(64 * 2**20)  # a container's directory is at its end (or anywhere, in OLE)
+        head = read_head(path)
     except OSError:
         return None
     return sniff_format(head, text_too=not path.suffix)

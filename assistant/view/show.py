@@ -10,11 +10,11 @@ from pathlib import Path
 
 from assistant.errors import AssistantError
 from assistant.ingest.readers import detect_format, format_of
+from assistant.ingest.readers.formats import read_head
 from assistant.view.files import SourceFile, readable
 from assistant.view.page import PagePicture, render_page
 from assistant.view.viewer import ViewCommand, command_for
 
-HEAD_BYTES = 65536  # read to tell a file's format when choosing its viewer
 HANDOFF_S = 3.0  # a window program that returns sooner handed the file on (xdg-open): its copy is kept a while
 
 __all__ = ["Opening", "PagePicture", "opening", "picture"]
@@ -64,11 +64,9 @@ class Opening:
 
 def _format(path: Path) -> str | None:
     try:
-        with open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
+        return format_of(path, read_head(path))
     except OSError:
         return detect_format(path)
-    return format_of(path, head)
 
 
 def opening(indexed_path: str, page: int | None, line: int | None, viewer: str = "") -> Opening:

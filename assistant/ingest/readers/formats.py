@@ -136,6 +136,20 @@ def sniff_format(data: bytes, text_too: bool = False) -> str | None:
     return None
 
 
+def read_head(path: PurePath | str) -> bytes:
+    """Enough of a file's first bytes to tell its format by sniff_format: 64 KiB, or up to 64 MB of a zip or
+    OLE2 container, whose directory is at its end (or anywhere, in OLE).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    with open(path, "rb") as f:
+        head = f.read(65536)
+        if head[:4] == b"PK\x03\x04" or head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            head += f.read(64 * 2**20)
+    return head
+
+
 def format_of(path: PurePath, data: bytes) -> str | None:
     """The format a file is read as: what its name says, unless its bytes say it is another binary format
     (a name that lies: "report.pdf" that is a Word file), or what its bytes say when the name says nothing.
