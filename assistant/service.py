@@ -30,7 +30,7 @@ from assistant.search.retrieval import Filters, Retriever, merge_hits
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
-from assistant.types import Answer, ChatSummary, DocumentInfo, Hit, IndexReport, Turn
+from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Hit, IndexReport, Turn
 from assistant.view.overview import example_questions
 from assistant.view.show import Opening, PagePicture, opening, picture
 
@@ -274,6 +274,29 @@ class Assistant:
         return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
                                 filters)
 
+    def search_documents(
+        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+    ) -> list[DocumentHit]:
+        """The documents that best match the query, best first, one row each with its best passage.
+
+        Raises:
+            EmptyQueryError: the query is empty or only whitespace.
+        """
+        if not query or not query.strip():
+            raise EmptyQueryError("the query is empty; type some words to search for")
+        vector = self.embedder.embed([query.strip()])[0]
+        return self.search_documents_vector(query, vector, k, mode, filters)
+
+    def search_documents_vector(
+        self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
+        filters: Filters | None = None,
+    ) -> list[DocumentHit]:
+        """search_documents() with the query already embedded."""
+        store = self._bound_store()
+        retriever = self._retriever(store, self.relevance_threshold())
+        return retriever.search_documents(query, vector, k or self.settings.search_k,
+                                          mode or self.settings.search_mode, filters)
+
     # --- the relevance gate ------------------------------------------------------------------------
 
     def relevance_threshold(self) -> float:
@@ -323,7 +346,8 @@ class Assistant:
     def _retriever(self, store: Store, threshold: float) -> Retriever:
         s = self.settings
         return Retriever(store, self.vectors, threshold, pool=s.search_pool, fusion=s.fusion, weight=s.fusion_weight,
-                         coverage_weight=s.coverage_weight, stem_length=s.stem_length)
+                         coverage_weight=s.coverage_weight, stem_length=s.stem_length,
+                         feedback=s.query_feedback)
 
     def _probe_relevance(self, probes: list[str]) -> list[float]:
         store = self._bound_store()

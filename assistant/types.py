@@ -105,6 +105,19 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class DocumentHit:
+    """One document found by a document search, with the passage that matched best."""
+
+    path: str
+    score: float  # its best passage's score plus the support of its other passages
+    passages: int  # how many of its passages were among the candidates
+    best: Hit
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "score": self.score, "passages": self.passages, "best": self.best.to_dict()}
+
+
+@dataclass(frozen=True)
 class Evidence:
     """A sentence that answers the question, quoted verbatim from source number `source` (1-based)."""
 

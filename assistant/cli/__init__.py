@@ -118,10 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("search", cmd_search, "Show the passages of your documents that best match a query "
                                    "(keywords and meaning combined).")
     sp.add_argument("query", help="what to look for, in your own words (any text is fine)")
-    sp.add_argument("-k", type=int, default=None, help="number of passages (default: setting search_k, 5)")
+    sp.add_argument("-k", type=int, default=None,
+                    help="number of passages, or of documents with --documents (default: setting search_k, 5)")
     add_filters(sp)
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
+    sp.add_argument("--documents", action="store_true",
+                    help="list documents instead of passages: one line each, ranked by its best passage")
 
     cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
 

@@ -22,6 +22,8 @@ from assistant.text import printable
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.documents:
+        return _search_documents(args)
     hits = open_assistant().search(args.query, k=args.k, mode=args.mode, filters=filters(args))
     if args.json:
         print_json([h.to_dict() for h in hits])
@@ -37,6 +39,25 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  ({score}{mark})")
         text = " ".join(h.text.split())
         print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
+    return 0
+
+
+def _search_documents(args: argparse.Namespace) -> int:
+    docs = open_assistant().search_documents(args.query, k=args.k, mode=args.mode, filters=filters(args))
+    if args.json:
+        print_json([d.to_dict() for d in docs])
+        return 0
+    if not docs:
+        print("No documents found. Is anything indexed? Try `assistant status`.")
+    elif not any(d.best.relevant for d in docs):
+        print("Nothing in your documents seems to be about this. The closest documents:\n")
+    for i, d in enumerate(docs, 1):
+        h = d.best
+        mark = "" if h.relevant else ", not relevant"
+        where = f" {h.location}" if h.location else ""
+        print(f"[{i}] {printable(d.path)}  (best passage{where}, score {d.score:.3f}{mark})")
+        text = " ".join(h.text.split())
+        print(f"    {printable(text[:200])}{'…' if len(text) > 200 else ''}\n")
     return 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -25,12 +26,16 @@ from assistant.errors import ConfigError, EmptyQueryError
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.text import STEM_LENGTH, STOPWORDS, WORD, content_words, coverage, stem
-from assistant.types import Hit
+from assistant.types import DocumentHit, Hit
 
 RRF_K = 60
 COMMON_SHARE, COMMON_MIN = 0.01, 2000
 COVERAGE_WEIGHT = 0.5  # default of the setting coverage_weight (stem_length's is text.STEM_LENGTH)
 MODES = ("hybrid", "bm25", "dense")
+DOCUMENT_POOL = 4  # candidate passages per list for each document asked for
+FEEDBACK_DOCUMENTS = 3  # default of the setting query_feedback: documents whose best passage moves the query
+FEEDBACK_WEIGHT = 0.5  # how far (Rocchio's beta, the query's own weight being 1)
+DOCUMENT_SUPPORT = 0.0  # weight of a document's other passages (see search_documents)
 
 @dataclass(frozen=True)
 class Filters:
@@ -100,6 +105,9 @@ class Candidate:
     bm25: float = 0.0  # FTS5 bm25() negated: higher is better, 0 when not a keyword match
     fused: float = 0.0
     relevance: float = 0.0
+    feedback: float | None = None  # cosine to the query moved toward the first pass's best passages
+
+
 
 
 class Retriever:
@@ -108,8 +116,9 @@ class Retriever:
     def __init__(
         self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50,
         fusion: str = "linear", weight: float = 0.75, coverage_weight: float = COVERAGE_WEIGHT,
-        stem_length: int = STEM_LENGTH,
+        stem_length: int = STEM_LENGTH, feedback: int = FEEDBACK_DOCUMENTS,
     ) -> None:
+        self.feedback = feedback
         self.coverage_weight = coverage_weight
         self.stem_length = stem_length
         self.fusion = fusion
@@ -128,6 +137,41 @@ class Retriever:
             EmptyQueryError: the query is empty or whitespace.
             ValueError: unknown mode.
         """
+        ranked, rows = self._ranked(query, vector, max(self.pool, 4 * k), mode, filters)
+        ranked = _diversify(ranked, rows, self.threshold)
+        return [self._hit(c, rows[c.chunk_id], mode) for c in ranked[:k]]
+
+    def search_documents(
+        self, query: str, vector: np.ndarray, k: int, mode: str = "hybrid", filters: Filters | None = None
+    ) -> list[DocumentHit]:
+        """The k documents that best match the query, best first, each with its best passage.
+
+        A document scores by its best passage plus DOCUMENT_SUPPORT x the rest of its passages among the
+        candidates (each by its own score, the second best counting most), so a document that is about the
+        question throughout goes ahead of one with a single lucky passage (README: "Documents, not
+        passages").
+
+        Raises:
+            EmptyQueryError: the query is empty or whitespace.
+            ValueError: unknown mode.
+        """
+        ranked, rows = self._ranked(query, vector, max(self.pool, DOCUMENT_POOL * k), mode, filters)
+        by_doc: dict[object, list[Candidate]] = {}
+        for c in ranked:
+            by_doc.setdefault(rows[c.chunk_id]["document_id"], []).append(c)
+        scored = []
+        for cands in by_doc.values():
+            rest = sum(c.fused / (i + 1) for i, c in enumerate(cands[1:]))
+            scored.append((cands[0].fused + DOCUMENT_SUPPORT * rest, cands))
+        scored.sort(key=lambda sc: -sc[0])
+        return [DocumentHit(rows[cands[0].chunk_id]["path"], round(total, 6), len(cands),
+                            self._hit(cands[0], rows[cands[0].chunk_id], mode))
+                for total, cands in scored[:k]]
+
+    def _ranked(
+        self, query: str, vector: np.ndarray, pool: int, mode: str, filters: Filters | None
+    ) -> tuple[list[Candidate], dict[int, dict[str, Any]]]:
+        """The candidates of both lists, fused and sorted best first, with their rows and relevance."""
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty; type some words to search for")
         if mode not in MODES:
@@ -136,7 +180,6 @@ class Retriever:
             raise ConfigError(f"unknown fusion {self.fusion!r}; set fusion to linear or rrf")
         filters = filters or Filters()
         globs, exts = filters.globs(), filters.extensions()
-        pool = max(self.pool, 4 * k)
         cands: dict[int, Candidate] = {}
         self.vectors.sync(self.store)
         if mode in ("hybrid", "dense"):
@@ -152,38 +195,67 @@ class Retriever:
                     c = cands.setdefault(cid, Candidate(cid))
                     c.bm25_rank, c.bm25 = rank, -score
         if not cands:
-            return []
+            return [], {}
+        ranked, rows = self._fused(cands, vector, mode)
+        if self.feedback > 0 and mode in ("hybrid", "dense"):
+            moved = self._moved_query(vector, ranked, rows)
+            if moved is not None:
+                for rank, (cid, _) in enumerate(self.vectors.search(moved, pool, allowed), start=1):
+                    cands.setdefault(cid, Candidate(cid, vector_rank=rank))
+                for cid, cos in self.vectors.cosines(list(cands), moved).items():
+                    cands[cid].feedback = cos
+                ranked, rows = self._fused(cands, vector, mode)
+        qwords = {stem(w, self.stem_length) for w in content_words(query)}
+        for c in ranked:
+            r = rows[c.chunk_id]
+            passage = f"{r['heading'] or ''} {r['text']}"
+            c.relevance = (c.cosine or 0.0) + self.coverage_weight * coverage(qwords, passage, self.stem_length)
+        return ranked, rows
+
+    def _fused(
+        self, cands: dict[int, Candidate], vector: np.ndarray, mode: str
+    ) -> tuple[list[Candidate], dict[int, dict[str, Any]]]:
+        """Every candidate's cosine (to the question itself), fused score and row, best first."""
         missing = [c.chunk_id for c in cands.values() if c.cosine is None]
         for cid, cos in self.vectors.cosines(missing, vector).items():
             cands[cid].cosine = cos
         fuse(list(cands.values()), {"hybrid": self.fusion, "bm25": "bm25", "dense": "dense"}[mode], self.weight)
-        if mode == "hybrid" and missing:  # chunks still waiting for a vector (being indexed): keywords alone
+        if mode == "hybrid":  # chunks still waiting for a vector (being indexed): keywords alone
             top = max((c.bm25 for c in cands.values()), default=0.0) or 1.0
             for c in cands.values():
                 if c.cosine is None:
                     c.fused = c.bm25 / top
         ranked = sorted(cands.values(), key=lambda c: (-c.fused, -(c.cosine or 0.0)))
         rows = self.store.chunk_rows([c.chunk_id for c in ranked])
-        ranked = [c for c in ranked if c.chunk_id in rows]
-        qwords = {stem(w, self.stem_length) for w in content_words(query)}
+        return [c for c in ranked if c.chunk_id in rows], rows
+
+    def _moved_query(
+        self, vector: np.ndarray, ranked: list[Candidate], rows: dict[int, dict[str, Any]]
+    ) -> np.ndarray | None:
+        """Pseudo-relevance feedback (Rocchio): the query vector plus FEEDBACK_WEIGHT x the mean of the best
+        passage of each of the first pass's `feedback` best documents, normalised. None without vectors."""
+        best: dict[object, int] = {}
         for c in ranked:
-            r = rows[c.chunk_id]
-            passage = f"{r['heading'] or ''} {r['text']}"
-            c.relevance = (c.cosine or 0.0) + self.coverage_weight * coverage(qwords, passage, self.stem_length)
-        ranked = _diversify(ranked, rows, self.threshold)
-        hits = []
-        for c in ranked[:k]:
-            r = rows[c.chunk_id]
-            cos = float(c.cosine or 0.0)
-            score = {"hybrid": c.fused, "dense": cos, "bm25": 1.0 / (RRF_K + (c.bm25_rank or 0))}[mode]
-            hits.append(Hit(
-                r["path"], c.chunk_id, round(score, 6), r["text"], r["heading"], r["page"], r["start_line"],
-                r["end_line"],
-                relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4),
-                cosine=None if c.cosine is None else round(cos, 4), bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
-                ocr=bool(r["ocr"]),
-            ))
-        return hits
+            if c.cosine is not None:
+                best.setdefault(rows[c.chunk_id]["document_id"], c.chunk_id)
+                if len(best) == self.feedback:
+                    break
+        found = list(self.vectors.vectors(list(best.values())).values())
+        if not found:
+            return None
+        moved = np.asarray(vector, dtype=np.float32) + FEEDBACK_WEIGHT * np.mean(found, axis=0)
+        return moved / (np.linalg.norm(moved) or 1.0)
+
+    def _hit(self, c: Candidate, r: dict[str, Any], mode: str) -> Hit:
+        cos = float(c.cosine or 0.0)
+        score = {"hybrid": c.fused, "dense": cos, "bm25": 1.0 / (RRF_K + (c.bm25_rank or 0))}[mode]
+        return Hit(
+            r["path"], c.chunk_id, round(score, 6), r["text"], r["heading"], r["page"], r["start_line"],
+            r["end_line"],
+            relevant=c.relevance >= self.threshold, relevance=round(c.relevance, 4),
+            cosine=None if c.cosine is None else round(cos, 4), bm25_rank=c.bm25_rank, vector_rank=c.vector_rank,
+            ocr=bool(r["ocr"]),
+        )
 
 
 def fuse(cands: list[Candidate], method: str, weight: float) -> None:
@@ -194,7 +266,7 @@ def fuse(cands: list[Candidate], method: str, weight: float) -> None:
     """
     if method in ("bm25", "dense"):  # a single mode ranks by its own score only
         for c in cands:
-            c.fused = c.bm25 if method == "bm25" else (c.cosine or 0.0)
+            c.fused = c.bm25 if method == "bm25" else _meaning(c)
         return
     if method == "rrf":
         for c in cands:
@@ -202,7 +274,13 @@ def fuse(cands: list[Candidate], method: str, weight: float) -> None:
         return
     top = max((c.bm25 for c in cands), default=0.0) or 1.0
     for c in cands:
-        c.fused = weight * (c.cosine or 0.0) + (1 - weight) * c.bm25 / top
+        c.fused = weight * _meaning(c) + (1 - weight) * c.bm25 / top
+
+
+def _meaning(c: Candidate) -> float:
+    """What a candidate's meaning score ranks by: its cosine to the moved query after feedback, else to the
+    question."""
+    return c.feedback if c.feedback is not None else (c.cosine or 0.0)
 
 
 def _diversify(ranked: list[Candidate], rows: dict[int, dict[str, object]], threshold: float) -> list[Candidate]:

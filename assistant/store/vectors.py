@@ -335,6 +335,28 @@ class VectorIndex:
         return out
 
 
+    def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of these chunks (those that have one), as floats: exact for the changes kept in
+        memory, decoded from the int8 file for the rest (cosine to the original ~0.9999)."""
+        state = self._state
+        want = np.array(sorted(set(ids)), dtype=np.int64)
+        out: dict[int, np.ndarray] = {}
+        if len(want) == 0:
+            return out
+        if len(state.tail_ids):
+            hit = np.isin(state.tail_ids, want)
+            out.update(zip(state.tail_ids[hit].tolist(), state.tail[hit], strict=True))
+        base = state.base
+        if base is not None:
+            pos, rows = base.rows(want)
+            if len(rows):
+                codes = np.concatenate([base.head[rows], base.rest[rows]], axis=1).astype(np.float32) - 128.0
+                decoded = (codes * base.scales[rows, None]) @ base.axes.T
+                for cid, v in zip(want[pos].tolist(), decoded, strict=True):
+                    out.setdefault(cid, v)
+        return out
+
+
 # -- the file ------------------------------------------------------------------------------------------
 # HEADER | axes (dim x dim float32) | centroids (lists x half float32) | starts (lists + 1 int64) |
 # head (n x half uint8) | rest (n x (dim - half) uint8) | ids (n int64) | scales (n float32); rows grouped

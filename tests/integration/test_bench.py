@@ -31,6 +31,12 @@ RUNS = {
     "memory.py": (["--pdfs", "1", "--pages", "2", "--book-pages", "0", "--scans", "1", "--memos", "1", "--rows", "20",
                    "--json"],
                   lambda r: r["added"] >= 6 and r["errors"] == 0 and r["peak_rss_mb"] > 0),
+    "beir.py": (["--data", "BEIR", "--json"],
+                lambda r: r["documents"] == 6 and r["queries"] == 3 and r["hybrid"]["ndcg@10"] > 0.5
+                and r["bm25"]["recall@100"] > 0.5),
+    "vector_index.py": (["--sizes", "600", "--queries", "5", "--json"],
+                        lambda r: {x["library"] for x in r["results"]} == {"ours", "usearch", "usearch-f16", "faiss"}
+                        and all(x["recall@10"] > 0 for x in r["results"])),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }
@@ -49,6 +55,17 @@ def test_bench_script_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         (corpus / f"doc{i}.md").write_text(f"# Document {i}\n\n" + "\n\n".join(prose(i * 7 + j, 4) for j in range(5)))
     env = {**os.environ, "ASSISTANT_BENCH_CORPUS": str(corpus), "ASSISTANT_HOME": str(tmp_path / "home")}
     args, measured = RUNS[script]
+    if "BEIR" in args:  # a tiny BEIR-style set: a title line, a blank line, the text; queries with grades
+        beir = tmp_path / "beir"
+        (beir / "corpus").mkdir(parents=True)
+        queries = []
+        for i in range(6):
+            (beir / "corpus" / f"D{i}.txt").write_text(f"Document {i} title\n\n" + prose(i * 7, 4))
+            if i < 3:
+                words = " ".join(prose(i * 7, 4).split()[:6])
+                queries.append(json.dumps({"id": f"Q{i}", "question": words, "relevant": {f"D{i}": 2}}))
+        (beir / "queries.jsonl").write_text("\n".join(queries) + "\n")
+        args = [str(beir) if a == "BEIR" else a for a in args]
     p = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, env=env,
                        timeout=600, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]

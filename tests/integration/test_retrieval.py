@@ -66,6 +66,35 @@ def test_hybrid_finds_exact_codes_and_paraphrases(indexed: Assistant) -> None:
     assert indexed.search("how much is owed on the bill", k=1)[0].page == 2
 
 
+def test_document_search_gives_each_document_once_with_its_best_passage(indexed: Assistant, capsys) -> None:
+    docs = indexed.search_documents("which platform does the night train to Vienna leave from", k=4)
+    assert Path(docs[0].path).name == "trains.md" and "platform 7" in docs[0].best.text
+    assert len({d.path for d in docs}) == len(docs) == 4
+    assert [d.score for d in docs] == sorted((d.score for d in docs), reverse=True)
+    rows = run_cli_json("search", "--documents", "-k", "2", "when does the ferry to Mykonos leave", capsys=capsys)
+    assert len(rows) == 2 and rows[0]["path"].endswith("ferry.txt") and "dawn" in rows[0]["best"]["text"]
+
+
+def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_cosine(
+    indexed: Assistant, embedder
+) -> None:
+    """The second pass ranks by a query moved toward the first pass's best passages; what a hit shows
+    (and the relevance gate reads) is still its cosine to the question itself."""
+    from assistant import Settings
+
+    question = "overnight rail service to Austria"
+    vec = embedder.embed([question])[0]
+    hits = indexed.search(question, k=3)
+    stored = indexed.vectors.vectors([h.chunk_id for h in hits])
+    for h in hits:
+        assert h.cosine == pytest.approx(float(stored[h.chunk_id] @ vec), abs=1e-3)
+    plain = Assistant(Settings.load({"query_feedback": 0}), embedder=embedder)
+    try:
+        assert plain.search(question, k=1)[0].chunk_id == hits[0].chunk_id
+    finally:
+        plain.close()
+
+
 def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
     q = "euros"
     everything = {Path(h.path).name for h in indexed.search(q, k=10)}

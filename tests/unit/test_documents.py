@@ -160,3 +160,20 @@ def test_pdf_tables_keep_their_header_row_with_every_run_of_rows(tmp_path: Path)
     assert row_41.page in (1, 2)
     assert bs[0].text == "Quarterly figures by region are below."
     assert [b for b in bs if b.page == 3] and not any(" | " in b.text for b in bs if b.page == 3)
+
+
+def test_a_text_files_title_line_heads_every_passage(tmp_path: Path) -> None:
+    """A first line standing alone above longer text is the title: each passage is embedded and found
+    with it. A file that opens with a paragraph, or holds one paragraph only, has none."""
+    f = tmp_path / "study.txt"
+    f.write_text("Statin use and breast cancer survival\n\nRecent studies suggest that statins lower the risk "
+                 "of death from breast cancer.\n\nWe followed 31,236 women for three years.\n")
+    got = blocks(f)
+    assert got[0].kind == "heading" and got[0].text == "Statin use and breast cancer survival"
+    assert [b.heading for b in got[1:]] == [("Statin use and breast cancer survival",)] * 2
+    assert (got[1].start_line, got[2].start_line) == (3, 5)
+    for text in ("One paragraph only, on one line.\n",
+                 "A first paragraph\nthat runs over two lines.\n\nThen more text follows here, at length.\n",
+                 "A first line longer than what follows it.\n\nShort.\n"):
+        f.write_text(text)
+        assert all(b.kind == "para" and b.heading == () for b in blocks(f))

@@ -263,3 +263,22 @@ def test_a_large_file_is_cut_into_lists_and_a_query_scans_the_nearest(
     allowed = np.array(sorted(now)[:30], dtype=np.int64)
     assert {c for c, _ in index.search(topics[5], 10, allowed)} <= set(allowed.tolist())
     assert scanned == [len(base.ids)]  # a filtered search scans every row
+
+
+def test_vectors_read_back_from_the_file_and_from_memory(store: Store) -> None:
+    """Query feedback needs the vectors of the best passages: decoded from the int8 file they point the
+    same way as the stored floats; those not yet in the file come back exactly."""
+    rng = np.random.default_rng(5)
+    add_doc(store, "a", unit(rng, 300))
+    index = VectorIndex(file_min=100)
+    index.sync(store)
+    assert index.file is not None
+    add_doc(store, "b", unit(rng, 5))  # after the file: kept in memory
+    index.sync(store)
+    ref = stored(store)
+    got = index.vectors(list(ref) + [10**9])  # an id without a vector is left out
+    assert got.keys() == ref.keys()
+    cosines = [float(got[i] @ ref[i]) / float(np.linalg.norm(got[i])) for i in ref]
+    assert min(cosines) > 0.999
+    tail = sorted(ref)[-5:]
+    assert all(np.array_equal(got[i], ref[i]) for i in tail)

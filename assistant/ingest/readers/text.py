@@ -7,9 +7,29 @@ import re
 from assistant.ingest.readers.common import Headings, decode_text, paragraphs
 from assistant.types import Block
 
+TITLE_MAX_CHARS = 250
+
 
 def parse_text(data: bytes) -> list[Block]:
-    return paragraphs(decode_text(data).split("\n"), 1, ())
+    """Paragraphs; a first line that stands alone above longer text is the document's title, and the
+    heading of every paragraph under it (so each passage is embedded and found with it)."""
+    lines = decode_text(data).split("\n")
+    blocks = paragraphs(lines, 1, ())
+    if not _is_title(blocks):
+        return blocks
+    title = " ".join(blocks[0].text.split())
+    return [Block(title, "heading", (), None, blocks[0].start_line, blocks[0].end_line, 1)] + [
+        Block(b.text, b.kind, (title,), None, b.start_line, b.end_line) for b in blocks[1:]]
+
+
+def _is_title(blocks: list[Block]) -> bool:
+    """The first paragraph is one line of at most TITLE_MAX_CHARS, with letters, and shorter than the
+    paragraph after it."""
+    if len(blocks) < 2 or "\n" in blocks[0].text.strip():
+        return False
+    first = blocks[0].text.strip()
+    return (len(first) <= TITLE_MAX_CHARS and any(ch.isalpha() for ch in first)
+            and len(first) < len(blocks[1].text.strip()))
 
 
 def parse_code(data: bytes) -> list[Block]:
