@@ -109,7 +109,7 @@ class DocumentHit:
     """One document found by a document search, with the passage that matched best."""
 
     path: str
-    score: float  # its best passage's score plus the support of its other passages
+    score: float  # its best passage's score
     passages: int  # how many of its passages were among the candidates
     best: Hit
 

@@ -33,9 +33,9 @@ COMMON_SHARE, COMMON_MIN = 0.01, 2000
 COVERAGE_WEIGHT = 0.5  # default of the setting coverage_weight (stem_length's is text.STEM_LENGTH)
 MODES = ("hybrid", "bm25", "dense")
 DOCUMENT_POOL = 4  # candidate passages per list for each document asked for
-FEEDBACK_DOCUMENTS = 3  # default of the setting query_feedback: documents whose best passage moves the query
+FEEDBACK_SCOPES = ("documents", "always", "off")  # the setting query_feedback: which searches use feedback
+FEEDBACK_DOCUMENTS = 3  # documents whose best passage moves the query
 FEEDBACK_WEIGHT = 0.5  # how far (Rocchio's beta, the query's own weight being 1)
-DOCUMENT_SUPPORT = 0.0  # weight of a document's other passages (see search_documents)
 
 @dataclass(frozen=True)
 class Filters:
@@ -116,8 +116,10 @@ class Retriever:
     def __init__(
         self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50,
         fusion: str = "linear", weight: float = 0.75, coverage_weight: float = COVERAGE_WEIGHT,
-        stem_length: int = STEM_LENGTH, feedback: int = FEEDBACK_DOCUMENTS,
+        stem_length: int = STEM_LENGTH, feedback: str = "documents",
     ) -> None:
+        if feedback not in FEEDBACK_SCOPES:
+            raise ConfigError(f"unknown query_feedback {feedback!r}; choose one of {', '.join(FEEDBACK_SCOPES)}")
         self.feedback = feedback
         self.coverage_weight = coverage_weight
         self.stem_length = stem_length
@@ -137,41 +139,36 @@ class Retriever:
             EmptyQueryError: the query is empty or whitespace.
             ValueError: unknown mode.
         """
-        ranked, rows = self._ranked(query, vector, max(self.pool, 4 * k), mode, filters)
+        feedback = FEEDBACK_DOCUMENTS if self.feedback == "always" else 0
+        ranked, rows = self._ranked(query, vector, max(self.pool, 4 * k), mode, filters, feedback)
         ranked = _diversify(ranked, rows, self.threshold)
         return [self._hit(c, rows[c.chunk_id], mode) for c in ranked[:k]]
 
     def search_documents(
         self, query: str, vector: np.ndarray, k: int, mode: str = "hybrid", filters: Filters | None = None
     ) -> list[DocumentHit]:
-        """The k documents that best match the query, best first, each with its best passage.
-
-        A document scores by its best passage plus DOCUMENT_SUPPORT x the rest of its passages among the
-        candidates (each by its own score, the second best counting most), so a document that is about the
-        question throughout goes ahead of one with a single lucky passage (README: "Documents, not
-        passages").
+        """The k documents that best match the query, best first, each with its best passage, ranked by it
+        (adding the support of a document's other passages was measured and lost: README "Search quality").
 
         Raises:
             EmptyQueryError: the query is empty or whitespace.
             ValueError: unknown mode.
         """
-        ranked, rows = self._ranked(query, vector, max(self.pool, DOCUMENT_POOL * k), mode, filters)
+        feedback = 0 if self.feedback == "off" else FEEDBACK_DOCUMENTS
+        ranked, rows = self._ranked(query, vector, max(self.pool, DOCUMENT_POOL * k), mode, filters, feedback)
         by_doc: dict[object, list[Candidate]] = {}
         for c in ranked:
             by_doc.setdefault(rows[c.chunk_id]["document_id"], []).append(c)
-        scored = []
-        for cands in by_doc.values():
-            rest = sum(c.fused / (i + 1) for i, c in enumerate(cands[1:]))
-            scored.append((cands[0].fused + DOCUMENT_SUPPORT * rest, cands))
-        scored.sort(key=lambda sc: -sc[0])
-        return [DocumentHit(rows[cands[0].chunk_id]["path"], round(total, 6), len(cands),
+        return [DocumentHit(rows[cands[0].chunk_id]["path"], round(cands[0].fused, 6), len(cands),
                             self._hit(cands[0], rows[cands[0].chunk_id], mode))
-                for total, cands in scored[:k]]
+                for cands in list(by_doc.values())[:k]]
 
     def _ranked(
-        self, query: str, vector: np.ndarray, pool: int, mode: str, filters: Filters | None
+        self, query: str, vector: np.ndarray, pool: int, mode: str, filters: Filters | None, feedback: int = 0
     ) -> tuple[list[Candidate], dict[int, dict[str, Any]]]:
-        """The candidates of both lists, fused and sorted best first, with their rows and relevance."""
+        """The candidates of both lists, fused and sorted best first, with their rows and relevance; with
+        feedback, the meaning search is run again with the query moved toward the best passages of that
+        many top documents (pseudo-relevance feedback)."""
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty; type some words to search for")
         if mode not in MODES:
@@ -197,8 +194,8 @@ class Retriever:
         if not cands:
             return [], {}
         ranked, rows = self._fused(cands, vector, mode)
-        if self.feedback > 0 and mode in ("hybrid", "dense"):
-            moved = self._moved_query(vector, ranked, rows)
+        if feedback > 0 and mode in ("hybrid", "dense"):
+            moved = self._moved_query(vector, ranked, rows, feedback)
             if moved is not None:
                 for rank, (cid, _) in enumerate(self.vectors.search(moved, pool, allowed), start=1):
                     cands.setdefault(cid, Candidate(cid, vector_rank=rank))
@@ -230,15 +227,15 @@ class Retriever:
         return [c for c in ranked if c.chunk_id in rows], rows
 
     def _moved_query(
-        self, vector: np.ndarray, ranked: list[Candidate], rows: dict[int, dict[str, Any]]
+        self, vector: np.ndarray, ranked: list[Candidate], rows: dict[int, dict[str, Any]], documents: int
     ) -> np.ndarray | None:
         """Pseudo-relevance feedback (Rocchio): the query vector plus FEEDBACK_WEIGHT x the mean of the best
-        passage of each of the first pass's `feedback` best documents, normalised. None without vectors."""
+        passage of each of the first pass's `documents` best documents, normalised. None without vectors."""
         best: dict[object, int] = {}
         for c in ranked:
             if c.cosine is not None:
                 best.setdefault(rows[c.chunk_id]["document_id"], c.chunk_id)
-                if len(best) == self.feedback:
+                if len(best) == documents:
                     break
         found = list(self.vectors.vectors(list(best.values())).values())
         if not found:

@@ -78,21 +78,28 @@ def test_document_search_gives_each_document_once_with_its_best_passage(indexed:
 def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_cosine(
     indexed: Assistant, embedder
 ) -> None:
-    """The second pass ranks by a query moved toward the first pass's best passages; what a hit shows
-    (and the relevance gate reads) is still its cosine to the question itself."""
-    from assistant import Settings
+    """With feedback (document searches by default; every search with "always") the second pass ranks by
+    a query moved toward the first pass's best passages; what a hit shows (and the relevance gate reads)
+    is still its cosine to the question itself."""
+    from assistant import ConfigError, Settings
 
     question = "overnight rail service to Austria"
     vec = embedder.embed([question])[0]
-    hits = indexed.search(question, k=3)
-    stored = indexed.vectors.vectors([h.chunk_id for h in hits])
-    for h in hits:
-        assert h.cosine == pytest.approx(float(stored[h.chunk_id] @ vec), abs=1e-3)
-    plain = Assistant(Settings.load({"query_feedback": 0}), embedder=embedder)
+    docs = indexed.search_documents(question, k=3)
+    always = Assistant(Settings.load({"query_feedback": "always"}), embedder=embedder)
+    off = Assistant(Settings.load({"query_feedback": "off"}), embedder=embedder)
     try:
-        assert plain.search(question, k=1)[0].chunk_id == hits[0].chunk_id
+        hits = always.search(question, k=3)
+        stored = indexed.vectors.vectors([h.chunk_id for h in hits] + [d.best.chunk_id for d in docs])
+        for h in hits + [d.best for d in docs]:
+            assert h.cosine == pytest.approx(float(stored[h.chunk_id] @ vec), abs=1e-3)
+        assert Path(hits[0].path).name == Path(docs[0].path).name == "trains.md"
+        assert off.search_documents(question, k=1)[0].path == docs[0].path
+        with pytest.raises(ConfigError, match="query_feedback"):
+            Assistant(Settings.load({"query_feedback": "sometimes"}), embedder=embedder).search(question)
     finally:
-        plain.close()
+        always.close()
+        off.close()
 
 
 def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
