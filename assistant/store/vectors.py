@@ -23,6 +23,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import logging
 import mmap
@@ -619,11 +620,13 @@ def _session() -> Any:
     return _scorer
 
 
-def _build_session() -> Any:
-    """top_k((codes - 128) @ query * scales + penalty): the int8 product uses the CPU's integer dot-product
-    instructions; scaling and the top-k selection stay in the same pass."""
-    import onnxruntime as ort
+def scorer_model() -> bytes:
+    """The scoring graph, top_k((codes - 128) @ query * scales + penalty), built with the onnx package: the
+    int8 product uses the CPU's integer dot-product instructions; scaling and the top-k selection stay in
+    the same pass. Importing onnx takes 1.3-1.7 s, so a search loads SCORER_MODEL, these bytes as they
+    were written once (a test checks they are still what this builds)."""
     from onnx import TensorProto, helper
+
 
     inputs = [helper.make_tensor_value_info("codes", TensorProto.UINT8, ["n", "d"]),
               helper.make_tensor_value_info("query", TensorProto.INT8, ["d", 1]),
@@ -643,8 +646,23 @@ def _build_session() -> Any:
     graph = helper.make_graph(nodes, "int8_top_k", inputs, outputs, initializer=consts)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
+    return model.SerializeToString()
+
+
+SCORER_MODEL = base64.b64decode(
+    "CAg6uQMKKAoFY29kZXMKBXF1ZXJ5CgR6ZXJvEgNyYXciDU1hdE11bEludGVnZXIKGgoDcmF3CgRheGVzEgRyYXcxIgdTcXVlZXplCh0KBHJh"
+    "dzESBHJhd2YiBENhc3QqCQoCdG8YAaABAgobCgRyYXdmCgZzY2FsZXMSBnNjYWxlZCIDTXVsCh4KBnNjYWxlZAoHcGVuYWx0eRIGc2NvcmVz"
+    "IgNBZGQKSwoGc2NvcmVzCgFrEgZ2YWx1ZXMSBHJvd3MiBFRvcEsqCwoEYXhpcxgAoAECKg4KB2xhcmdlc3QYAaABAioNCgZzb3J0ZWQYAaAB"
+    "AhIKaW50OF90b3BfayoMEAIqAoABQgR6ZXJvKg0IARAHOgEBQgRheGVzWhkKBWNvZGVzEhAKDggCEgoKAxIBbgoDEgFkWhgKBXF1ZXJ5Eg8K"
+    "DQgDEgkKAxIBZAoCCAFaFQoGc2NhbGVzEgsKCQgBEgUKAxIBbloWCgdwZW5hbHR5EgsKCQgBEgUKAxIBbloPCgFrEgoKCAgHEgQKAggBYhUK"
+    "BnZhbHVlcxILCgkIARIFCgMSAWtiEwoEcm93cxILCgkIBxIFCgMSAWtCBAoAEA0=")
+
+
+def _build_session() -> Any:
+    import onnxruntime as ort
+
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep (see embedding.py)
     opts.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(SCORER_MODEL, opts, providers=["CPUExecutionProvider"])

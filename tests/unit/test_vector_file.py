@@ -282,3 +282,11 @@ def test_vectors_read_back_from_the_file_and_from_memory(store: Store) -> None:
     assert min(cosines) > 0.999
     tail = sorted(ref)[-5:]
     assert all(np.array_equal(got[i], ref[i]) for i in tail)
+
+
+def test_the_stored_scoring_graph_is_what_the_builder_makes() -> None:
+    """Searches load the scoring graph's bytes (importing onnx costs a new process 1.3 s); they must stay
+    what scorer_model() builds with the onnx package."""
+    from assistant.store import vectors
+
+    assert vectors.scorer_model() == vectors.SCORER_MODEL
