@@ -58,6 +58,33 @@ def load_source(path: Path) -> tuple[list[tuple[str, str | None]], np.ndarray]:
     return [rows[int(i)] for i in ids], vecs
 
 
+def source_index(a, from_index: Path | None, work: Path) -> Path:
+    """The index whose chunks and vectors a benchmark copies: --from-index, or the first 100 documents of
+    the corpus indexed into the assistant's (temporary) home."""
+    if from_index is not None:
+        return from_index
+    corpus = work / "corpus"
+    corpus.mkdir()
+    for p in sorted(DEFAULT_CORPUS.iterdir())[:100]:
+        shutil.copy(p, corpus / p.name)
+    a.index([corpus])
+    return a.settings.paths.index_file
+
+
+def bench_questions(n: int, spread: bool = False) -> list[str]:
+    """n real questions (superbowl50 and the off-topic set): the first n in a fixed shuffled order, or with
+    spread, n evenly spaced through the files."""
+    questions = []
+    for f in (SHARED_QUESTIONS, REPO / "bench" / "data" / "offtopic.jsonl"):
+        if f.exists():
+            questions += [json.loads(line)["question"] for line in f.read_text().splitlines() if line.strip()]
+    if spread:
+        questions = questions[:: max(1, len(questions) // n)]
+    else:
+        random.Random(3).shuffle(questions)
+    return questions[:n] or ["how do I configure logging", "what is a decorator"]
+
+
 def build(path: Path, texts: list[tuple[str, str | None]], vecs: np.ndarray, n: int, dim: int, model: str) -> None:
     from assistant.ingest.chunking import _make_chunk
     from assistant.store import Store
@@ -100,23 +127,9 @@ def main() -> int:
 
     settings = Settings.load()
     a = Assistant(settings)
-    source = args.from_index
-    if source is None:
-        corpus = work / "corpus"
-        corpus.mkdir()
-        for p in sorted(DEFAULT_CORPUS.iterdir())[:100]:
-            shutil.copy(p, corpus / p.name)
-        a.index([corpus])
-        source = settings.paths.index_file
-    texts, vecs = load_source(source)
+    texts, vecs = load_source(source_index(a, args.from_index, work))
     dim = vecs.shape[1]
-
-    questions = []
-    for f in (SHARED_QUESTIONS, REPO / "bench" / "data" / "offtopic.jsonl"):
-        if f.exists():
-            questions += [json.loads(line)["question"] for line in f.read_text().splitlines() if line.strip()]
-    random.Random(3).shuffle(questions)
-    questions = questions[: args.queries] or ["how do I configure logging", "what is a decorator"]
+    questions = bench_questions(args.queries)
     qvecs = a.embedder.embed(questions)
 
     results = []

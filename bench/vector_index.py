@@ -15,7 +15,7 @@ off-topic set). Per library and size, from a fresh process each (peak RSS is tha
   - add_ms / remove_ms: adding 1,000 new vectors and removing 1,000 (a tenth of the rows at small sizes);
   - filtered: recall@10 and p50 when only a random 10% of the rows may be returned (usearch's Python API
     has no filter: it searches 10 x k and drops the rest, the way a caller would);
-  - file_mb and peak_rss_mb.
+  - file_mb and peak_rss_mb (at large sizes mostly the benchmark's own input matrix, so not a comparison).
 Settings: usearch with int8 and with float16 vectors (usearch-f16), connectivity 16, expansion_add 128,
 expansion_search 64 (its defaults); FAISS
 nlist = 4 sqrt(n), nprobe = 8% of the lists (what ours scans), QT_8bit, inner product on normalised vectors.
@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import DEFAULT_CORPUS, REPO, machine  # noqa: E402
-from query import SHARED_QUESTIONS, load_source, pct  # noqa: E402
+from ingest import machine  # noqa: E402
+from query import bench_questions, load_source, pct, source_index  # noqa: E402
 
 LIBRARIES = ("ours", "usearch", "usearch-f16", "faiss")
 CHANGES = 1000
@@ -271,22 +271,9 @@ def main() -> int:
     os.environ["ASSISTANT_HOME"] = str(work / "home")
     from assistant import Assistant, Settings
 
-    settings = Settings.load()
-    a = Assistant(settings)
-    source = args.from_index
-    if source is None:
-        corpus = work / "corpus"
-        corpus.mkdir()
-        for p in sorted(DEFAULT_CORPUS.iterdir())[:100]:
-            shutil.copy(p, corpus / p.name)
-        a.index([corpus])
-        source = settings.paths.index_file
-    _, vecs = load_source(source)
-    questions = []
-    for f in (SHARED_QUESTIONS, REPO / "bench" / "data" / "offtopic.jsonl"):
-        if f.exists():
-            questions += [json.loads(line)["question"] for line in f.read_text().splitlines() if line.strip()]
-    questions = questions[:: max(1, len(questions) // args.queries)][: args.queries]
+    a = Assistant(Settings.load())
+    _, vecs = load_source(source_index(a, args.from_index, work))
+    questions = bench_questions(args.queries, spread=True)
     qvecs = np.asarray(a.embedder.embed(questions), dtype=np.float32)
     a.close()
     results = []
