@@ -55,7 +55,8 @@ def _search_documents(args: argparse.Namespace) -> int:
         h = d.best
         mark = "" if h.relevant else ", not relevant"
         where = f" {h.location}" if h.location else ""
-        print(f"[{i}] {printable(d.path)}  (best passage{where}, score {d.score:.3f}{mark})")
+        head = f" — {h.heading}" if h.heading else ""
+        print(f"[{i}] {printable(d.path)}{printable(head)}  (best passage{where}, score {d.score:.3f}{mark})")
         text = " ".join(h.text.split())
         print(f"    {printable(text[:200])}{'…' if len(text) > 200 else ''}\n")
     return 0

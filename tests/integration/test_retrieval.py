@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli_json
+from conftest import run_cli, run_cli_json
 from docgen import prose, write_pdf
 
 from assistant import Assistant, EmptyQueryError
@@ -73,6 +73,8 @@ def test_document_search_gives_each_document_once_with_its_best_passage(indexed:
     assert [d.score for d in docs] == sorted((d.score for d in docs), reverse=True)
     rows = run_cli_json("search", "--documents", "-k", "2", "when does the ferry to Mykonos leave", capsys=capsys)
     assert len(rows) == 2 and rows[0]["path"].endswith("ferry.txt") and "dawn" in rows[0]["best"]["text"]
+    code, out, _ = run_cli("search", "--documents", "-k", "1", "night train to Vienna", capsys=capsys)
+    assert code == 0 and out.startswith("[1] ") and "trains.md — Trains" in out and "platform 7" in out
 
 
 def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_cosine(
