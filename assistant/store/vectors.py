@@ -317,45 +317,42 @@ class VectorIndex:
 
     def cosines(self, ids: list[int], query: np.ndarray) -> dict[int, float]:
         """Cosine similarity of the query to each of these chunks (those that have a vector)."""
-        state = self._state
         query = np.asarray(query, dtype=np.float32)
-        want = np.array(sorted(set(ids)), dtype=np.int64)
+        state, want, tail, pos, rows = self._lookup(ids)
         out: dict[int, float] = {}
-        if len(want) == 0:
-            return out
-        if len(state.tail_ids):
-            hit = np.isin(state.tail_ids, want)
-            for cid, s in zip(state.tail_ids[hit].tolist(), (state.tail[hit] @ query).tolist(), strict=True):
-                out[cid] = s
-        if state.base is not None:
+        if tail.any():
+            out.update(zip(state.tail_ids[tail].tolist(), (state.tail[tail] @ query).tolist(), strict=True))
+        if len(rows):
             base = state.base
-            pos, rows = base.rows(want)
-            if len(rows):
-                for cid, s in zip(want[pos].tolist(), base.scores(rows, query @ base.axes).tolist(), strict=True):
-                    out.setdefault(cid, s)
+            for cid, s in zip(want[pos].tolist(), base.scores(rows, query @ base.axes).tolist(), strict=True):
+                out.setdefault(cid, s)
         return out
-
 
     def vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
         """The stored vectors of these chunks (those that have one), as floats: exact for the changes kept in
         memory, decoded from the int8 file for the rest (cosine to the original ~0.9999)."""
+        state, want, tail, pos, rows = self._lookup(ids)
+        out: dict[int, np.ndarray] = {}
+        if tail.any():
+            out.update(zip(state.tail_ids[tail].tolist(), state.tail[tail], strict=True))
+        if len(rows):
+            base = state.base
+            codes = np.concatenate([base.head[rows], base.rest[rows]], axis=1).astype(np.float32) - 128.0
+            for cid, v in zip(want[pos].tolist(), (codes * base.scales[rows, None]) @ base.axes.T, strict=True):
+                out.setdefault(cid, v)
+        return out
+
+    def _lookup(self, ids: list[int]) -> tuple[_State, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where these chunks' vectors are, in one snapshot of the state (sync() may swap it): (the state,
+        the ids sorted and unique, a mask of the in-memory changes holding them, the positions in those ids
+        that the file holds alive, and their rows in the file)."""
         state = self._state
         want = np.array(sorted(set(ids)), dtype=np.int64)
-        out: dict[int, np.ndarray] = {}
-        if len(want) == 0:
-            return out
-        if len(state.tail_ids):
-            hit = np.isin(state.tail_ids, want)
-            out.update(zip(state.tail_ids[hit].tolist(), state.tail[hit], strict=True))
-        base = state.base
-        if base is not None:
-            pos, rows = base.rows(want)
-            if len(rows):
-                codes = np.concatenate([base.head[rows], base.rest[rows]], axis=1).astype(np.float32) - 128.0
-                decoded = (codes * base.scales[rows, None]) @ base.axes.T
-                for cid, v in zip(want[pos].tolist(), decoded, strict=True):
-                    out.setdefault(cid, v)
-        return out
+        tail = np.isin(state.tail_ids, want)
+        pos = rows = np.zeros(0, dtype=np.int64)
+        if state.base is not None:
+            pos, rows = state.base.rows(want)
+        return state, want, tail, pos, rows
 
 
 # -- the file ------------------------------------------------------------------------------------------
@@ -626,7 +623,6 @@ def scorer_model() -> bytes:
     the same pass. Importing onnx takes 1.3-1.7 s, so a search loads SCORER_MODEL, these bytes as they
     were written once (a test checks they are still what this builds)."""
     from onnx import TensorProto, helper
-
 
     inputs = [helper.make_tensor_value_info("codes", TensorProto.UINT8, ["n", "d"]),
               helper.make_tensor_value_info("query", TensorProto.INT8, ["d", 1]),
