@@ -108,8 +108,6 @@ class Candidate:
     feedback: float | None = None  # cosine to the query moved toward the first pass's best passages
 
 
-
-
 class Retriever:
     """Runs one search mode over a Store."""
 
@@ -201,7 +199,7 @@ class Retriever:
                     cands.setdefault(cid, Candidate(cid, vector_rank=rank))
                 for cid, cos in self.vectors.cosines(list(cands), moved).items():
                     cands[cid].feedback = cos
-                ranked, rows = self._fused(cands, vector, mode)
+                ranked, rows = self._fused(cands, vector, mode, rows)
         qwords = {stem(w, self.stem_length) for w in content_words(query)}
         for c in ranked:
             r = rows[c.chunk_id]
@@ -210,20 +208,22 @@ class Retriever:
         return ranked, rows
 
     def _fused(
-        self, cands: dict[int, Candidate], vector: np.ndarray, mode: str
+        self, cands: dict[int, Candidate], vector: np.ndarray, mode: str, rows: dict[int, dict[str, Any]] | None = None
     ) -> tuple[list[Candidate], dict[int, dict[str, Any]]]:
-        """Every candidate's cosine (to the question itself), fused score and row, best first."""
+        """Every candidate's cosine (to the question itself), fused score and row, best first; the rows
+        already read (by a first pass) are not read again."""
         missing = [c.chunk_id for c in cands.values() if c.cosine is None]
         for cid, cos in self.vectors.cosines(missing, vector).items():
             cands[cid].cosine = cos
         fuse(list(cands.values()), {"hybrid": self.fusion, "bm25": "bm25", "dense": "dense"}[mode], self.weight)
-        if mode == "hybrid":  # chunks still waiting for a vector (being indexed): keywords alone
+        if mode == "hybrid" and missing:  # chunks still waiting for a vector (being indexed): keywords alone
             top = max((c.bm25 for c in cands.values()), default=0.0) or 1.0
             for c in cands.values():
                 if c.cosine is None:
                     c.fused = c.bm25 / top
         ranked = sorted(cands.values(), key=lambda c: (-c.fused, -(c.cosine or 0.0)))
-        rows = self.store.chunk_rows([c.chunk_id for c in ranked])
+        known = rows or {}
+        rows = {**known, **self.store.chunk_rows([c.chunk_id for c in ranked if c.chunk_id not in known])}
         return [c for c in ranked if c.chunk_id in rows], rows
 
     def _moved_query(
