@@ -259,10 +259,7 @@ class Assistant:
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
         """
-        if not query or not query.strip():
-            raise EmptyQueryError("the query is empty; type some words to search for")
-        vector = self.embedder.embed([query.strip()])[0]
-        return self.search_vector(query, vector, k, mode, filters)
+        return self.search_vector(query, self._query_vector(query), k, mode, filters)
 
     def search_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
@@ -282,10 +279,17 @@ class Assistant:
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
         """
+        return self.search_documents_vector(query, self._query_vector(query), k, mode, filters)
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query embedded, after checking it has words (no model is loaded for an empty one).
+
+        Raises:
+            EmptyQueryError: the query is empty or only whitespace.
+        """
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty; type some words to search for")
-        vector = self.embedder.embed([query.strip()])[0]
-        return self.search_documents_vector(query, vector, k, mode, filters)
+        return self.embedder.embed([query.strip()])[0]
 
     def search_documents_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,

@@ -188,16 +188,20 @@ def main() -> int:
         })
         shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
-    out = {"machine": machine(), "queries": len(questions), "results": results}
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        print(f"machine: {out['machine']}\nqueries: {out['queries']}")
-        keys = list(results[0])
-        print("  ".join(f"{k:>24}" for k in keys))
-        for r in results:
-            print("  ".join(f"{r[k]!s:>24}" for k in keys))
+    print_results({"machine": machine(), "queries": len(questions), "results": results}, args.json, 24)
     return 0
+
+
+def print_results(out: dict, as_json: bool, width: int) -> None:
+    """A benchmark's rows: JSON for scripts, or the machine, the query count and one aligned line per row."""
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"machine: {out['machine']}\nqueries: {out['queries']}")
+    keys = list(out["results"][0]) if out["results"] else []
+    print("  ".join(f"{k:>{width}}" for k in keys))
+    for r in out["results"]:
+        print("  ".join(f"{r.get(k, '')!s:>{width}}" for k in keys))
 
 
 if __name__ == "__main__":

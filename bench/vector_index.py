@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import machine  # noqa: E402
-from query import bench_questions, load_source, pct, source_index  # noqa: E402
+from query import bench_questions, load_source, pct, print_results, source_index  # noqa: E402
 
 LIBRARIES = ("ours", "usearch", "usearch-f16", "faiss")
 CHANGES = 1000
@@ -306,16 +306,8 @@ def main() -> int:
                 results.append(row)
         shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
-    out = {"machine": machine(), "queries": len(qvecs), "results": results,
-           "not_installed": sorted(set(missing))}
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        print(f"machine: {out['machine']}\nqueries: {out['queries']}")
-        keys = list(results[0]) if results else []
-        print("  ".join(f"{k:>18}" for k in keys))
-        for r in results:
-            print("  ".join(f"{r.get(k, '')!s:>18}" for k in keys))
+    print_results({"machine": machine(), "queries": len(qvecs), "results": results,
+                   "not_installed": sorted(set(missing))}, args.json, 18)
     return 0
 
 

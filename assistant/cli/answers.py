@@ -28,10 +28,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print_json([h.to_dict() for h in hits])
         return 0
-    if not hits:
-        print("No passages found. Is anything indexed? Try `assistant status`.")
-    elif not any(h.relevant for h in hits):
-        print("Nothing in your documents seems to be about this. The closest passages:\n")
+    _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages")
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
@@ -47,10 +44,7 @@ def _search_documents(args: argparse.Namespace) -> int:
     if args.json:
         print_json([d.to_dict() for d in docs])
         return 0
-    if not docs:
-        print("No documents found. Is anything indexed? Try `assistant status`.")
-    elif not any(d.best.relevant for d in docs):
-        print("Nothing in your documents seems to be about this. The closest documents:\n")
+    _say_if_nothing(len(docs), any(d.best.relevant for d in docs), "documents")
     for i, d in enumerate(docs, 1):
         h = d.best
         mark = "" if h.relevant else ", not relevant"
@@ -60,6 +54,14 @@ def _search_documents(args: argparse.Namespace) -> int:
         text = " ".join(h.text.split())
         print(f"    {printable(text[:200])}{'…' if len(text) > 200 else ''}\n")
     return 0
+
+
+def _say_if_nothing(found: int, relevant: bool, noun: str) -> None:
+    """What a search prints above its results when it found nothing, or nothing relevant."""
+    if not found:
+        print(f"No {noun} found. Is anything indexed? Try `assistant status`.")
+    elif not relevant:
+        print(f"Nothing in your documents seems to be about this. The closest {noun}:\n")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
