@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import REPO, machine, report  # noqa: E402
+from query import pct  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("ASSISTANT_BENCH_BEIR") or REPO.parent / "shared" / "eval" / "nfcorpus")
 PUBLISHED = {  # NFCorpus test split, from ../shared/eval/nfcorpus/README.md (sources there)
@@ -69,12 +70,11 @@ def score(assistant, queries: list[dict], vectors, mode: str, run_file: Path | N
         rows += [f"{q['id']}\t{doc}\t{rank}" for rank, doc in enumerate(ranking, 1)]
     if run_file:
         run_file.write_text("qid\tdocid\trank\n" + "\n".join(rows) + "\n")
-    latency.sort()
     return {
         "ndcg@10": round(sum(ndcg) / len(ndcg), 4),
         "recall@100": round(sum(recall) / len(recall), 4),
-        "p50_ms": round(latency[len(latency) // 2], 1),
-        "p95_ms": round(latency[min(len(latency) - 1, int(0.95 * len(latency)))], 1),
+        "p50_ms": pct(latency, 50),
+        "p95_ms": pct(latency, 95),
     }
 
 
@@ -104,7 +104,8 @@ def main() -> int:
         t0 = time.perf_counter()
         report_ = a.index([corpus])
         result["index_s"] = round(time.perf_counter() - t0, 1)
-        result["documents"], result["chunks"] = a.counts()["documents"], a.counts()["chunks"]
+        counts = a.counts()
+        result["documents"], result["chunks"] = counts["documents"], counts["chunks"]
         result["chunks_embedded_now"] = report_.chunks_embedded
         a.close()
         a = Assistant(Settings.load(overrides))

@@ -90,6 +90,7 @@ def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_c
     docs = indexed.search_documents(question, k=3)
     always = Assistant(Settings.load({"query_feedback": "always"}), embedder=embedder)
     off = Assistant(Settings.load({"query_feedback": "off"}), embedder=embedder)
+    bad = Assistant(Settings.load({"query_feedback": "sometimes"}), embedder=embedder)
     try:
         hits = always.search(question, k=3)
         stored = indexed.vectors.vectors([h.chunk_id for h in hits] + [d.best.chunk_id for d in docs])
@@ -98,10 +99,10 @@ def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_c
         assert Path(hits[0].path).name == Path(docs[0].path).name == "trains.md"
         assert off.search_documents(question, k=1)[0].path == docs[0].path
         with pytest.raises(ConfigError, match="query_feedback"):
-            Assistant(Settings.load({"query_feedback": "sometimes"}), embedder=embedder).search(question)
+            bad.search(question)
     finally:
-        always.close()
-        off.close()
+        for a in (always, off, bad):
+            a.close()
 
 
 def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
