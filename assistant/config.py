@@ -60,6 +60,10 @@ class Settings:
     thing in other words. documents (default): for document searches (`search --documents`); always: for
     passage searches and `ask` too; off. README "Search quality": on NFCorpus it adds 0.009 nDCG@10 and
     0.023 Recall@100; on passage questions it cost 0.005 hit@1 and 1.4x the search time."""
+    split_questions: bool = True
+    """A question that names two things ("compare A and B", "A vs B", "the difference between A and B",
+    "A or B?") is also searched once for each, and the three lists fused, so passages about both come
+    back (README "Search")."""
     coverage_weight: float = 0.5
     """Relevance = cosine + this x the share of the question's content words found in the passage. The
     gate is calibrated with it: changing it recalibrates."""

@@ -26,7 +26,8 @@ from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
-from assistant.search.retrieval import Filters, Retriever, merge_hits
+from assistant.search.parts import question_parts
+from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
@@ -265,11 +266,19 @@ class Assistant:
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
         filters: Filters | None = None,
     ) -> list[Hit]:
-        """search() with the query already embedded (lets callers batch the embedding)."""
+        """search() with the query already embedded (lets callers batch the embedding). A question naming
+        two things (setting split_questions) is searched for each too (its parts are embedded here) and
+        the lists fused."""
         store = self._bound_store()
         retriever = self._retriever(store, self.relevance_threshold())
-        return retriever.search(query, vector, k or self.settings.search_k, mode or self.settings.search_mode,
-                                filters)
+        k, mode = k or self.settings.search_k, mode or self.settings.search_mode
+        hits = retriever.search(query, vector, k, mode, filters)
+        parts = question_parts(query) if self.settings.split_questions else []
+        if not parts:
+            return hits
+        lists = [retriever.search(p, v, k, mode, filters)
+                 for p, v in zip(parts, self.embedder.embed(parts), strict=True)]
+        return merge_parts(hits, lists, k)
 
     def search_documents(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None

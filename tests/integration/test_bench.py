@@ -37,6 +37,9 @@ RUNS = {
     "vector_index.py": (["--sizes", "600", "--queries", "5", "--json"],
                         lambda r: {x["library"] for x in r["results"]} == {"ours", "usearch", "usearch-f16", "faiss"}
                         and all(x["recall@10"] > 0 for x in r["results"])),
+    "split.py": (["--pairs", "3", "--json"],
+                 lambda r: r["documents"] == 6 and r["pairs"] == 3 and r["split: Compare {a} with {b}"]["any@5"] > 0
+                 and r["split search p50_ms"] > 0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }

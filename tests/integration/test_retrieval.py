@@ -105,6 +105,32 @@ def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_c
             a.close()
 
 
+def test_a_question_naming_two_things_finds_a_passage_about_each(
+    indexed: Assistant, library: Path, embedder
+) -> None:
+    """ "Compare A with B": the question is searched as it is and once for each thing, the lists fused,
+    so the top passages are not all about whichever thing the words lean to."""
+    from assistant import Settings
+
+    (library / "travel" / "vienna.md").write_text(
+        "# Night trains\n\n" + "\n\n".join(
+            f"The night train to Vienna {s}." for s in (
+                "has sleeping cars with two or four berths", "serves breakfast before arrival",
+                "carries bicycles in a separate coach", "stops in Salzburg and Linz at night")) + "\n")
+    indexed.index([library])
+    question = "Compare the night train to Vienna with the ferry to Mykonos"
+    off = Assistant(Settings.load({"split_questions": False}), embedder=embedder)
+    try:
+        unsplit = {Path(h.path).name for h in off.search(question, k=2)}
+    finally:
+        off.close()
+    hits = indexed.search(question, k=2)
+    names = [Path(h.path).name for h in hits]
+    assert "ferry.txt" not in unsplit  # the question's words lean to the trains
+    assert "ferry.txt" in names and {"trains.md", "vienna.md"} & set(names)
+    assert "Piraeus" in hits[names.index("ferry.txt")].text
+
+
 def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
     q = "euros"
     everything = {Path(h.path).name for h in indexed.search(q, k=10)}
