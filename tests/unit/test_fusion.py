@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.search.retrieval import RRF_K, Candidate, common_words, fts_query, fuse, merge_hits
+from assistant.search.retrieval import RRF_K, Candidate, common_words, fts_query, fuse, merge_hits, merge_parts
 from assistant.text import coverage, stem
 from assistant.types import Hit
 
@@ -58,6 +58,17 @@ def test_merge_hits_fuses_by_rank_and_keeps_each_passage_once() -> None:
     assert [h.chunk_id for h in merged] == [2, 1, 4]  # 2 and 1 are in both lists; 2 ranks higher overall
     assert merged[0].cosine == 0.85 and merged[1].cosine == 0.9  # the best-scoring appearance is kept
     assert merge_hits([first, []], 2) == first[:2] and merge_hits([], 3) == []
+
+
+def test_a_split_questions_hits_take_turns_after_the_whole_questions_best() -> None:
+    whole = [_hit(1, 0.9), _hit(2, 0.8), _hit(3, 0.7), _hit(9, 0.6)]  # all about the first thing
+    about_a, about_b = [_hit(1, 0.9), _hit(2, 0.8), _hit(3, 0.7)], [_hit(7, 0.8), _hit(2, 0.5), _hit(8, 0.4)]
+    # The whole question's best is the first thing's best: the second thing goes next, then in turn.
+    assert [h.chunk_id for h in merge_parts(whole, [about_a, about_b], 4)] == [1, 7, 2, 8]
+    assert [h.chunk_id for h in merge_parts(whole, [about_b, about_a], 4)] == [1, 7, 2, 8]
+    # Parts that run out leave their places to the whole question's other hits.
+    assert [h.chunk_id for h in merge_parts(whole, [about_a[:1], []], 3)] == [1, 2, 3]
+    assert merge_parts([], [about_a, about_b], 2) == [about_a[0], about_b[0]]
 
 
 def test_words_in_most_chunks_of_a_large_library_are_left_out_of_the_keyword_search() -> None:
