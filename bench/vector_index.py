@@ -199,7 +199,7 @@ def child(lib: str, folder: Path, phase: str) -> dict:
         out["build_s"] = round(time.perf_counter() - t0, 2)
         out["file_mb"] = round(index.size() / 2**20, 1)
     else:
-        __import__({"ours": "onnxruntime", "faiss": "faiss"}.get(lib, "usearch.index"))  # imports excluded
+        __import__({"ours": "assistant.store.vectors", "faiss": "faiss"}.get(lib, "usearch.index"))  # imports excluded
         t0 = time.perf_counter()
         index.open(vecs.shape[1])
         index.search(queries[0], 10)
