@@ -94,7 +94,25 @@ def stem(word: str, length: int = STEM_LENGTH) -> str:
 
 def coverage(query_stems: set[str], text: str, length: int = STEM_LENGTH) -> float:
     """Share of the query's content words (as stems of `length` letters) that occur in the text."""
-    if not query_stems:
-        return 0.0
-    words = set(WORD.findall(text.lower()))  # as content_words(text), without repeats
-    return len(query_stems & {w[:length] for w in (words - STOPWORDS or words)}) / len(query_stems)
+    return Coverage(query_stems, length)(text)
+
+
+class Coverage:
+    """coverage() for one query over many passages: the passage's words that start with one of the
+    query's stems are found with one pattern, instead of splitting every passage into words (at 80
+    candidates a search, that was 5 of its 45 ms at 1M chunks)."""
+
+    def __init__(self, query_stems: set[str], length: int = STEM_LENGTH) -> None:
+        self.stems, self.length = query_stems, length
+        alternatives = "|".join(re.escape(s) for s in sorted(query_stems, key=len, reverse=True))
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.UNICODE) if query_stems else None
+
+    def __call__(self, text: str) -> float:
+        if not self.pattern:
+            return 0.0
+        low = text.lower()
+        words = set(self.pattern.findall(low))
+        if words & STOPWORDS:  # a stop word counts only in a passage of stop words alone: the full rule
+            words = set(WORD.findall(low))
+            words = words - STOPWORDS or words
+        return len(self.stems & {w[: self.length] for w in words}) / len(self.stems)

@@ -569,7 +569,7 @@ def _write_floats(path: Path, token: str, seq: int, dim: int, blocks: Iterable[t
 # -- scoring -------------------------------------------------------------------------------------------
 
 _scorer_lock = threading.Lock()
-_scorer: Any = None  # an ONNX Runtime session computing (codes - 128) @ q8, or False without one
+_scorer: Any = None  # an ONNX Runtime session (see _build_session), or False without one
 # The query's int8 range. On CPUs without VNNI (AVX2 only: many AMD EPYC, older Intel), ONNX Runtime's u8 x s8
 # product adds pairs in int16 (vpmaddubsw), which saturates past 32,767: 2 x 255 x 127 overflows, and the
 # scores came out wrong (a test's best cosine 0.85 instead of 0.96). 2 x 255 x 63 fits; the rows that the
@@ -598,10 +598,6 @@ def _top_rows(codes: np.ndarray, scales: np.ndarray, penalty: np.ndarray, query:
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         values = scores[rows]
     return np.asarray(rows, dtype=np.int64), np.asarray(values, dtype=np.float32) * np.float32(q_scale)
-
-
-_scorer_lock = threading.Lock()
-_scorer: Any = None  # an ONNX Runtime session (see _build_session), or False without one
 
 
 def _session() -> Any:

@@ -131,6 +131,31 @@ def test_a_question_naming_two_things_finds_a_passage_about_each(
     assert "Piraeus" in hits[names.index("ferry.txt")].text
 
 
+def test_a_large_librarys_keyword_search_runs_beside_the_vector_scan_with_the_same_results(
+    indexed: Assistant, monkeypatch
+) -> None:
+    """From PARALLEL_MIN chunks FTS5 runs in a thread while the vectors are scanned; what comes back is
+    what the two stages give one after the other."""
+    import threading
+
+    from assistant.search import retrieval
+
+    questions = ["night train to Vienna", "how much is owed on the bill", "INV-2291", "pancake batter"]
+    before = [[(h.chunk_id, h.score, h.bm25_rank, h.vector_rank) for h in indexed.search(q, k=4)] for q in questions]
+    threads: set[str] = set()
+    search = indexed.store.keyword_search
+
+    def keyword_search(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(retrieval, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(indexed.store, "keyword_search", keyword_search)
+    after = [[(h.chunk_id, h.score, h.bm25_rank, h.vector_rank) for h in indexed.search(q, k=4)] for q in questions]
+    assert after == before
+    assert threads and all(t.startswith("keywords") for t in threads)
+
+
 def test_filters_by_path_and_type(indexed: Assistant, library: Path) -> None:
     q = "euros"
     everything = {Path(h.path).name for h in indexed.search(q, k=10)}
