@@ -44,6 +44,12 @@ def test_coverage_compares_stems_of_the_configured_length() -> None:
     q3 = {stem(w, 3) for w in ("leaves", "founded")}
     assert coverage(q3, "a leaf fell on the fountain", 3) == 1.0  # shorter stems match more loosely
     assert coverage(set(), "anything") == 0.0
+    # A word counts from its start only, and whole: "unfounded" does not hold "found".
+    assert coverage({stem("founded")}, "an unfounded claim") == 0.0
+    assert coverage({stem("café"), stem("zürich")}, "Le CAFÉ de Zürich.") == 1.0
+    # Stop words count only in a passage made of stop words alone (the stem "other" of "others").
+    assert coverage({stem("others")}, "the other one") == 0.0
+    assert coverage({stem("others")}, "the other") == 1.0
 
 
 def _hit(cid: int, cosine: float) -> Hit:
