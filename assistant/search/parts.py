@@ -20,6 +20,7 @@ MAX_WORDS = 6  # the longest run of words one thing can be
 TOKEN = re.compile(r"[\w.+#/'-]*\w[\w+#]*|[^\w\s]")  # words (PEP 8, C++, int8, v1.2, don't) or one mark
 # Function words that a named thing can still hold ("the difference between the index and its file").
 INSIDE = frozenset({"the", "a", "an", "of", "my", "our", "your", "its", "their", "his", "her", "this", "that"})
+IN_TITLES = INSIDE | {"for", "in", "on", "to", "with", "and", "by", "from", "at", "into", "as"}  # "Style Guide for X"
 COMPARE_AND = frozenset({"compare", "comparing", "comparison", "contrast", "contrasting"})  # "compare A and/to B"
 # "between A and B" names two things to tell apart only after one of these ("the game between A and B"
 # is one game).
@@ -106,6 +107,9 @@ def _versus(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
     for i, w in enumerate(low):
         if w in ("vs", "versus", "vs."):
             j = i + 2 if w == "vs" and i + 1 < len(low) and low[i + 1] == "." else i + 1
+            whole = _clause(low, i, j)
+            if whole:
+                return whole
             a0, b1 = _run_left(low, i), _run_right(low, j)
             if a0 < i and b1 > j:
                 return _even((a0, i), (j, b1))
@@ -117,9 +121,29 @@ def _alternative(low: list[str], question: str) -> tuple[tuple[int, int], tuple[
     if "or" not in low or not (question.rstrip().endswith("?") or (low and low[0] in QUESTION_START)):
         return None
     i = low.index("or")
+    whole = _clause(low, i, i + 1)
+    if whole:
+        return whole
     a0, b1 = _run_left(low, i), _run_right(low, i + 1)
     if a0 < i and b1 > i + 1:
         return _even((a0, i), (i + 1, b1))
+    return None
+
+
+def _clause(low: list[str], i: int, j: int) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The two alternatives around the joining word(s) low[i:j] when they fill a clause of their own (from
+    its start or a mark to its end or a mark), each a name that may hold the small words of titles
+    ("Style Guide for Python Code vs Docstring Conventions", "Which should I read, A or B?"); None when
+    either side holds any other function word ("Should I use tabs or spaces") or is long."""
+    a0 = i
+    while a0 > 0 and not _mark(low[a0 - 1]):
+        a0 -= 1
+    b1 = j
+    while b1 < len(low) and not _mark(low[b1]):
+        b1 += 1
+    sides = (low[a0:i], low[j:b1])
+    if all(0 < len(side) <= 2 * MAX_WORDS and not (set(side) & STOPWORDS - IN_TITLES) for side in sides):
+        return (a0, i), (j, b1)
     return None
 
 
