@@ -11,7 +11,8 @@ the library's settings (defaults unless --set), one row per document. Scores fol
 BEIR and MTEB report them, and as the data's own beir_metrics.py computes them): nDCG@10 with the
 grade as gain, normalised by the ideal ordering of every judged document; Recall@100 over every
 document with grade >= 1; the mean over all queries. Query latency (p50/p95) excludes embedding the
-question, which is done for all queries at once.
+question, which is done for all queries at once. The queries that name two things (see
+assistant/search/parts.py) are also searched as passages with split_questions off and on.
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ def score(assistant, queries: list[dict], vectors, mode: str, run_file: Path | N
     }
 
 
+def split_questions(queries: list[dict], overrides: dict) -> dict:
+    """The queries that name two things ("A vs. B", "A or B?"), searched as passages (`assistant search -k
+    10`, their documents in order) with split_questions off and on: nDCG@10 of each."""
+    from assistant import Assistant, Settings
+    from assistant.search.parts import question_parts
+
+    named = [q for q in queries if question_parts(q["question"])]
+    out: dict = {"queries": len(named)}
+    for split in (False, True):
+        a = Assistant(Settings.load({**overrides, "split_questions": split}))
+        try:
+            ranked = [list(dict.fromkeys(Path(h.path).stem for h in a.search(q["question"], k=10))) for q in named]
+        finally:
+            a.close()
+        scores = [ndcg_at_10(r, q["relevant"]) for r, q in zip(ranked, named, strict=True)]
+        key = f"passages_ndcg@10_split_{'on' if split else 'off'}"
+        out[key] = round(sum(scores) / len(scores), 4) if named else None
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -116,6 +137,7 @@ def main() -> int:
         for i, mode in enumerate(args.modes):
             result[mode] = score(a, queries, vectors, mode, args.run_file if i == 0 else None)
         a.close()
+        result["two_things"] = split_questions(queries, overrides)
         result["published"] = {k: {"ndcg@10": n, "recall@100": r} for k, (n, r) in PUBLISHED.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -17,7 +17,7 @@ import re
 from assistant.text import STOPWORDS
 
 MAX_WORDS = 6  # the longest run of words one thing can be
-TOKEN = re.compile(r"[\w.+#/'-]*\w[\w+#]*|[^\w\s]")  # words (PEP 8, C++, int8, v1.2, don't) or one mark
+TOKEN = re.compile(r"[\w.+#/'\u2019-]*\w[\w+#]*|[^\w\s]")  # words (PEP 8, C++, int8, v1.2, don't, Alzheimer’s) or one mark
 # Function words that a named thing can still hold ("the difference between the index and its file").
 INSIDE = frozenset({"the", "a", "an", "of", "my", "our", "your", "its", "their", "his", "her", "this", "that"})
 IN_TITLES = INSIDE | {"for", "in", "on", "to", "with", "and", "by", "from", "at", "into", "as"}  # "Style Guide for X"

@@ -353,15 +353,16 @@ def merge_hits(lists: list[list[Hit]], k: int) -> list[Hit]:
 
 
 def merge_parts(whole: list[Hit], parts: list[list[Hit]], k: int) -> list[Hit]:
-    """The hits of a question that names two things: its parts' lists taken in turn (so each thing has
-    as many passages as the other), after the whole question's best hit, which stays first (README
-    "Search": fusing by rank instead let the passages of whichever thing the whole question leans to
-    take every place, as they rank high in two lists)."""
+    """The hits of a question that names two things: the whole question's best hit, then each thing's
+    list and the whole question's own taken in turn, so each thing has as many places as the other and
+    passages about both (which the whole question finds) keep every third place. README "Search":
+    fusing by rank let the passages of whichever thing the whole question leans to take every place (they
+    rank high in two lists); the things' lists alone lost the passages about both."""
     if whole:  # the part whose best hit that is has had its turn: the other goes next
         parts = sorted(parts, key=lambda hits: bool(hits) and hits[0].chunk_id == whole[0].chunk_id)
     out: list[Hit] = whole[:1]
     seen = {h.chunk_id for h in out}
-    queues = [iter(hits) for hits in parts]
+    queues = [iter(hits) for hits in [*parts, whole[1:]]]
     while queues and len(out) < k:
         for q in list(queues):
             h = next((h for h in q if h.chunk_id not in seen), None)
@@ -370,11 +371,5 @@ def merge_parts(whole: list[Hit], parts: list[list[Hit]], k: int) -> list[Hit]:
             elif len(out) < k:
                 out.append(h)
                 seen.add(h.chunk_id)
-    for h in whole[1:]:  # parts that ran out leave room for the whole question's other hits
-        if len(out) >= k:
-            break
-        if h.chunk_id not in seen:
-            out.append(h)
-            seen.add(h.chunk_id)
     return out
 

@@ -32,8 +32,9 @@ RUNS = {
                    "--json"],
                   lambda r: r["added"] >= 6 and r["errors"] == 0 and r["peak_rss_mb"] > 0),
     "beir.py": (["--data", "BEIR", "--json"],
-                lambda r: r["documents"] == 6 and r["queries"] == 3 and r["hybrid"]["ndcg@10"] > 0.5
-                and r["bm25"]["recall@100"] > 0.5),
+                lambda r: r["documents"] == 6 and r["queries"] == 4 and r["hybrid"]["ndcg@10"] > 0.5
+                and r["bm25"]["recall@100"] > 0.5 and r["two_things"]["queries"] == 1
+                and r["two_things"]["passages_ndcg@10_split_on"] > 0),
     "vector_index.py": (["--sizes", "600", "--queries", "5", "--json"],
                         lambda r: {x["library"] for x in r["results"]} == {"ours", "usearch", "usearch-f16", "faiss"}
                         and all(x["recall@10"] > 0 for x in r["results"])),
@@ -67,6 +68,8 @@ def test_bench_script_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
             if i < 3:
                 words = " ".join(prose(i * 7, 4).split()[:6])
                 queries.append(json.dumps({"id": f"Q{i}", "question": words, "relevant": {f"D{i}": 2}}))
+        both = " vs. ".join(" ".join(prose(i * 7, 4).split()[:3]) for i in (0, 1))  # a query naming two things
+        queries.append(json.dumps({"id": "Q9", "question": both, "relevant": {"D0": 2, "D1": 2}}))
         (beir / "queries.jsonl").write_text("\n".join(queries) + "\n")
         args = [str(beir) if a == "BEIR" else a for a in args]
     p = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, env=env,

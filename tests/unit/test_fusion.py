@@ -69,9 +69,10 @@ def test_merge_hits_fuses_by_rank_and_keeps_each_passage_once() -> None:
 def test_a_split_questions_hits_take_turns_after_the_whole_questions_best() -> None:
     whole = [_hit(1, 0.9), _hit(2, 0.8), _hit(3, 0.7), _hit(9, 0.6)]  # all about the first thing
     about_a, about_b = [_hit(1, 0.9), _hit(2, 0.8), _hit(3, 0.7)], [_hit(7, 0.8), _hit(2, 0.5), _hit(8, 0.4)]
-    # The whole question's best is the first thing's best: the second thing goes next, then in turn.
-    assert [h.chunk_id for h in merge_parts(whole, [about_a, about_b], 4)] == [1, 7, 2, 8]
-    assert [h.chunk_id for h in merge_parts(whole, [about_b, about_a], 4)] == [1, 7, 2, 8]
+    # The whole question's best is the first thing's best: the second thing goes next, then the first,
+    # then the whole question's own next hit (a passage about both), and so on in turn.
+    assert [h.chunk_id for h in merge_parts(whole, [about_a, about_b], 6)] == [1, 7, 2, 3, 8, 9]
+    assert [h.chunk_id for h in merge_parts(whole, [about_b, about_a], 4)] == [1, 7, 2, 3]
     # Parts that run out leave their places to the whole question's other hits.
     assert [h.chunk_id for h in merge_parts(whole, [about_a[:1], []], 3)] == [1, 2, 3]
     assert merge_parts([], [about_a, about_b], 2) == [about_a[0], about_b[0]]
