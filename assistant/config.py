@@ -62,8 +62,8 @@ class Settings:
     0.023 Recall@100; on passage questions it cost 0.005 hit@1 and 1.4x the search time."""
     split_questions: bool = True
     """A question that names two things ("compare A and B", "A vs B", "the difference between A and B",
-    "A or B?") is also searched once for each, and the three lists fused, so passages about both come
-    back (README "Search")."""
+    "A or B?") is also searched once for each thing, and the passages taken from the three lists in turn,
+    so neither thing takes every place (README "Search"). Document searches do not split."""
     coverage_weight: float = 0.5
     """Relevance = cosine + this x the share of the question's content words found in the passage. The
     gate is calibrated with it: changing it recalibrates."""

@@ -457,7 +457,8 @@ class Assistant:
         shaping = {name: getattr(s, name) for name in (
             "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
-            "seed", "embedding_model", "embedding_backend", "system_instructions")}
+            "seed", "embedding_model", "embedding_backend", "system_instructions", "query_feedback",
+            "split_questions")}
         shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
         model = ""
         if s.answer_style != "quote":

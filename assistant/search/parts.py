@@ -1,14 +1,15 @@
 """A question that names two things ("compare A and B", "A vs B", "the difference between A and B",
 "how does A differ from B", "A or B?") split into one question per thing, so each is searched for on its
-own and the lists fused (README "Search"): one query's top passages are otherwise all about whichever
-of the two its words and meaning lean to.
+own and the lists taken in turn (retrieval.merge_parts; README "Search"): one query's top passages are
+otherwise all about whichever of the two its words and meaning lean to.
 
 The split is a rule on words, not a parser: each thing is the run of words next to the joining word,
-up to a punctuation mark, a function word ("in", "for", "is", "between"...) or six words. The rest of
-the question is kept around each thing ("Should I use tabs or spaces for indentation?" gives "Should I
-use tabs for indentation?" and "Should I use spaces for indentation?"). "and" splits only after a
-comparing word ("compare", "the difference between"...); "or" splits only in a question.
-"""
+up to a punctuation mark, a function word ("in", "for", "is", "between"...) or six words; two names
+that fill a clause of their own keep the small words of titles ("Style Guide for Python Code vs
+Docstring Conventions"). The rest of the question is kept around each thing ("Should I use tabs or
+spaces for indentation?" gives "Should I use tabs for indentation?" and "Should I use spaces for
+indentation?"). "and" splits only after a comparing word ("compare", "the difference between"...);
+"or" splits only in a question."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import re
 from assistant.text import STOPWORDS
 
 MAX_WORDS = 6  # the longest run of words one thing can be
-TOKEN = re.compile(r"[\w.+#/'\u2019-]*\w[\w+#]*|[^\w\s]")  # words (PEP 8, C++, int8, v1.2, don't, Alzheimer’s) or one mark
+# A word (PEP 8, C++, int8, v1.2, don't, Alzheimer’s) or one mark.
+TOKEN = re.compile(r"[\w.+#/'\u2019-]*\w[\w+#]*|[^\w\s]")
 # Function words that a named thing can still hold ("the difference between the index and its file").
 INSIDE = frozenset({"the", "a", "an", "of", "my", "our", "your", "its", "their", "his", "her", "this", "that"})
 IN_TITLES = INSIDE | {"for", "in", "on", "to", "with", "and", "by", "from", "at", "into", "as"}  # "Style Guide for X"
