@@ -273,12 +273,17 @@ class Assistant:
         retriever = self._retriever(store, self.relevance_threshold())
         k, mode = k or self.settings.search_k, mode or self.settings.search_mode
         hits = retriever.search(query, vector, k, mode, filters)
-        parts = question_parts(query) if self.settings.split_questions else []
+        parts = self.question_parts(query)
         if not parts:
             return hits
         lists = [retriever.search(p, v, k, mode, filters)
                  for p, v in zip(parts, self.embedder.embed(parts), strict=True)]
         return merge_parts(hits, lists, k)
+
+    def question_parts(self, query: str) -> list[str]:
+        """The questions a search also runs for a query that names two things (setting split_questions;
+        parts.py), or [] for any other query."""
+        return question_parts(query) if self.settings.split_questions else []
 
     def search_documents(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None

@@ -24,10 +24,16 @@ from assistant.text import printable
 def cmd_search(args: argparse.Namespace) -> int:
     if args.documents:
         return _search_documents(args)
-    hits = open_assistant().search(args.query, k=args.k, mode=args.mode, filters=filters(args))
+    a = open_assistant()
+    hits = a.search(args.query, k=args.k, mode=args.mode, filters=filters(args))
     if args.json:
         print_json([h.to_dict() for h in hits])
         return 0
+    parts = a.question_parts(args.query)
+    if parts and hits:
+        also = " and ".join(f'"{printable(p)}"' for p in parts)
+        print(f"Two things named: also searched as {also}, their passages taken in turn "
+              "(setting split_questions).\n")
     _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages")
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""

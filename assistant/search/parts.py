@@ -88,6 +88,12 @@ def _compare(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
         a1 = next((j for join in joins for j in window if low[j] == join), a0)
         if a1 > a0:
             b1 = _run_right(low, a1 + 1)
+            if set(low[a0:a1]) & (IN_TITLES - INSIDE):  # a first name with small words: the second may have them
+                end = a1 + 1
+                while end < len(low) and end - a1 <= 2 * MAX_WORDS and low[end] not in CLAUSE_END:
+                    end += 1
+                if not set(low[a1 + 1:end]) & (STOPWORDS - IN_TITLES):
+                    b1 = end
             if b1 > a1 + 1:
                 return (a0, a1), (a1 + 1, b1)
     return None

@@ -106,7 +106,7 @@ def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_c
 
 
 def test_a_question_naming_two_things_finds_a_passage_about_each(
-    indexed: Assistant, library: Path, embedder
+    indexed: Assistant, library: Path, embedder, capsys
 ) -> None:
     """ "Compare A with B": the question is searched as it is and once for each thing, the lists fused,
     so the top passages are not all about whichever thing the words lean to."""
@@ -129,6 +129,9 @@ def test_a_question_naming_two_things_finds_a_passage_about_each(
     assert "ferry.txt" not in unsplit  # the question's words lean to the trains
     assert "ferry.txt" in names and {"trains.md", "vienna.md"} & set(names)
     assert "Piraeus" in hits[names.index("ferry.txt")].text
+    code, out, _ = run_cli("search", "-k", "2", question, capsys=capsys)  # the CLI says what it also searched
+    assert code == 0 and 'also searched as "the night train to Vienna" and "the ferry to Mykonos"' in out
+    assert "ferry.txt" in out
 
 
 def test_a_large_librarys_keyword_search_runs_beside_the_vector_scan_with_the_same_results(
