@@ -268,7 +268,7 @@ class Assistant:
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding). A question naming
         two things (setting split_questions) is searched for each too (its parts are embedded here) and
-        the lists fused."""
+        the lists taken in turn (merge_parts)."""
         store = self._bound_store()
         retriever = self._retriever(store, self.relevance_threshold())
         k, mode = k or self.settings.search_k, mode or self.settings.search_mode

@@ -16,12 +16,12 @@ A sentence's score combines what a small model cannot fake:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.ingest.embedding import Embedder
-from assistant.text import content_words, coverage, stem
+from assistant.text import Coverage, content_words, stem
 from assistant.types import Evidence, Hit
 
 # Weights chosen on the first half of superbowl50's questions, checked on the second (README: "Answers
@@ -174,17 +174,19 @@ class QuestionInfo:
     numbers: frozenset[str]
     names: frozenset[str]  # lower-cased capitalised words of the question
     wants: str  # "number" | "name" | "": the kind of answer the question asks for
+    covered: Coverage = field(compare=False, repr=False)  # the share of `stems` a text holds
 
     @classmethod
     def of(cls, question: str) -> QuestionInfo:
         wants = "number" if _WANTS_NUMBER.search(question) else "name" if _WANTS_NAME.search(question) else ""
-        return cls(frozenset(stem(w) for w in content_words(question)), frozenset(numbers(question)),
-                   frozenset(w.lower() for w in _NAME.findall(question)), wants)
+        stems = frozenset(stem(w) for w in content_words(question))
+        return cls(stems, frozenset(numbers(question)), frozenset(w.lower() for w in _NAME.findall(question)),
+                   wants, Coverage(set(stems)))
 
 
 def sentence_score(cos: float, q: QuestionInfo, heading: str | None, text: str, rank: int) -> float:
     """cosine + words + numbers + answer type - rank - shortness (the weights are module constants)."""
-    score = cos + WORD_WEIGHT * coverage(set(q.stems), f"{heading or ''} {text}")
+    score = cos + WORD_WEIGHT * q.covered(f"{heading or ''} {text}")
     found = numbers(text)
     if q.numbers and q.numbers & found:
         score += NUMBER_WEIGHT

@@ -80,23 +80,25 @@ def _compare(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
         # The first thing is bounded on its left by the comparing word, so it may hold function words
         # and marks ("the difference between Style Guide for Python Code and ..."): it ends at the
         # joining word, "with" before "and" ("compare Decorators for Functions and Methods with X").
-        window = []
-        for j in range(a0, min(len(low), a0 + 2 * MAX_WORDS)):
-            if low[j] in CLAUSE_END:
-                break
-            window.append(j)
+        window = range(a0, _clause_end(low, a0))
         a1 = next((j for join in joins for j in window if low[j] == join), a0)
         if a1 > a0:
             b1 = _run_right(low, a1 + 1)
             if set(low[a0:a1]) & (IN_TITLES - INSIDE):  # a first name with small words: the second may have them
-                end = a1 + 1
-                while end < len(low) and end - a1 <= 2 * MAX_WORDS and low[end] not in CLAUSE_END:
-                    end += 1
+                end = _clause_end(low, a1 + 1)
                 if not set(low[a1 + 1:end]) & (STOPWORDS - IN_TITLES):
                     b1 = end
             if b1 > a1 + 1:
                 return (a0, a1), (a1 + 1, b1)
     return None
+
+
+def _clause_end(low: list[str], start: int) -> int:
+    """Where the words from `start` stop: at a clause mark (CLAUSE_END) or after 2 x MAX_WORDS."""
+    end = start
+    while end < min(len(low), start + 2 * MAX_WORDS) and low[end] not in CLAUSE_END:
+        end += 1
+    return end
 
 
 def _differ(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -113,7 +115,7 @@ def _differ(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
 def _versus(low: list[str]) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """'A vs B', 'A vs. B', 'A versus B'."""
     for i, w in enumerate(low):
-        if w in ("vs", "versus", "vs."):
+        if w in ("vs", "versus"):  # "vs." is two tokens
             j = i + 2 if w == "vs" and i + 1 < len(low) and low[i + 1] == "." else i + 1
             whole = _clause(low, i, j)
             if whole:

@@ -183,9 +183,9 @@ class Retriever:
         globs, exts = filters.globs(), filters.extensions()
         cands: dict[int, Candidate] = {}
         self.vectors.sync(self.store)
-        span = self.store.chunk_id_span()
-        match = None
+        span, match = 0, None
         if mode in ("hybrid", "bm25"):
+            span = self.store.chunk_id_span()
             common = common_words(content_words(query), lambda ws: self.store.keyword_frequencies(ws, span), span)
             match = fts_query(query, common)
         allowed = self.store.allowed_chunk_ids(globs, exts) if mode in ("hybrid", "dense") else None
@@ -197,7 +197,7 @@ class Retriever:
                 found = self.vectors.search(vector, pool, allowed)
             except BaseException:
                 if keywords:
-                    keywords.result()  # the connection is the thread's until it is done
+                    keywords.exception()  # wait: the connection is the thread's until it is done; raise our error
                 raise
             for rank, (cid, cos) in enumerate(found, start=1):
                 cands[cid] = Candidate(cid, cosine=cos, vector_rank=rank)
