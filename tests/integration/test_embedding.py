@@ -61,7 +61,9 @@ def test_a_folder_without_the_export_falls_back_to_pytorch(tmp_path: Path, caplo
 def test_export_writes_a_checked_int8_file(tmp_path: Path) -> None:
     copy = tmp_path / "model"
     shutil.copytree(MODEL, copy, ignore=shutil.ignore_patterns("onnx"))
-    path = export_onnx(copy, threads=2)
+    said: list[str] = []
+    path = export_onnx(copy, threads=2, log=said.append)
+    assert len(said) == 1 and said[0].startswith("int8: agrees")  # the first plan: every product in int8
     assert path == copy / ONNX_FILE and 10e6 < path.stat().st_size < 40e6  # int8: a quarter of the fp32 weights
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary files left behind
     assert isinstance(load_embedder(copy, "auto"), OnnxEmbedder)
