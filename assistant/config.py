@@ -20,7 +20,8 @@ class Settings:
     models_dir: Path = field(default_factory=default_models_dir)
     """Folder holding the GGUF chat models and the embedding model folder."""
     embedding_model: str = "all-MiniLM-L6-v2"
-    """Embedding model: a folder name inside models_dir, or an absolute path to a sentence-transformers folder."""
+    """Embedding model: a folder name inside models_dir, or an absolute path to a sentence-transformers folder
+    (all-mpnet-base-v2 after ./install.sh --mpnet: better search, 9x slower indexing)."""
     embedding_backend: str = "auto"
     """How the embedding model runs: onnx (its int8 ONNX export, made by install.sh: about 2-3x faster),
     torch (sentence-transformers on PyTorch) or auto (onnx when the export exists, else torch)."""
