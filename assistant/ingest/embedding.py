@@ -208,18 +208,30 @@ def _st_config(path: Path) -> _StConfig:
     """
     import json
 
+    def read(name: str) -> dict:
+        file = path / name
+        return json.loads(file.read_text()) if file.exists() else {}
+
     try:
         modules = json.loads((path / "modules.json").read_text())
         kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
         pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
-        pooling = json.loads((path / pooling_dir / "config.json").read_text())
-        window = json.loads((path / "sentence_bert_config.json").read_text()).get("max_seq_length", 256)
+        pooling = read(f"{pooling_dir}/config.json")
+        # sentence-transformers 6 keeps the window as the tokenizer's model_max_length, no longer here
+        window = read("sentence_bert_config.json").get("max_seq_length")
+        if window is None:
+            window = min(int(read("tokenizer_config.json").get("model_max_length", 512)),
+                         int(read("config.json").get("max_position_embeddings", 512)))
+        # Its pooling config is {"pooling_mode": "mean", "embedding_dimension": N}; older ones have a flag each
+        mode = pooling.get("pooling_mode")
+        mean = pooling.get("pooling_mode_mean_tokens") or mode == "mean"
+        cls = pooling.get("pooling_mode_cls_token") or mode == "cls"
+        dim = int(pooling.get("word_embedding_dimension") or pooling["embedding_dimension"])
     except (OSError, ValueError, KeyError, StopIteration) as exc:
         raise ModelNotFoundError(f"{path} is not a sentence-transformers model folder ({exc})") from exc
-    mean, cls = pooling.get("pooling_mode_mean_tokens"), pooling.get("pooling_mode_cls_token")
     if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"} or bool(mean) == bool(cls):
         raise ModelNotFoundError(f"{path}: only Transformer + mean/CLS Pooling (+ Normalize) models run on ONNX")
-    return _StConfig(int(window), bool(mean), "Normalize" in kinds, int(pooling["word_embedding_dimension"]))
+    return _StConfig(int(window), bool(mean), "Normalize" in kinds, dim)
 
 
 def load_embedder(path: Path, backend: str = "auto", threads: int = 0, batch_size: int = 32) -> Embedder:

@@ -82,3 +82,45 @@ def test_indexing_on_the_pytorch_backend(torch_embedder, library: Path) -> None:
     assert a.store.check() == [] and a.counts()["pending"] == 0
     assert "1007" in a.search("what is the code of note 7", k=1)[0].text
     a.close()
+
+
+def tiny_model_with_outliers(folder: Path) -> Path:
+    """A small BERT saved by today's sentence-transformers (its folder format: the window in the tokenizer's
+    config, `pooling_mode` in the pooling config) whose feed-forward layers hold four huge activations that
+    their down projection ignores, as all-mpnet-base-v2's do: in int8 those four set the scale and the rest
+    round away."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers import models as st_models
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=64, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=256)
+    bert = BertModel(config, add_pooling_layer=False)
+    with torch.no_grad():
+        for layer in bert.encoder.layer:
+            layer.intermediate.dense.bias[:4] = 60.0
+            layer.output.dense.weight[:, :4] = 0.0
+            layer.output.dense.weight[:, 4:] *= 50.0
+    hf = folder / "hf"
+    bert.save_pretrained(hf)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(MODEL / name, hf / name)
+    modules = [st_models.Transformer(str(hf), max_seq_length=128), st_models.Pooling(64, "mean"), st_models.Normalize()]
+    SentenceTransformer(modules=modules, device="cpu").save(str(folder / "model"))
+    return folder / "model"
+
+
+@pytest.mark.slow
+def test_export_keeps_the_feed_forward_down_projections_in_float_when_int8_disagrees(tmp_path: Path) -> None:
+    model = tiny_model_with_outliers(tmp_path)
+    said: list[str] = []
+    path = export_onnx(model, threads=2, log=said.append)
+    assert [line.split(":")[0] for line in said] == ["int8", "int8, feed-forward down projections in float"]
+    assert float(said[0].rsplit(" at ", 1)[1].split()[0]) < MIN_AGREEMENT  # all in int8 was refused
+    onnx_e, torch_e = load_embedder(model, "onnx", threads=2), SentenceTransformerEmbedder(model, threads=2)
+    assert path == model / ONNX_FILE and isinstance(onnx_e, OnnxEmbedder)
+    assert onnx_e.max_tokens == torch_e.max_tokens == 126 and onnx_e.dim == 64
+    texts = CHECK_TEXTS + ["x " * 400]
+    assert ((onnx_e.embed(texts) * torch_e.embed(texts)).sum(axis=1)).min() > 0.98
