@@ -71,9 +71,7 @@ def evaluate(
     Latency covers retrieval only (the questions are embedded beforehand), which is the part that grows
     with the library.
     """
-    # One question per call, as search embeds a user's: the int8 embedder scales its activations per call,
-    # so a question embedded beside others gets a slightly different vector (cosine 0.98-0.99).
-    vectors = [assistant.embedder.embed([q.question.strip()])[0] for q in questions]
+    vectors = [assistant.question_vector(q.question) for q in questions]  # as search embeds each
     ranks: list[int | None] = []
     relevant = 0
     latencies = []

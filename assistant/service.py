@@ -260,7 +260,7 @@ class Assistant:
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
         """
-        return self.search_vector(query, self._query_vector(query), k, mode, filters)
+        return self.search_vector(query, self.question_vector(query), k, mode, filters)
 
     def search_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
@@ -293,10 +293,13 @@ class Assistant:
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
         """
-        return self.search_documents_vector(query, self._query_vector(query), k, mode, filters)
+        return self.search_documents_vector(query, self.question_vector(query), k, mode, filters)
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        """The query embedded, after checking it has words (no model is loaded for an empty one).
+    def question_vector(self, query: str) -> np.ndarray:
+        """The query embedded as search embeds it, after checking it has words (no model is loaded for an
+        empty one). Callers that embed questions ahead of search_vector (assistant eval, the benches) use
+        this too: the int8 embedder scales its activations per call, so a question embedded beside others
+        gets a slightly different vector (cosine 0.98-0.99) from the one search uses.
 
         Raises:
             EmptyQueryError: the query is empty or only whitespace.

@@ -134,7 +134,7 @@ def main() -> int:
         a = Assistant(Settings.load(overrides))
         queries = load_queries(args.data, args.queries)
         result["queries"] = len(queries)
-        vectors = [a.embedder.embed([q["question"].strip()])[0] for q in queries]
+        vectors = [a.question_vector(q["question"]) for q in queries]
         a.relevance_threshold()  # the gate's calibration, once, outside the timings
         for i, mode in enumerate(args.modes):
             result[mode] = score(a, queries, vectors, mode, args.run_file if i == 0 else None)

@@ -130,7 +130,7 @@ def main() -> int:
     texts, vecs = load_source(source_index(a, args.from_index, work))
     dim = vecs.shape[1]
     questions = bench_questions(args.queries)
-    qvecs = np.asarray([a.embedder.embed([q])[0] for q in questions])  # one per call, as a user's (beir.py)
+    qvecs = np.asarray([a.question_vector(q) for q in questions])  # as search embeds each
 
     results = []
     for n in args.sizes:

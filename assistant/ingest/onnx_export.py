@@ -100,10 +100,12 @@ def export_onnx(model_dir: Path, threads: int = 0, log: Callable[[str], None] = 
                               dynamo=False)
         up, down = feed_forward_products(fp32)
         expected = reference.embed(CHECK_TEXTS)
-        tried = []
+        tried: list[str] = []
+        done: list[set[str]] = []
         for plan, kept in zip(PLANS, ([], down, up + down), strict=True):
-            if plan != PLANS[0] and not kept:
-                continue  # no such products to keep in float: the same export again
+            if set(kept) in done:
+                continue  # the same products in float as a plan already tried: the same export again
+            done.append(set(kept))
             int8 = Path(tmp) / "model_int8.onnx"
             quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
                              nodes_to_exclude=kept)
