@@ -201,11 +201,19 @@ class LibraryTables(Database):
         return np.fromiter((r for (r,) in self.conn.execute(where, params)), dtype=np.int64)
 
     def keyword_search(
-        self, match: str, k: int, globs: Iterable[str] = (), exts: Iterable[str] = ()
+        self, match: str, k: int, globs: Iterable[str] = (), exts: Iterable[str] = (), scored: str | None = None
     ) -> list[tuple[int, float]]:
-        """FTS5 BM25 search with a MATCH expression built by retrieval.fts_query: (chunk id, bm25), best first."""
+        """FTS5 BM25 search with a MATCH expression built by retrieval.fts_query: (chunk id, bm25), best first.
+        With `scored` (another such expression), only the chunks it matches are scored and ranked, though by
+        all of `match`'s words: scoring, not finding, is what costs FTS5 its time on a large library.
+
+        Both restrictions are written `+rowid IN (...)`: a bare `rowid IN` hands each id to FTS5 as a query
+        of its own (9 s instead of 34 ms for a folder holding 110,000 of 1M chunks)."""
         where, params = _filter_sql(globs, exts)
-        extra = f" AND rowid IN ({where})" if where else ""
+        extra = f" AND +rowid IN ({where})" if where else ""
+        if scored:
+            extra += " AND +rowid IN (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?)"
+            params = [*params, scored]
         rows = self.conn.execute(
             f"SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{extra} "
             "ORDER BY s LIMIT ?", (match, *params, int(k)))
