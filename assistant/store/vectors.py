@@ -282,20 +282,32 @@ class VectorIndex:
         base = state.base
         if base is not None and len(base.ids) and k > 0:
             penalty = base.penalty
-            if allowed is not None:
-                penalty = penalty + np.where(np.isin(base.ids, allowed), 0.0, -np.inf).astype(np.float32)
             turned = query @ base.axes
             half = base.head.shape[1]
             want = min(max(RESCORE, 20 * k), len(base.ids))
-            budget = max(4 * want, int(PROBE_SHARE * len(base.ids)))
-            ranges = None if allowed is not None else base.probe(turned[:half], budget)
-            if ranges is None:
-                rows, _ = _top_rows(base.head, base.scales, penalty, turned[:half], want)
-            else:  # the nearest lists only
-                sub = np.concatenate([np.arange(a, b) for a, b in ranges])
-                head = np.concatenate([base.head[a:b] for a, b in ranges])
+            sub: np.ndarray | None = None  # the rows scanned, when not all of them
+            sub, head = None, base.head  # the rows scanned, when not all of them, and their codes
+            if allowed is not None:  # a filter (distinct chunk ids): its rows only, gathered or ruled in
+                _, sub = base.rows(np.asarray(allowed, dtype=np.int64))
+                if 2 * len(sub) > len(base.ids):  # most rows: one scan of all, with the rest ruled out
+                    penalty = np.full(len(base.ids), -np.inf, dtype=np.float32)
+                    penalty[sub] = base.penalty[sub]
+                    sub = None
+                else:
+                    sub = np.sort(sub)  # in file order: gathering their codes reads forward
+                    head = base.head[sub]
+            else:
+                ranges = base.probe(turned[:half], max(4 * want, int(PROBE_SHARE * len(base.ids))))
+                if ranges is not None:  # the nearest lists only
+                    sub = np.concatenate([np.arange(a, b) for a, b in ranges])
+                    head = np.concatenate([base.head[a:b] for a, b in ranges])
+            if sub is None:
+                rows, _ = _top_rows(head, base.scales, penalty, turned[:half], want)
+            elif len(sub):
                 top, _ = _top_rows(head, base.scales[sub], penalty[sub], turned[:half], min(want, len(sub)))
                 rows = sub[top]
+            else:
+                rows = sub
             ids.append(base.ids[rows])
             scores.append(base.scores(rows, turned) + penalty[rows])
         if len(state.tail_ids):
