@@ -196,7 +196,10 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             span = self.store.chunk_id_span()
             words = content_words(query)
-            frequencies = lambda ws: self.store.keyword_frequencies(ws, span)  # noqa: E731
+
+            def frequencies(ws: list[str]) -> dict[str, int]:
+                return self.store.keyword_frequencies(ws, span)
+
             common = common_words(words, frequencies, span)
             match = fts_query(query, common)
             frequent = common_words(words, frequencies, span, FREQUENT_SHARE, FREQUENT_MIN) - common

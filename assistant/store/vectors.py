@@ -275,7 +275,8 @@ class VectorIndex:
     # -- searching -------------------------------------------------------------------------------------
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Cosine top-k (vectors are normalised): (chunk id, similarity), best first."""
+        """Cosine top-k (vectors are normalised): (chunk id, similarity), best first; with `allowed` (distinct
+        chunk ids, as Store.allowed_chunk_ids gives them), among those chunks only."""
         state = self._state  # a consistent snapshot even if sync() swaps it
         query = np.asarray(query, dtype=np.float32)
         ids, scores = [], []
@@ -286,8 +287,8 @@ class VectorIndex:
             half = base.head.shape[1]
             want = min(max(RESCORE, 20 * k), len(base.ids))
             sub: np.ndarray | None = None  # the rows scanned, when not all of them
-            sub, head = None, base.head  # the rows scanned, when not all of them, and their codes
-            if allowed is not None:  # a filter (distinct chunk ids): its rows only, gathered or ruled in
+            head = base.head  # and their codes
+            if allowed is not None:  # a filter: its rows only, gathered, or ruled in for a scan of all
                 _, sub = base.rows(np.asarray(allowed, dtype=np.int64))
                 if 2 * len(sub) > len(base.ids):  # most rows: one scan of all, with the rest ruled out
                     penalty = np.full(len(base.ids), -np.inf, dtype=np.float32)
