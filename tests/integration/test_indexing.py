@@ -436,3 +436,41 @@ def test_mail_attachments_are_documents_of_their_own(assistant: Assistant, libra
     assert assistant.index([library]).removed == 1
     assert assistant.documents() == [] and assistant.store.counts()["chunks"] == 0
     assert assistant.store.check() == []
+
+
+def test_the_same_folder_gets_the_same_vectors_however_fast_it_is_read(
+        home: Path, embedder, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The int8 embedder scales a call's activations together, so a passage's vector depends a little on
+    the passages embedded beside it. While the reader writes, the embedder takes only whole groups of
+    waiting chunks, so a slow read (a pause after every file) and a fast one give the same vectors, bit for
+    bit (before, the slow read's were embedded a file at a time and differed)."""
+    from assistant.ingest import indexing
+
+    for d in range(24):
+        (library / f"doc{d:02}.md").write_text("\n\n".join(
+            f"# Part {d}.{p}\n\n{prose(100 * d + p, 3)}" for p in range(12)) + "\n")
+
+    real_write = indexing.Indexer._write
+
+    def slow_write(self, *args, **kwargs):
+        out = real_write(self, *args, **kwargs)
+        time.sleep(0.15)
+        return out
+
+    def build(name: str, slow: bool) -> dict[tuple[str, int], bytes]:
+        with monkeypatch.context() as m:
+            m.setenv("ASSISTANT_HOME", str(home.parent / name))
+            if slow:
+                m.setattr(indexing.Indexer, "_write", slow_write)
+            a = Assistant(Settings.load(), embedder=embedder)
+            try:
+                assert a.index([library]).chunks_embedded > indexing.EMBED_GROUP  # more than one group
+                where = {cid: (os.path.basename(p), pos) for cid, p, pos in a.store.conn.execute(
+                    "SELECT c.id, d.path, c.position FROM chunks c JOIN documents d ON d.id = c.document_id")}
+                return {where[int(c)]: v.tobytes() for ids, vecs in a.store.iter_vectors()
+                        for c, v in zip(ids, vecs, strict=True)}
+            finally:
+                a.close()
+
+    fast, slow = build("fast", False), build("slow", True)
+    assert len(fast) == 24 * 12 and fast == slow
