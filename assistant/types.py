@@ -86,6 +86,7 @@ class Hit:
     bm25_rank: int | None = None  # 1-based rank in the keyword results, None if not among them
     vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
     ocr: bool = False  # the passage was read by OCR from a scanned page or an image
+    rerank_score: float | None = None  # the cross-encoder's logit when it reordered the passage (setting rerank)
 
     @property
     def location(self) -> str:

@@ -24,7 +24,7 @@ from assistant.text import printable
 def cmd_search(args: argparse.Namespace) -> int:
     if args.documents:
         return _search_documents(args)
-    a = open_assistant()
+    a = open_assistant(rerank=args.rerank)
     hits = a.search(args.query, k=args.k, mode=args.mode, filters=filters(args))
     if args.json:
         print_json([h.to_dict() for h in hits])
@@ -39,6 +39,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
         score = "found by keywords; still being embedded" if h.cosine is None else f"similarity {h.cosine:.2f}"
+        if h.rerank_score is not None:
+            score += f", cross-encoder {h.rerank_score:.1f}"
         print(f"[{i}] {printable(h.path)} {h.location}{printable(head)}  ({score}{mark})")
         text = " ".join(h.text.split())
         print(f"    {printable(text[:300])}{'…' if len(text) > 300 else ''}\n")
@@ -73,7 +75,7 @@ def _say_if_nothing(found: int, relevant: bool, noun: str) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     import threading
 
-    a = open_assistant(llm_model=args.model, answer_style=args.style)
+    a = open_assistant(llm_model=args.model, answer_style=args.style, rerank=args.rerank)
     cancel = threading.Event()
     streamed = not args.json
     listed: list[int] = []  # the sources printed as soon as the evidence was picked (and which were quoted)
@@ -253,7 +255,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.questions is None:
         raise AssistantError("give a question file (JSON Lines), or --from-feedback to use your rated answers")
     questions = load_questions(args.questions)
-    a = open_assistant(answer_style=args.style)
+    a = open_assistant(answer_style=args.style, rerank=args.rerank)
     if args.docs:
         progress, close = progress_bar(sys.stderr.isatty())
         try:

