@@ -22,6 +22,7 @@ def run_checks(settings: Settings) -> list[Check]:
     checks += _sqlite()
     checks.append(_embedding(settings))
     checks += _llm(settings)
+    checks.append(_reranker(settings))
     checks.append(_ocr(settings))
     checks.append(_offline())
     checks.append(_state(settings))
@@ -90,6 +91,22 @@ def _llm(settings: Settings) -> list[Check]:
         out.append(Check("chat model", False, f"{chosen} not found; run ./install.sh or drop a .gguf into "
                                               f"{settings.models_dir}"))
     return out
+
+
+def _reranker(settings: Settings) -> Check:
+    """The cross-encoder: loaded and tried when setting rerank asks for it, else only looked for."""
+    from assistant.search.rerank import CrossEncoder
+
+    path = settings.rerank_model_path
+    if settings.rerank <= 0:
+        found = "installed" if (path / "model.onnx").exists() else "not installed (./install.sh --reranker)"
+        return Check("reranker", True, f"off (setting rerank = 0); {path.name} {found}")
+    try:
+        score = CrossEncoder(path, settings.effective_threads).score("doctor check", ["a doctor checks"])[0]
+    except Exception as exc:
+        return Check("reranker", False, f"setting rerank = {settings.rerank} needs it: {exc}")
+    return Check("reranker", True, f"{path.name} reorders the first {settings.rerank} passages "
+                                   f"(loaded offline, test score {score:.1f})")
 
 
 def _ocr(settings: Settings) -> Check:

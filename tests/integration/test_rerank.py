@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,13 @@ def test_a_missing_cross_encoder_or_a_negative_setting_says_what_to_do(oslo: Ass
     oslo.settings.rerank = -1
     with pytest.raises(ConfigError, match="rerank must be 0"):
         oslo.search(QUESTION)
+
+
+def test_doctor_tries_the_cross_encoder_when_rerank_is_on(home: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ASSISTANT_RERANK", "10")
+    (check,) = [c for c in run_cli_json("doctor", capsys=capsys) if c["name"] == "reranker"]
+    assert check["ok"] and "first 10 passages" in check["detail"]
+    monkeypatch.setenv("ASSISTANT_RERANK_MODEL", str(tmp_path / "nowhere"))
+    code, out, _ = run_cli("doctor", "--json", capsys=capsys)
+    (check,) = [c for c in json.loads(out) if c["name"] == "reranker"]
+    assert code == 1 and not check["ok"] and "install.sh --reranker" in check["detail"]
