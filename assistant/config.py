@@ -62,13 +62,16 @@ class Settings:
     passage searches and `ask` too; off. README "Search quality": on NFCorpus it adds 0.009 nDCG@10 and
     0.023 Recall@100; on passage questions it cost 0.005 hit@1 and 1.4x the search time."""
     rerank: int = 0
-    """Passages a cross-encoder reads with the question and reorders: the first this-many of each passage
-    search (`search`, `ask`, `eval`), not document searches; 0 (default) = off. Needs ./install.sh
-    --reranker. README "Reordering with a cross-encoder": on passage questions it finds the answering
-    passage first much more often (superbowl50: hit@1 +0.05 with 10), at ~30 ms per passage on 2 cores."""
+    """Before an answer is written (`ask`, the chat app), a cross-encoder reads the question with each of
+    the first this-many passages hybrid search found and puts them in its order; 0 = off. Needs the model
+    (./install.sh --reranker). README "Reordering with a cross-encoder": on passage questions the
+    answering passage comes first much more often, at ~30 ms per passage on 2 cores."""
+    search_rerank: int = 0
+    """The same for `search` (passages, not --documents), `eval` and the MCP search tool; 0 (default) = off:
+    a search then takes ~10 ms instead of a few hundred."""
     rerank_model: str = "ms-marco-MiniLM-L-12-v2"
-    """The cross-encoder for `rerank`: a folder (model.onnx, tokenizer.json) inside models_dir, or an
-    absolute path."""
+    """The cross-encoder for `rerank` and `search_rerank`: a folder (model.onnx, tokenizer.json) inside
+    models_dir, or an absolute path."""
     split_questions: bool = True
     """A question that names two things ("compare A and B", "A vs B", "the difference between A and B",
     "A or B?") is also searched once for each thing, and the passages taken from the three lists in turn,

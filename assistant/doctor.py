@@ -94,19 +94,22 @@ def _llm(settings: Settings) -> list[Check]:
 
 
 def _reranker(settings: Settings) -> Check:
-    """The cross-encoder: loaded and tried when setting rerank asks for it, else only looked for."""
+    """The cross-encoder: loaded and tried when setting rerank or search_rerank asks for it, else looked for."""
     from assistant.search.rerank import CrossEncoder
 
     path = settings.rerank_model_path
-    if settings.rerank <= 0:
+    top = max(settings.rerank, settings.search_rerank)
+    uses = " and ".join(name for name, n in (("answers", settings.rerank), ("searches", settings.search_rerank))
+                        if n > 0)
+    if top <= 0:
         found = "installed" if (path / "model.onnx").exists() else "not installed (./install.sh --reranker)"
-        return Check("reranker", True, f"off (setting rerank = 0); {path.name} {found}")
+        return Check("reranker", True, f"off (settings rerank, search_rerank = 0); {path.name} {found}")
     try:
         score = CrossEncoder(path, settings.effective_threads).score("doctor check", ["a doctor checks"])[0]
     except Exception as exc:
-        return Check("reranker", False, f"setting rerank = {settings.rerank} needs it: {exc}")
-    return Check("reranker", True, f"{path.name} reorders the first {settings.rerank} passages "
-                                   f"(loaded offline, test score {score:.1f})")
+        return Check("reranker", False, f"{uses} use it (settings rerank, search_rerank): {exc}")
+    return Check("reranker", True, f"{path.name} reorders the first passages of {uses} (loaded offline, "
+                                   f"test score {score:.1f})")
 
 
 def _ocr(settings: Settings) -> Check:

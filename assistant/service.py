@@ -27,7 +27,7 @@ from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
 from assistant.search.parts import question_parts
-from assistant.search.rerank import CrossEncoder, rerank
+from assistant.search.rerank import CrossEncoder, reorder
 from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
@@ -105,7 +105,7 @@ class Assistant:
 
     @property
     def reranker(self) -> CrossEncoder:
-        """The cross-encoder of setting `rerank`, loaded on first use.
+        """The cross-encoder of settings `rerank` and `search_rerank`, loaded on first use.
 
         Raises:
             ModelNotFoundError: it is not installed (./install.sh --reranker) or unreadable.
@@ -261,7 +261,8 @@ class Assistant:
     # --- reading -----------------------------------------------------------------------------------
 
     def search(
-        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
+        self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
+        rerank: int | None = None,
     ) -> list[Hit]:
         """The passages that best match the query, best first, each marked relevant or not.
 
@@ -270,15 +271,19 @@ class Assistant:
             k: number of passages (default: setting search_k).
             mode: "hybrid" (default), "bm25" or "dense".
             filters: restrict to path globs and file types.
+            rerank: the first this-many passages are reordered by the cross-encoder (default: setting
+                search_rerank; 0: none).
 
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
+            ConfigError: rerank is negative.
+            ModelNotFoundError: rerank is on and the cross-encoder is not installed.
         """
-        return self.search_vector(query, self.question_vector(query), k, mode, filters)
+        return self.search_vector(query, self.question_vector(query), k, mode, filters, rerank)
 
     def search_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
-        filters: Filters | None = None,
+        filters: Filters | None = None, rerank: int | None = None,
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding). A question naming
         two things (setting split_questions) is searched for each too (its parts are embedded here) and
@@ -286,13 +291,13 @@ class Assistant:
         store = self._bound_store()
         retriever = self._retriever(store, self.relevance_threshold())
         k, mode = k or self.settings.search_k, mode or self.settings.search_mode
-        top = self.settings.rerank
+        top = self.settings.search_rerank if rerank is None else rerank
         if top < 0:
-            raise ConfigError(f"rerank must be 0 (off) or the number of passages to reorder, not {top}")
+            raise ConfigError(f"rerank and search_rerank must be 0 (off) or the number of passages to reorder, "
+                              f"not {top}")
         hits = retriever.search(query, vector, max(k, top), mode, filters)
         if top:
-            hits = rerank(self.reranker, query, hits, top)
-        hits = hits[:k]
+            hits = reorder(self.reranker, query, hits, top)[:k]
         parts = self.question_parts(query)
         if not parts:
             return hits
@@ -439,11 +444,12 @@ class Assistant:
         cached = self.store.cached_answer(key) if key else None
         hits: list[Hit] = []
         if cached is None:
-            hits = self.search(question, k=k, filters=filters)
+            top = self.settings.rerank
+            hits = self.search(question, k=k, filters=filters, rerank=top)
             if history:
                 # A follow-up ("and who won it?") is searched together with the previous question too.
                 context = f"{history[-1][0]} {question}"
-                hits = merge_hits([hits, self.search(context, k=k, filters=filters)], k)
+                hits = merge_hits([hits, self.search(context, k=k, filters=filters, rerank=top)], k)
         store = self.store
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])

@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
     sp.add_argument("--documents", action="store_true",
                     help="list documents instead of passages: one line each, ranked by its best passage")
-    add_rerank(sp)
+    add_rerank(sp, "search_rerank")
 
     cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
 
@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="auto (default): the model's answer, every sentence checked against the sources, with "
                          "the quoted evidence; quote: the evidence only (instant, no chat model); generate: the "
                          "model's text as it is, unverified sentences marked")
-    add_rerank(sp)
+    add_rerank(sp, "rerank")
 
     sp = cmd("chats", cmd_chats, "List conversations (newest first); show, export or delete one.")
     sp.add_argument("action", nargs="?", choices=["list", "show", "export", "delete"], default="list",
@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="index this folder first (incrementally); repeatable")
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    add_rerank(sp)
+    add_rerank(sp, "search_rerank, and rerank for --answers")
     sp.add_argument("--answers", action="store_true",
                     help="also answer each question: how often the answer contains a gold answer (beside the "
                          "quoted evidence alone and the raw model text), holds a number found in no cited source, "

@@ -21,9 +21,9 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
                     help="only documents with this extension (e.g. pdf, md); repeatable")
 
 
-def add_rerank(sp: argparse.ArgumentParser) -> None:
+def add_rerank(sp: argparse.ArgumentParser, setting: str) -> None:
     sp.add_argument("--rerank", type=int, default=None, metavar="N",
-                    help="reorder the first N passages with the cross-encoder (setting rerank, default 0 = off; "
+                    help=f"reorder the first N passages with the cross-encoder (setting {setting}; 0 = off; "
                          "about 30 ms a passage; needs ./install.sh --reranker)")
 
 

@@ -1,4 +1,5 @@
-"""Reordering the best passages with a cross-encoder (setting `rerank`, off by default).
+"""Reordering the best passages with a cross-encoder (settings `rerank` for answers, `search_rerank` for
+searches).
 
 A cross-encoder reads the question and one passage together and gives a relevance score, which is more
 precise than comparing two separately made vectors, and about 1,000x dearer: ~30-60 ms per passage on 2
@@ -83,7 +84,7 @@ class CrossEncoder:
         return out
 
 
-def rerank(encoder: CrossEncoder, question: str, hits: list[Hit], top: int) -> list[Hit]:
+def reorder(encoder: CrossEncoder, question: str, hits: list[Hit], top: int) -> list[Hit]:
     """The first `top` hits reordered by the cross-encoder (each with its score in `rerank_score`), then
     the rest as they were. The passage is read under its heading, as the embedder reads it."""
     head = hits[:top]

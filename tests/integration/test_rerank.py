@@ -43,7 +43,7 @@ def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repe
 def test_rerank_puts_the_passage_that_answers_first(oslo: Assistant) -> None:
     before = oslo.search(QUESTION, k=2)
     assert "held every spring" in before[0].text and before[0].rerank_score is None  # hybrid: the echo first
-    oslo.settings.rerank = 5
+    oslo.settings.search_rerank = 5
     hits = oslo.search(QUESTION, k=2)
     assert "Magnus Carlsen won" in hits[0].text
     assert hits[0].rerank_score is not None and hits[0].rerank_score > hits[1].rerank_score
@@ -51,9 +51,16 @@ def test_rerank_puts_the_passage_that_answers_first(oslo: Assistant) -> None:
 
 
 def test_rerank_reads_more_passages_than_it_returns(oslo: Assistant) -> None:
-    oslo.settings.rerank = 5
+    oslo.settings.search_rerank = 5
     (top,) = oslo.search(QUESTION, k=1)  # the answer was second for hybrid search: rerank still finds it
     assert "Magnus Carlsen" in top.text
+
+
+def test_answers_and_searches_each_have_their_setting(oslo: Assistant) -> None:
+    oslo.settings.rerank, oslo.settings.answer_style = 5, "quote"
+    assert "held every spring" in oslo.search(QUESTION, k=1)[0].text  # search_rerank is still 0
+    answer = oslo.ask(QUESTION, k=1)
+    assert "Magnus Carlsen" in answer.sources[0].text and "Magnus Carlsen" in answer.answer
 
 
 def test_search_and_ask_take_rerank_on_the_command_line(oslo: Assistant, capsys) -> None:
@@ -66,20 +73,20 @@ def test_search_and_ask_take_rerank_on_the_command_line(oslo: Assistant, capsys)
 
 
 def test_a_missing_cross_encoder_or_a_negative_setting_says_what_to_do(oslo: Assistant, tmp_path: Path) -> None:
-    broken = Assistant(Settings.load({"rerank": 5, "rerank_model": str(tmp_path / "nowhere")}),
+    broken = Assistant(Settings.load({"search_rerank": 5, "rerank_model": str(tmp_path / "nowhere")}),
                        embedder=oslo.embedder)
     with pytest.raises(ModelNotFoundError, match=r"install\.sh --reranker"):
         broken.search(QUESTION)
     broken.close()
-    oslo.settings.rerank = -1
-    with pytest.raises(ConfigError, match="rerank must be 0"):
+    oslo.settings.search_rerank = -1
+    with pytest.raises(ConfigError, match="search_rerank must be 0"):
         oslo.search(QUESTION)
 
 
 def test_doctor_tries_the_cross_encoder_when_rerank_is_on(home: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("ASSISTANT_RERANK", "10")
     (check,) = [c for c in run_cli_json("doctor", capsys=capsys) if c["name"] == "reranker"]
-    assert check["ok"] and "first 10 passages" in check["detail"]
+    assert check["ok"] and "first passages of answers" in check["detail"]
     monkeypatch.setenv("ASSISTANT_RERANK_MODEL", str(tmp_path / "nowhere"))
     code, out, _ = run_cli("doctor", "--json", capsys=capsys)
     (check,) = [c for c in json.loads(out) if c["name"] == "reranker"]
