@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -445,11 +446,13 @@ class Assistant:
         hits: list[Hit] = []
         if cached is None:
             top = self.settings.rerank
-            hits = self.search(question, k=k, filters=filters, rerank=top)
-            if history:
-                # A follow-up ("and who won it?") is searched together with the previous question too.
-                context = f"{history[-1][0]} {question}"
-                hits = merge_hits([hits, self.search(context, k=k, filters=filters, rerank=top)], k)
+            # The cross-encoder is the costly part of a search: indexing steps aside for it as for the model.
+            with self._answering() if top else contextlib.nullcontext():
+                hits = self.search(question, k=k, filters=filters, rerank=top)
+                if history:
+                    # A follow-up ("and who won it?") is searched together with the previous question too.
+                    context = f"{history[-1][0]} {question}"
+                    hits = merge_hits([hits, self.search(context, k=k, filters=filters, rerank=top)], k)
         store = self.store
         if chat_id is None and save:
             chat_id = store.create_chat(" ".join(question.split())[:80])
@@ -461,18 +464,14 @@ class Assistant:
                 on_sources(answer.sources, answer.evidence, answer.direct_answer)
         else:
             s = self.settings
-            self.generating.set()
-            try:
-                with answering(self.settings.paths.index_file):  # indexing, in every process, steps aside
-                    answer = answer_question(
-                        lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
-                        style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
-                        prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
-                        repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
-                        on_sources=on_sources,
-                    )
-            finally:
-                self.generating.clear()
+            with self._answering():
+                answer = answer_question(
+                    lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
+                    style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
+                    prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
+                    repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
+                    on_sources=on_sources,
+                )
         if save and chat_id:
             store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
         stopped = cancel is not None and cancel.is_set()
@@ -483,6 +482,16 @@ class Assistant:
             entry = {name: value for name, value in answer.to_dict().items() if name != "chat_id"}
             store.cache_answer(key, question, entry, sorted({h.chunk_id for h in hits}))
         return answer
+
+    @contextlib.contextmanager
+    def _answering(self) -> Iterator[None]:
+        """While an answer is being made: indexing, in this process and every other, steps aside."""
+        self.generating.set()
+        try:
+            with answering(self.settings.paths.index_file):
+                yield
+        finally:
+            self.generating.clear()
 
     def _cache_key(self, question: str, k: int, filters: Filters | None) -> str:
         """The cache key: the question with case, spaces and punctuation set aside, and every setting that
