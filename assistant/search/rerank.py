@@ -40,7 +40,7 @@ class CrossEncoder:
         model, vocab = path / "model.onnx", path / "tokenizer.json"
         if not model.exists() or not vocab.exists():
             raise ModelNotFoundError(f"no cross-encoder at {path} (model.onnx and tokenizer.json); "
-                                     "run ./install.sh --reranker to install it, or set rerank = 0")
+                                     "run ./install.sh --reranker to install it, or set rerank and search_rerank to 0")
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
