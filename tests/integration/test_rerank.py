@@ -1,4 +1,4 @@
-"""Reordering passages with the real cross-encoder (setting rerank; ./install.sh --reranker, which --dev runs)."""
+"""Reordering passages with the real cross-encoder (settings rerank, search_rerank; ./install.sh installs it)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def oslo(assistant: Assistant, library: Path) -> Assistant:
 def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repeats_the_question() -> None:
     path = MODELS / RERANK_MODEL
     if not path.exists():
-        pytest.fail(f"cross-encoder missing at {path}: run ./install.sh --reranker (or --dev)")
+        pytest.fail(f"cross-encoder missing at {path}: run ./install.sh")
     scores = CrossEncoder(path, threads=2).score(
         "Which team won Super Bowl 50?",
         ["Which team won Super Bowl 50? Everyone asked which team would win Super Bowl 50.",
@@ -56,11 +56,14 @@ def test_rerank_reads_more_passages_than_it_returns(oslo: Assistant) -> None:
     assert "Magnus Carlsen" in top.text
 
 
-def test_answers_and_searches_each_have_their_setting(oslo: Assistant) -> None:
-    oslo.settings.rerank, oslo.settings.answer_style = 5, "quote"
-    assert "held every spring" in oslo.search(QUESTION, k=1)[0].text  # search_rerank is still 0
+def test_answers_are_reordered_by_default_and_searches_are_not(oslo: Assistant) -> None:
+    assert (oslo.settings.rerank, oslo.settings.search_rerank) == (10, 0)
+    oslo.settings.answer_style = "quote"
+    assert "held every spring" in oslo.search(QUESTION, k=1)[0].text
     answer = oslo.ask(QUESTION, k=1)
     assert "Magnus Carlsen" in answer.sources[0].text and "Magnus Carlsen" in answer.answer
+    oslo.settings.rerank = 0  # and off: the passage that only repeats the question is the one source
+    assert "held every spring" in oslo.ask(QUESTION, k=1).sources[0].text
 
 
 def test_search_and_ask_take_rerank_on_the_command_line(oslo: Assistant, capsys) -> None:
@@ -75,7 +78,7 @@ def test_search_and_ask_take_rerank_on_the_command_line(oslo: Assistant, capsys)
 def test_a_missing_cross_encoder_or_a_negative_setting_says_what_to_do(oslo: Assistant, tmp_path: Path) -> None:
     broken = Assistant(Settings.load({"search_rerank": 5, "rerank_model": str(tmp_path / "nowhere")}),
                        embedder=oslo.embedder)
-    with pytest.raises(ModelNotFoundError, match=r"install\.sh --reranker"):
+    with pytest.raises(ModelNotFoundError, match=r"run \./install\.sh"):
         broken.search(QUESTION)
     broken.close()
     oslo.settings.search_rerank = -1
@@ -90,4 +93,4 @@ def test_doctor_tries_the_cross_encoder_when_rerank_is_on(home: Path, tmp_path: 
     monkeypatch.setenv("ASSISTANT_RERANK_MODEL", str(tmp_path / "nowhere"))
     code, out, _ = run_cli("doctor", "--json", capsys=capsys)
     (check,) = [c for c in json.loads(out) if c["name"] == "reranker"]
-    assert code == 1 and not check["ok"] and "install.sh --reranker" in check["detail"]
+    assert code == 1 and not check["ok"] and "./install.sh" in check["detail"]
