@@ -143,8 +143,10 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
             out.append(_Candidate(start + s, start + e, "quantity"))
     for m in NAME_SPAN.finditer(part):
         s, e = m.start(), m.end()
-        span = part[s:e].rstrip(".'’-")
+        span = _POSSESSIVE.sub("", part[s:e]).rstrip(".'’-")  # "Peyton Manning's pass" -> "Peyton Manning"
         e = s + len(span)
+        if " " not in span and _DEMONYM.search(span) and re.match(r"\s[a-z]", part[e:e + 2]):
+            continue  # "an American football game", "the British rock band": a modifier, not a name
         if m.start() == 0 or part[:m.start()].rstrip()[-1:] in ".:;!?\"“(":  # sentence-initial: maybe no name
             first, _, rest = span.partition(" ")
             if first.lower() in STOPWORDS or first.lower() in _STARTERS:
@@ -158,7 +160,11 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
 
 
 _STARTERS = frozenset("""the a an in on at for to of from by with as if when while because since although after
-    before during its it this that these those there here however also but and or so yet""".split())
+    before during its it this that these those there here however also but and or so yet despite unlike like
+    following under until upon within without through throughout against among between including""".split())
+_POSSESSIVE = re.compile(r"['’]s?$")
+# Capitalised words that describe rather than name when a lowercase word follows: American, British, Chinese...
+_DEMONYM = re.compile(r"^[A-Z][a-z]+(?:an|ish|ese|ic)$")
 
 
 def _words(text: str) -> list[str]:

@@ -36,6 +36,14 @@ def _answer(question: str, text: str, sentence: int = 0):
     ("What stadium did the game take place in?",
      "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.", "Levi's Stadium"),
     ("How many tickets were sold?", "In all, 4,000 tickets were sold in the first hour.", "4,000 tickets"),
+    # A name in the possessive is given without its "'s"; a capitalised word that describes ("the British
+    # rock band") is not a name; "Despite" opening a sentence is not part of one.
+    ("Who was the quarterback for the Broncos?",
+     "The Broncos relied on Peyton Manning's experience at quarterback.", "Peyton Manning"),
+    ("Who headlined the halftime show?", "The halftime show was headlined by the British rock group Coldplay "
+     "with special guest performers Beyoncé and Bruno Mars.", "Coldplay"),
+    ("Who did not throw at all during the playoff games?",
+     "Despite Manning's poor numbers, he did not throw at all during the playoff games.", "Manning"),
 ])
 def test_the_span_that_answers(question: str, text: str, expected: str) -> None:
     found = _answer(question, text, 1 if text is TORQUE else 0)
