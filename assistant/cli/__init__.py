@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="index this folder first (incrementally); repeatable")
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
-    add_rerank(sp, "search_rerank, and rerank for --answers")
+    add_rerank(sp, "search_rerank", also="; with --answers it sets rerank too (default 10)")
     sp.add_argument("--answers", action="store_true",
                     help="also answer each question: how often the answer contains a gold answer (beside the "
                          "quoted evidence alone and the raw model text), holds a number found in no cited source, "

@@ -21,10 +21,12 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
                     help="only documents with this extension (e.g. pdf, md); repeatable")
 
 
-def add_rerank(sp: argparse.ArgumentParser, setting: str) -> None:
+def add_rerank(sp: argparse.ArgumentParser, setting: str, also: str = "") -> None:
+    from assistant.config import Settings
+
     sp.add_argument("--rerank", type=int, default=None, metavar="N",
-                    help=f"reorder the first N passages with the cross-encoder (setting {setting}; 0 = off; "
-                         "about 30 ms a passage)")
+                    help=f"reorder the first N passages with the cross-encoder (setting {setting}, default "
+                         f"{getattr(Settings, setting)}{also}; 0 = off; about 30 ms a passage)")
 
 
 def filters(args: argparse.Namespace) -> Any:
