@@ -98,10 +98,9 @@ def _reranker(settings: Settings) -> Check:
     from assistant.search.rerank import CrossEncoder
 
     path = settings.rerank_model_path
-    top = max(settings.rerank, settings.search_rerank)
     uses = " and ".join(name for name, n in (("answers", settings.rerank), ("searches", settings.search_rerank))
                         if n > 0)
-    if top <= 0:
+    if not uses:
         found = "installed" if (path / "model.onnx").exists() else "not installed (run ./install.sh)"
         return Check("reranker", True, f"off (settings rerank, search_rerank = 0); {path.name} {found}")
     try:

@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -122,29 +122,13 @@ class OnnxEmbedder:
         if not model.exists() or not (path / "tokenizer.json").exists():
             raise ModelNotFoundError(f"no ONNX export of the embedding model at {model}; run ./install.sh "
                                      "(or `python -m assistant.ingest.onnx_export MODEL_FOLDER`) to make it")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         config = _st_config(path)
         self.max_tokens = config.max_seq_length - 2  # [CLS] ... [SEP]
         self._mean = config.mean
         self._normalize = config.normalize
-        try:
-            self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-            options = ort.SessionOptions()
-            if threads > 0:
-                options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            # Idle threads sleep instead of spin-waiting for the next batch: on 2 cores a spinning pool takes
-            # the CPU from the chat model (and from other processes) between calls.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3  # errors only: its warnings would reach the TUI's terminal
-            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
-            raise ModelNotFoundError(f"cannot load the embedding model's ONNX export {model}: {exc}") from exc
-        self.tokenizer.no_padding()
+        self.tokenizer, self.session, self._inputs = load_onnx(
+            model, path / "tokenizer.json", threads, "the embedding model's ONNX export")
         self.tokenizer.no_truncation()
-        self._inputs = {i.name for i in self.session.get_inputs()}
         self.dim = config.dim
         self.model_id = path.name  # the same id as on PyTorch: their vectors agree to cosine ~0.99
         self.backend = "onnx-int8"
@@ -171,18 +155,10 @@ class OnnxEmbedder:
             while end < len(order) and len(ids[order[end]]) * (end + 1 - start) <= BATCH_TOKENS:
                 end += 1
             batch = order[start:end]
-            width = len(ids[batch[-1]])
-            input_ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            feed = {"input_ids": input_ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = np.zeros_like(input_ids)
+            feed = onnx_feed([ids[i] for i in batch], self._inputs)
             hidden = self.session.run(None, feed)[0]
             if self._mean:
-                m = mask[:, :, None].astype(np.float32)
+                m = feed["attention_mask"][:, :, None].astype(np.float32)
                 pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
             else:
                 pooled = hidden[:, 0]
@@ -191,6 +167,55 @@ class OnnxEmbedder:
         if self._normalize:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def load_onnx(model: Path, tokenizer: Path, threads: int, what: str) -> tuple[Any, Any, set[str]]:
+    """A BERT-like model file on ONNX Runtime (CPU) with its tokenizer (padding off): (tokenizer, session,
+    the names of the session's inputs), as every model here runs.
+
+    Raises:
+        ModelNotFoundError: either file cannot be loaded (`what` names the model in the message).
+        ImportError: ONNX Runtime or tokenizers is not installed (the caller says what to do).
+    """
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    try:
+        vocab = Tokenizer.from_file(str(tokenizer))
+        session = ort.InferenceSession(str(model), _session_options(ort, threads), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
+        raise ModelNotFoundError(f"cannot load {what} {model}: {exc}") from exc
+    vocab.no_padding()
+    return vocab, session, {i.name for i in session.get_inputs()}
+
+
+def _session_options(ort: Any, threads: int) -> Any:
+    options = ort.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Idle threads sleep instead of spin-waiting for the next batch: on 2 cores a spinning pool takes
+    # the CPU from the chat model (and from other processes) between calls.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only: its warnings would reach the TUI's terminal
+    return options
+
+
+def onnx_feed(rows: list[list[int]], inputs: set[str], types: list[list[int]] | None = None) -> dict[str, np.ndarray]:
+    """A BERT model's inputs for token id rows, padded to the longest: input_ids, attention_mask, and
+    token_type_ids when the model takes them (`types`, the segment of each id; all 0 when None)."""
+    width = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask, segments = np.zeros_like(ids), np.zeros_like(ids)
+    for row, r in enumerate(rows):
+        ids[row, : len(r)] = r
+        mask[row, : len(r)] = 1
+        if types is not None:
+            segments[row, : len(r)] = types[row]
+    feed = {"input_ids": ids, "attention_mask": mask}
+    if "token_type_ids" in inputs:
+        feed["token_type_ids"] = segments
+    return feed
 
 
 class _StConfig(NamedTuple):

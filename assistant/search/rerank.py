@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
+from assistant.ingest.embedding import load_onnx, onnx_feed
 from assistant.types import Hit
 
-RERANK_MODEL = "ms-marco-MiniLM-L-12-v2"  # a folder in models/: model.onnx + tokenizer.json
 BATCH = 8  # pairs per ONNX Runtime call (sorted by length, so little padding)
 MAX_TOKENS = 512  # the model's window: question + passage, truncated as sentence-transformers does
 
@@ -42,24 +42,9 @@ class CrossEncoder:
         if not model.exists() or not vocab.exists():
             raise ModelNotFoundError(f"no cross-encoder at {path} (model.onnx and tokenizer.json); "
                                      "run ./install.sh to install it, or set rerank and search_rerank to 0")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        try:
-            self.tokenizer = Tokenizer.from_file(str(vocab))
-            options = ort.SessionOptions()
-            if threads > 0:
-                options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as the embedder
-            options.log_severity_level = 3
-            self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
-            raise ModelNotFoundError(f"cannot load the cross-encoder {model}: {exc}") from exc
-        self.tokenizer.no_padding()
+        self.tokenizer, self.session, self._inputs = load_onnx(model, vocab, threads, "the cross-encoder")
         # Only the passage is cut when the pair is too long, as sentence-transformers' CrossEncoder does.
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="only_second")
-        self._inputs = {i.name for i in self.session.get_inputs()}
 
     def score(self, question: str, passages: list[str]) -> np.ndarray:
         """One relevance logit per passage (higher is more relevant; not a probability)."""
@@ -70,17 +55,7 @@ class CrossEncoder:
         order = sorted(range(len(passages)), key=lambda i: len(encoded[i].ids))
         for start in range(0, len(order), BATCH):
             batch = order[start:start + BATCH]
-            width = max(len(encoded[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask, types = np.zeros_like(ids), np.zeros_like(ids)
-            for row, i in enumerate(batch):
-                e = encoded[i]
-                ids[row, : len(e.ids)] = e.ids
-                mask[row, : len(e.ids)] = 1
-                types[row, : len(e.ids)] = e.type_ids
-            feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feed["token_type_ids"] = types
+            feed = onnx_feed([encoded[i].ids for i in batch], self._inputs, [encoded[i].type_ids for i in batch])
             out[batch] = self.session.run(None, feed)[0].reshape(len(batch))
         return out
 

@@ -10,7 +10,7 @@ from conftest import MODELS, run_cli, run_cli_json
 
 from assistant import Assistant, Settings
 from assistant.errors import ConfigError, ModelNotFoundError
-from assistant.search.rerank import RERANK_MODEL, CrossEncoder
+from assistant.search.rerank import CrossEncoder
 
 QUESTION = "Who won the chess tournament in Oslo?"
 
@@ -29,7 +29,7 @@ def oslo(assistant: Assistant, library: Path) -> Assistant:
 
 
 def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repeats_the_question() -> None:
-    path = MODELS / RERANK_MODEL
+    path = MODELS / Settings.rerank_model
     if not path.exists():
         pytest.fail(f"cross-encoder missing at {path}: run ./install.sh")
     scores = CrossEncoder(path, threads=2).score(
