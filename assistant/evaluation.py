@@ -1,10 +1,13 @@
 """Measuring retrieval quality on a question set: hit@1, hit@k, MRR, the relevance gate and latency.
 
 The question file is JSON Lines: {"question": str, "answers": [str, ...], "source": str (optional),
-"sections": [str, ...] (optional)}. A question is a hit at rank r when the r-th passage contains one of its
-answers (case-insensitive). `sections` names the headings that answer a natural question whose answer is
-not a short span (the answer must cite a passage under one of them). Questions with neither answers nor
-sections are off-topic: they count towards `relevant_rate`, and an answer to them should be a refusal.
+"sections": [str, ...] (optional), "documents": [str, ...] (optional)}. A question is a hit at rank r when
+the r-th passage contains one of its answers (case-insensitive, runs of white space read as one space)
+and, when `documents` names files (a file name or the end of a path: "pep-0008.rst"), comes from one of
+them: PEP 584 quoting "the PEP 8 maximum line length" does not answer a question about PEP 8. `sections`
+names the headings that answer a natural question whose answer is not a short span (the answer must cite
+a passage under one of them). Questions with no answers, sections or documents are off-topic: they count
+towards `relevant_rate`, and an answer to them should be a refusal.
 """
 
 from __future__ import annotations
@@ -30,6 +33,29 @@ class Question:
     answers: tuple[str, ...]
     source: str | None = None
     sections: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+    def matches(self, hit: Any) -> bool:
+        """The passage answers the question: it holds one of the answers (if any are given) and comes from
+        one of the documents (if any are named)."""
+        if not self.in_documents(hit.path):
+            return False
+        if not self.answers:
+            return True
+        text = _squash(hit.text)
+        return any(a in text for a in map(_squash, self.answers) if a)
+
+    def in_documents(self, path: str) -> bool:
+        """The file is one the question names, or the question names none."""
+        if not self.documents:
+            return True
+        path = "/" + str(path).replace("\\", "/").lstrip("/")
+        return any(path.endswith("/" + d.replace("\\", "/").strip("/")) for d in self.documents)
+
+
+def _squash(text: str) -> str:
+    """Lower case, every run of white space one space: a phrase matches across a line break."""
+    return " ".join(text.split()).lower()
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -49,7 +75,8 @@ def load_questions(path: Path) -> list[Question]:
             raise AssistantError(f"{path}, line {number}: not a question object ({exc}); expected "
                                  '{"question": "...", "answers": ["..."]}') from exc
         out.append(Question(q, tuple(str(a) for a in answers), obj.get("source"),
-                            tuple(str(x) for x in obj.get("sections") or ())))
+                            tuple(str(x) for x in obj.get("sections") or ()),
+                            tuple(str(x) for x in obj.get("documents") or ())))
     if not out:
         raise AssistantError(f"{path} holds no questions")
     return out
@@ -74,6 +101,7 @@ def evaluate(
     vectors = [assistant.question_vector(q.question) for q in questions]  # as search embeds each
     ranks: list[int | None] = []
     relevant = 0
+    named = right_document = 0
     latencies = []
     for i, (q, vec) in enumerate(zip(questions, vectors, strict=True)):
         t0 = time.perf_counter()
@@ -81,14 +109,15 @@ def evaluate(
         latencies.append((time.perf_counter() - t0) * 1000)
         if hits and hits[0].relevant:
             relevant += 1
-        if q.answers:
-            answers = [a.lower() for a in q.answers if a.strip()]
-            rank = next((r for r, h in enumerate(hits, 1) if any(a in h.text.lower() for a in answers)), None)
-            ranks.append(rank)
+        if q.answers or q.documents:
+            ranks.append(next((r for r, h in enumerate(hits, 1) if q.matches(h)), None))
+        if q.documents:
+            named += 1
+            right_document += bool(hits) and q.in_documents(hits[0].path)
         if progress:
             progress(i + 1, len(questions))
     n = len(ranks)
-    return {
+    out = {
         "questions": len(questions),
         "hit@1": round(sum(r == 1 for r in ranks) / n, 4) if n else None,
         "hit@k": round(sum(r is not None for r in ranks) / n, 4) if n else None,
@@ -99,6 +128,9 @@ def evaluate(
         "latency_ms_p95": round(_percentile(latencies, 95), 2),
         "mode": mode,
     }
+    if named:  # the first passage comes from a document the question names, whatever it says
+        out["document_hit@1"] = round(right_document / named, 4)
+    return out
 
 
 def evaluate_feedback(assistant: Any, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
@@ -148,7 +180,7 @@ def evaluate_answers(
     chosen = questions[: limit or None]
     n_gold = contains = evidence_gold = lead_gold = raw_gold = refused = fallback = bad_number = raw_bad = 0
     supported_gold = 0
-    n_sec = answered = right_section = n_off = off_refused = 0
+    n_sec = answered = right_section = n_off = off_refused = n_doc = right_document = 0
     factoid = direct_given = direct_invented = 0
     direct_em: list[float] = []
     direct_f1: list[float] = []
@@ -172,18 +204,24 @@ def evaluate_answers(
                 direct_given += 1
                 direct_em.append(max(float(normalise(da.text) == normalise(a)) for a in q.answers))
                 direct_f1.append(max(token_f1(da.text, a) for a in q.answers))
+        if q.documents:
+            # The passage the best quote comes from is in a document the question names.
+            n_doc += 1
+            right_document += ans.grounded and any(
+                q.in_documents(ans.sources[e.source - 1].path) for e in ans.evidence[:1])
         if q.answers:
             n_gold += 1
-            gold = [a.lower() for a in q.answers if a.strip()]
-            raw = str(ans.stats.get("model_text", ""))
-            lead = " ".join(c.shown() for c in ans.checks if c.verified)
-            quotes = " ".join(e.text for e in ans.evidence)
-            contains += any(a in ans.answer.lower() for a in gold)
-            evidence_gold += any(a in quotes.lower() for a in gold)
-            lead_gold += any(a in lead.lower() for a in gold)
-            supported = " ".join(c.text for c in ans.checks if c.supported or c.verified)
-            supported_gold += any(a in supported.lower() for a in gold)
-            raw_gold += any(a in raw.lower() for a in gold)
+            gold = [_squash(a) for a in q.answers if a.strip()]
+            raw = _squash(str(ans.stats.get("model_text", "")))
+            lead = _squash(" ".join(c.shown() for c in ans.checks if c.verified))
+            # Quotes count only from the documents the question names (all of them if it names none).
+            quotes = _squash(" ".join(e.text for e in ans.evidence if q.in_documents(ans.sources[e.source - 1].path)))
+            contains += any(a in _squash(ans.answer) for a in gold)
+            evidence_gold += any(a in quotes for a in gold)
+            lead_gold += any(a in lead for a in gold)
+            supported = _squash(" ".join(c.text for c in ans.checks if c.supported or c.verified))
+            supported_gold += any(a in supported for a in gold)
+            raw_gold += any(a in raw for a in gold)
             refused += not ans.grounded
             fallback += ans.stats.get("fallback") == "evidence"
             if ans.grounded:
@@ -196,7 +234,7 @@ def evaluate_answers(
             best = [ans.sources[e.source - 1] for e in ans.evidence[:1]]
             right_section += ans.grounded and any(
                 s.lower() in (h.heading or "").lower() for h in best for s in q.sections)
-        else:
+        elif not q.documents:
             n_off += 1
             off_refused += not ans.grounded
         if progress:
@@ -223,6 +261,8 @@ def evaluate_answers(
     out |= {"direct_answers_not_verbatim": direct_invented,
             "shown_model_sentences": shown_sentences,
             "shown_model_sentences_off_topic": round(shown_off_topic / shown_sentences, 4) if shown_sentences else 0.0}
+    if n_doc:
+        out |= {"documents_evaluated": n_doc, "right_document_rate": round(right_document / n_doc, 4)}
     if n_sec:
         out |= {"natural_evaluated": n_sec, "answered_rate": round(answered / n_sec, 4),
                 "right_section_rate": round(right_section / n_sec, 4)}
