@@ -76,6 +76,10 @@ class Settings:
     """A question that names two things ("compare A and B", "A vs B", "the difference between A and B",
     "A or B?") is also searched once for each thing, and the passages taken from the three lists in turn,
     so neither thing takes every place (README "Search"). Document searches do not split."""
+    named_documents: bool = True
+    """A question that names a file ("What does PEP 8 say about line length?" and pep-0008.rst, "the Q3
+    budget" and Q3-budget.xlsx) is searched in that file, and its passages come first (README "Search";
+    assistant/search/names.py says which names count)."""
     coverage_weight: float = 0.5
     """Relevance = cosine + this x the share of the question's content words found in the passage. The
     gate is calibrated with it: changing it recalibrates."""

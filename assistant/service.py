@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -27,12 +28,14 @@ from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search.gate import GATE_META, Calibration, calibrate
+from assistant.search.names import REST_WORDS, document_names
 from assistant.search.parts import question_parts
 from assistant.search.rerank import CrossEncoder, reorder
 from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
+from assistant.text import content_words
 from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Hit, IndexReport, Turn
 from assistant.view.overview import example_questions
 from assistant.view.show import Opening, PagePicture, opening, picture
@@ -296,15 +299,45 @@ class Assistant:
         if top < 0:
             raise ConfigError(f"rerank and search_rerank must be 0 (off) or the number of passages to reorder, "
                               f"not {top}")
-        hits = retriever.search(query, vector, max(k, top), mode, filters)
-        if top:
-            hits = reorder(self.reranker, query, hits, top)[:k]
+        hits = self._searched(retriever, query, vector, max(k, top), mode, filters, top)[:k]
         parts = self.question_parts(query)
         if not parts:
             return hits
-        lists = [retriever.search(p, v, k, mode, filters)
+        lists = [self._searched(retriever, p, v, k, mode, filters, 0)
                  for p, v in zip(parts, self.embedder.embed(parts), strict=True)]
         return merge_parts(hits, lists, k)
+
+    def _searched(
+        self, retriever: Retriever, query: str, vector: np.ndarray, n: int, mode: str, filters: Filters | None,
+        top: int,
+    ) -> list[Hit]:
+        """n passages: those of the documents the question names (setting named_documents; names.py) first
+        when one of them passes the relevance gate, then the library's; the first `top` reordered by the
+        cross-encoder, the named documents' passages kept first."""
+        hits = retriever.search(query, vector, n, mode, filters)
+        named, asked, vector = self._named(retriever.store, query, vector)
+        first = 0
+        if named:
+            within = dataclasses.replace(filters or Filters(), files=tuple(named))
+            inside = [dataclasses.replace(h, named=True) for h in retriever.search(asked, vector, n, mode, within)]
+            # A named document with nothing the relevance gate lets through does not crowd out what else
+            # answers the question: then the library's order stands.
+            if any(h.relevant for h in inside):
+                seen = {h.chunk_id for h in inside}
+                hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
+                first = len(inside)
+        return reorder(self.reranker, asked, hits, top, first) if top else hits
+
+    def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
+        """The documents the question names (setting named_documents; names.py), and the question to search
+        them with, embedded. Inside them their name says nothing more ("What does PEP 8 say about line
+        length?" reads "What does say about line length?" there), unless little else is left of it."""
+        if not self.settings.named_documents:
+            return [], query, vector
+        named, rest = document_names(store).find(query)
+        if named and len(content_words(rest)) >= REST_WORDS:
+            return named, rest, self.embedder.embed([rest])[0]
+        return named, query, vector
 
     def question_parts(self, query: str) -> list[str]:
         """The questions a search also runs for a query that names two things (setting split_questions;
@@ -338,11 +371,20 @@ class Assistant:
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
         filters: Filters | None = None,
     ) -> list[DocumentHit]:
-        """search_documents() with the query already embedded."""
+        """search_documents() with the query already embedded; the documents the question names (setting
+        named_documents) first, those whose best passage passes the relevance gate."""
         store = self._bound_store()
         retriever = self._retriever(store, self.relevance_threshold())
-        return retriever.search_documents(query, vector, k or self.settings.search_k,
-                                          mode or self.settings.search_mode, filters)
+        k, mode = k or self.settings.search_k, mode or self.settings.search_mode
+        docs = retriever.search_documents(query, vector, k, mode, filters)
+        named, query, vector = self._named(store, query, vector)
+        if not named:
+            return docs
+        within = dataclasses.replace(filters or Filters(), files=tuple(named))
+        first = [dataclasses.replace(d, best=dataclasses.replace(d.best, named=True))
+                 for d in retriever.search_documents(query, vector, len(named), mode, within) if d.best.relevant]
+        taken = {d.path for d in first}
+        return (first + [d for d in docs if d.path not in taken])[:k]
 
     # --- the relevance gate ------------------------------------------------------------------------
 
@@ -501,7 +543,7 @@ class Assistant:
             "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
             "seed", "embedding_model", "embedding_backend", "system_instructions", "query_feedback",
-            "split_questions", "rerank", "rerank_model")}
+            "split_questions", "rerank", "rerank_model", "named_documents")}
         shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
         model = ""
         if s.answer_style != "quote":

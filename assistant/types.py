@@ -87,6 +87,7 @@ class Hit:
     vector_rank: int | None = None  # 1-based rank in the vector results, None if not among them
     ocr: bool = False  # the passage was read by OCR from a scanned page or an image
     rerank_score: float | None = None  # the cross-encoder's logit when it reordered the passage (setting rerank)
+    named: bool = False  # from a document the question names by its file name (setting named_documents)
 
     @property
     def location(self) -> str:

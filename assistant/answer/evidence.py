@@ -117,7 +117,8 @@ def select_evidence(
     """The sentences of the top relevant passages that best answer the question, best first.
 
     Args:
-        hits: the sources as numbered for the answer (source n is hits[n - 1]); only relevant ones are read.
+        hits: the sources as numbered for the answer (source n is hits[n - 1]); only relevant ones are read,
+            and only those from a document the question names (Hit.named) if it names one that has any.
         max_passages: how many of the best relevant passages are searched.
         max_quotes: most sentences returned.
         margin: a further sentence is kept only when it scores within this of the best.
@@ -127,8 +128,11 @@ def select_evidence(
     """
     candidates: list[tuple[int, int, Sentence]] = []  # (source number, rank among read passages, sentence)
     rank = 0
+    # A question that names a document is answered from it when it has a relevant passage: another
+    # document's sentence about "the PEP 8 maximum line length" shares more words with the question.
+    named = any(h.named and h.relevant for h in hits)
     for n, h in enumerate(hits, 1):
-        if not h.relevant or rank >= max_passages:
+        if not h.relevant or rank >= max_passages or (named and not h.named):
             continue
         for s in split_sentences(h.text):
             candidates.append((n, rank, s))

@@ -29,6 +29,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print_json([h.to_dict() for h in hits])
         return 0
+    named = sorted({os.path.basename(h.path) for h in hits if h.named})
+    if named:
+        print(f"Names {printable(', '.join(named))}: searched there first (setting named_documents).\n")
     parts = a.question_parts(args.query)
     if parts and hits:
         also = " and ".join(f'"{printable(p)}"' for p in parts)

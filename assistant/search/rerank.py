@@ -60,12 +60,14 @@ class CrossEncoder:
         return out
 
 
-def reorder(encoder: CrossEncoder, question: str, hits: list[Hit], top: int) -> list[Hit]:
+def reorder(encoder: CrossEncoder, question: str, hits: list[Hit], top: int, first: int = 0) -> list[Hit]:
     """The first `top` hits reordered by the cross-encoder (each with its score in `rerank_score`), then
-    the rest as they were. The passage is read under its heading, as the embedder reads it."""
+    the rest as they were. The passage is read under its heading, as the embedder reads it. The first
+    `first` hits (passages of a document the question names) are reordered among themselves and stay
+    ahead of the others: the cross-encoder reads words, not which document a passage is from."""
     head = hits[:top]
     if len(head) < 2:
         return hits
     scores = encoder.score(question, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in head])
-    order = sorted(range(len(head)), key=lambda i: -scores[i])  # stable: ties keep hybrid's order
+    order = sorted(range(len(head)), key=lambda i: (i >= first, -scores[i]))  # stable: ties keep hybrid's order
     return [dataclasses.replace(head[i], rerank_score=float(scores[i])) for i in order] + hits[top:]

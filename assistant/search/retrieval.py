@@ -54,9 +54,10 @@ class Filters:
 
     paths: tuple[str, ...] = ()  # glob patterns (or plain folders) on the absolute path
     types: tuple[str, ...] = ()  # file extensions, with or without the dot
+    files: tuple[str, ...] = ()  # documents' exact paths as the index holds them (and what is inside them)
 
     def __bool__(self) -> bool:
-        return bool(self.paths or self.types)
+        return bool(self.paths or self.types or self.files)
 
     def globs(self) -> list[str]:
         """Path patterns as SQLite GLOBs over absolute paths."""
@@ -189,7 +190,7 @@ class Retriever:
         if self.fusion not in ("linear", "rrf"):
             raise ConfigError(f"unknown fusion {self.fusion!r}; set fusion to linear or rrf")
         filters = filters or Filters()
-        globs, exts = filters.globs(), filters.extensions()
+        globs, exts, files = filters.globs(), filters.extensions(), filters.files
         cands: dict[int, Candidate] = {}
         self.vectors.sync(self.store)
         span, match, scored = 0, None, None
@@ -204,10 +205,10 @@ class Retriever:
             match = fts_query(query, common)
             frequent = common_words(words, frequencies, span, FREQUENT_SHARE, FREQUENT_MIN) - common
             scored = fts_query(query, common | frequent) if match and frequent else None
-        allowed = self.store.allowed_chunk_ids(globs, exts) if mode in ("hybrid", "dense") else None
+        allowed = self.store.allowed_chunk_ids(globs, exts, files) if mode in ("hybrid", "dense") else None
         keywords: Future[list[tuple[int, float]]] | None = None
         if match and mode == "hybrid" and span >= PARALLEL_MIN:  # FTS5 in a thread while the vectors are scanned
-            keywords = _keyword_thread().submit(self.store.keyword_search, match, pool, globs, exts, scored)
+            keywords = _keyword_thread().submit(self.store.keyword_search, match, pool, globs, exts, scored, files)
         if mode in ("hybrid", "dense"):
             try:
                 found = self.vectors.search(vector, pool, allowed)
@@ -218,7 +219,7 @@ class Retriever:
             for rank, (cid, cos) in enumerate(found, start=1):
                 cands[cid] = Candidate(cid, cosine=cos, vector_rank=rank)
         if match:
-            hits = keywords.result() if keywords else self.store.keyword_search(match, pool, globs, exts, scored)
+            hits = keywords.result() if keywords else self.store.keyword_search(match, pool, globs, exts, scored, files)
             for rank, (cid, score) in enumerate(hits, start=1):
                 c = cands.setdefault(cid, Candidate(cid))
                 c.bm25_rank, c.bm25 = rank, -score

@@ -27,7 +27,8 @@ def test_index_search_status_docs_json(library: Path, capsys) -> None:
     hits = run_cli_json("search", "which platform for the train", "-k", "2", capsys=capsys)
     assert len(hits) == 2
     assert set(hits[0]) == {"path", "chunk_id", "score", "text", "heading", "page", "start_line", "end_line",
-                            "relevant", "relevance", "cosine", "bm25_rank", "vector_rank", "ocr", "rerank_score"}
+                            "relevant", "relevance", "cosine", "bm25_rank", "vector_rank", "ocr", "rerank_score",
+                            "named"}
     assert hits[0]["relevant"] is True
     assert hits[0]["path"] == str(library / "a.md") and os.path.isabs(hits[0]["path"])
     assert (hits[0]["heading"], hits[0]["start_line"], hits[0]["page"]) == ("Trip", 3, None)

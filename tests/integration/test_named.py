@@ -1,0 +1,81 @@
+"""A question that names a document is searched in it first (setting named_documents; search/names.py),
+with the real embedder, index and cross-encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli, run_cli_json
+
+from assistant import Assistant
+
+QUESTION = "What does PEP 8 say about the maximum line length?"
+
+
+@pytest.fixture
+def peps(assistant: Assistant, library: Path) -> Assistant:
+    # PEP 8's own rule never says "PEP 8"; another PEP talks about "the PEP 8 maximum line length" at length.
+    (library / "pep-0008.txt").write_text(
+        "Style Guide for Python Code\n\n"
+        "Limit all lines to a maximum of 79 characters. For flowing long blocks of text with fewer "
+        "structural restrictions, such as docstrings or comments, the line length should be limited to 72 "
+        "characters.\n\n"
+        "Use 4 spaces per indentation level. Spaces are the preferred indentation method.\n\n"
+        "Surround top-level function and class definitions with two blank lines.\n")
+    (library / "pep-0584.txt").write_text(
+        "Add Union Operators To dict\n\n"
+        "Written out with the existing methods, the merge expression runs well over the PEP 8 maximum line "
+        "length of 80 columns, so PEP 8 style forces the maximum line length question on every reader.\n\n"
+        "The new operators merge two dicts: d1 | d2 returns a new dict.\n")
+    (library / "garden.txt").write_text("Garden notes\n\nTomatoes need six hours of sun a day.\n")
+    assert assistant.index([library]).errors == []
+    return assistant
+
+
+def test_the_named_document_comes_first_and_without_the_name_it_does_not(peps: Assistant) -> None:
+    hits = peps.search(QUESTION, k=3)
+    assert hits[0].path.endswith("pep-0008.txt") and "79 characters" in hits[0].text
+    peps.settings.named_documents = False  # the words alone prefer the PEP that says "PEP 8" twice
+    assert peps.search(QUESTION, k=3)[0].path.endswith("pep-0584.txt")
+
+
+def test_the_cross_encoder_keeps_the_named_document_first(peps: Assistant) -> None:
+    peps.settings.answer_style = "quote"
+    answer = peps.ask(QUESTION)
+    assert answer.sources[0].path.endswith("pep-0008.txt") and answer.sources[0].rerank_score is not None
+    assert "79 characters" in answer.answer and "80 columns" not in answer.answer.split("\n\n")[0]
+
+
+def test_other_spellings_name_it_too_and_a_filter_still_applies(peps: Assistant, capsys) -> None:
+    for q in ("what does pep8 say about the maximum line length", "PEP-0008: how long may a line be?"):
+        rows = run_cli_json("search", "-k", "1", q, capsys=capsys)
+        assert rows[0]["path"].endswith("pep-0008.txt"), q
+    rows = run_cli_json("search", "-k", "2", "--type", "md", QUESTION, capsys=capsys)
+    assert rows == []  # nothing of that type: naming a file does not lift the user's filter
+
+
+def test_document_searches_put_the_named_document_first_and_search_says_so(peps: Assistant, capsys) -> None:
+    rows = run_cli_json("search", "--documents", "-k", "3", QUESTION, capsys=capsys)
+    assert rows[0]["path"].endswith("pep-0008.txt") and rows[0]["best"]["named"] is True
+    assert [r["best"]["named"] for r in rows[1:]] == [False] * (len(rows) - 1)
+    code, out, _ = run_cli("search", "-k", "2", QUESTION, capsys=capsys)
+    assert code == 0 and "Names pep-0008.txt: searched there first" in out
+    peps.settings.named_documents = False
+    assert peps.search_documents(QUESTION, k=3)[0].path.endswith("pep-0584.txt")
+
+
+def test_a_file_indexed_later_is_named_once_the_names_are_read_again(
+        peps: Assistant, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.search import names
+
+    question = "What does PEP 257 say about one-line docstrings?"
+    assert not any(h.named for h in peps.search(question, k=3))  # no such file yet
+    (library / "pep-0257.txt").write_text(
+        "Docstring Conventions\n\nOne-line docstrings are for really obvious cases. The closing quotes are on "
+        "the same line as the opening quotes.\n")
+    assert peps.index([library]).added == 1
+    assert not any(h.named for h in peps.search(question, k=3))  # read again at most every REFRESH_S
+    monkeypatch.setattr(names, "REFRESH_S", 0.0)
+    hits = peps.search(question, k=3)
+    assert hits[0].named and hits[0].path.endswith("pep-0257.txt")
