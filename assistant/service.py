@@ -27,8 +27,8 @@ from assistant.errors import AssistantError, ConfigError, EmptyQueryError
 from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
+from assistant.search import names
 from assistant.search.gate import GATE_META, Calibration, calibrate
-from assistant.search.names import REST_WORDS, document_names
 from assistant.search.parts import question_parts
 from assistant.search.rerank import CrossEncoder, reorder
 from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
@@ -334,8 +334,8 @@ class Assistant:
         length?" reads "What does say about line length?" there), unless little else is left of it."""
         if not self.settings.named_documents:
             return [], query, vector
-        named, rest = document_names(store).find(query)
-        if named and len(content_words(rest)) >= REST_WORDS:
+        named, rest = names.find(query, store.documents_named)
+        if named and len(content_words(rest)) >= names.REST_WORDS:
             return named, rest, self.embedder.embed([rest])[0]
         return named, query, vector
 

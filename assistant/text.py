@@ -116,3 +116,32 @@ class Coverage:
             words = set(WORD.findall(low))
             words = words - STOPWORDS or words
         return len(self.stems & {w[: self.length] for w in words}) / len(self.stems)
+
+
+# --- file names, as questions name them (search/names.py) -----------------------------------------------
+
+NAME_WORD = re.compile(r"[^\W\d_]+|\d+")  # a run of letters or a run of digits: "Q3-budget" -> q 3 budget
+NAME_MAX_WORDS = 8  # longer file names are not looked for in questions
+
+
+def name_words(text: str) -> tuple[str, ...]:
+    """Lower-case words and numbers (without leading zeros) of a text, in order: one per NAME_WORD match."""
+    return tuple(name_word(w) for w in NAME_WORD.findall(text))
+
+
+def name_word(word: str) -> str:
+    return str(int(word)) if word.isdecimal() else word.lower()
+
+
+def file_name_key(path: str) -> str | None:
+    """The words of a file's name (extension left out), space-separated, if a question can name the file by
+    them, else None: names of two to NAME_MAX_WORDS words, one of them a word of three letters or more that
+    is not a function word ("pep-0008.rst" -> "pep 8"; "notes.txt", "a-1.txt" -> None)."""
+    base = re.split(r"[\\/]", str(path).rstrip("/\\"))[-1]
+    stem_ = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    words = name_words(stem_)
+    if not 2 <= len(words) <= NAME_MAX_WORDS:
+        return None
+    if not any(len(w) >= 3 and not w.isdecimal() and w not in STOPWORDS for w in words):
+        return None
+    return " ".join(words)

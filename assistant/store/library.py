@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from assistant.store.db import Database
+from assistant.text import file_name_key
 from assistant.types import Chunk, DocumentInfo
 
 
@@ -120,13 +121,14 @@ class LibraryTables(Database):
                 container_id: int | None = None) -> int:
         c.execute(
             "INSERT INTO documents(path, size, mtime_ns, content_hash, format, status, error, chunker_version, "
-            "chunk_count, indexed_at, container_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "chunk_count, indexed_at, container_id, name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET "
             "size = excluded.size, mtime_ns = excluded.mtime_ns, content_hash = excluded.content_hash, "
             "format = excluded.format, status = excluded.status, error = excluded.error, "
             "chunker_version = excluded.chunker_version, chunk_count = excluded.chunk_count, "
             "indexed_at = excluded.indexed_at, container_id = excluded.container_id",
-            (path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, n, time.time(), container_id),
+            (path, size, mtime_ns, content_hash, fmt, status, error, chunker_version, n, time.time(), container_id,
+             file_name_key(path)),
         )
         return int(c.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()[0])
 
@@ -141,8 +143,8 @@ class LibraryTables(Database):
             c.execute("DELETE FROM documents WHERE path = ?", (new_path,))
             old = c.execute("SELECT path FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
             c.execute(
-                "UPDATE documents SET path = ?, size = ?, mtime_ns = ?, indexed_at = ? WHERE id = ?",
-                (new_path, size, mtime_ns, time.time(), doc_id),
+                "UPDATE documents SET path = ?, size = ?, mtime_ns = ?, indexed_at = ?, name_key = ? WHERE id = ?",
+                (new_path, size, mtime_ns, time.time(), file_name_key(new_path), doc_id),
             )
             c.execute("UPDATE documents SET path = ? || substr(path, ?) WHERE container_id = ?",
                       (new_path, len(old) + 1, doc_id))
@@ -186,14 +188,14 @@ class LibraryTables(Database):
         row = self.conn.execute("SELECT max(indexed_at) FROM documents").fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def document_paths(self) -> list[str]:
-        """The paths of the documents the index holds text of."""
-        return [str(p) for (p,) in self.conn.execute("SELECT path FROM documents WHERE status = 'ok'")]
-
-    def library_version(self) -> tuple[int, int]:
-        """Changes whenever the index may have changed, by this connection or another, at no cost: what is
-        read from it (the documents' names) can be kept until it does."""
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0]), int(self.conn.total_changes)
+    def documents_named(self, keys: Iterable[str]) -> list[tuple[str, str]]:
+        """(name key, path) of the documents with text whose file name is one of these (text.file_name_key)."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        return [(str(k), str(p)) for k, p in self.conn.execute(
+            f"SELECT name_key, path FROM documents WHERE name_key IN ({marks}) AND status = 'ok'", keys)]
 
     def list_documents(self) -> list[DocumentInfo]:
         rows = self.conn.execute(

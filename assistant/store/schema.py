@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from assistant.text import file_name_key
+
 
 def create_vector_tables(c: Any, dim: int) -> None:
     """The vectors: exact float vectors in sqlite-vec's vec0 table (cosine), the one stored copy. Every
@@ -55,6 +57,16 @@ def _migrate_no_text_status(c: Any) -> None:
     c.execute("PRAGMA writable_schema = OFF")
     # Files that held no text were errors until now: read again, they become 'no text'.
     c.execute("UPDATE documents SET chunker_version = 0, size = NULL WHERE status = 'error' AND error LIKE 'no text%'")
+
+
+def _migrate_document_names(c: Any) -> None:
+    """11: each document's name as a question would say it ("pep-0008.rst" -> "pep 8"; text.file_name_key),
+    indexed, so a question that names a file finds it at once (search/names.py)."""
+    c.execute("ALTER TABLE documents ADD COLUMN name_key TEXT")
+    c.execute("CREATE INDEX documents_name ON documents(name_key)")
+    rows = c.execute("SELECT id, path FROM documents").fetchall()
+    c.executemany("UPDATE documents SET name_key = ? WHERE id = ?",
+                  [(key, i) for i, p in rows if (key := file_name_key(p)) is not None])
 
 
 MIGRATIONS: list[str | Callable[[Any], None]] = [
@@ -167,4 +179,5 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     UPDATE documents SET chunker_version = 0 WHERE format IN ('eml', 'mbox');
     """,
     _migrate_no_text_status,
+    _migrate_document_names,
 ]

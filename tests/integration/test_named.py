@@ -65,17 +65,18 @@ def test_document_searches_put_the_named_document_first_and_search_says_so(peps:
     assert peps.search_documents(QUESTION, k=3)[0].path.endswith("pep-0584.txt")
 
 
-def test_a_file_indexed_later_is_named_once_the_names_are_read_again(
-        peps: Assistant, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.search import names
-
+def test_a_file_is_named_as_soon_as_it_is_indexed_and_by_its_new_name_once_renamed(
+        peps: Assistant, library: Path) -> None:
     question = "What does PEP 257 say about one-line docstrings?"
     assert not any(h.named for h in peps.search(question, k=3))  # no such file yet
     (library / "pep-0257.txt").write_text(
         "Docstring Conventions\n\nOne-line docstrings are for really obvious cases. The closing quotes are on "
         "the same line as the opening quotes.\n")
     assert peps.index([library]).added == 1
-    assert not any(h.named for h in peps.search(question, k=3))  # read again at most every REFRESH_S
-    monkeypatch.setattr(names, "REFRESH_S", 0.0)
     hits = peps.search(question, k=3)
     assert hits[0].named and hits[0].path.endswith("pep-0257.txt")
+    (library / "pep-0257.txt").rename(library / "docstring-conventions.txt")
+    peps.index([library])
+    assert not any(h.named for h in peps.search(question, k=3))
+    hits = peps.search("What do the docstring conventions say about one-line docstrings?", k=3)
+    assert hits[0].named and hits[0].path.endswith("docstring-conventions.txt")

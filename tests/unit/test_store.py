@@ -95,3 +95,23 @@ def test_mail_indexed_before_attachments_were_documents_is_read_again(
     assert versions == {"/m/inbox.mbox": 0, "/m/a.eml": 0, "/m/b.txt": 5}  # mail only: the rest stays as it is
     assert "container_id" in [r[1] for r in new.conn.execute("PRAGMA table_info(documents)")]
     assert new.check() == []
+
+
+def test_documents_indexed_before_names_were_kept_can_be_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "i.sqlite"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:10])
+    old = Store(db)
+    for path, status in (("/p/pep-0008.rst", "ok"), ("/p/notes.txt", "ok"), ("/p/Q3-budget.xlsx", "error")):
+        old.conn.execute("INSERT INTO documents(path, status, chunk_count, indexed_at) VALUES (?, ?, 0, 0)",
+                         (path, status))
+    old.close()
+    monkeypatch.undo()
+    new = Store(db)
+    assert new.documents_named(["pep 8", "q 3 budget", "notes"]) == [("pep 8", "/p/pep-0008.rst")]  # text only
+    assert new.check() == []
+    with new.transaction() as c:  # a file written from now on is named at once, and by its new name when moved
+        new._upsert(c, "/p/Q3-budget.xlsx", 1, 1, "h", "xlsx", "ok", None, 1, 0)
+    doc = new.conn.execute("SELECT id FROM documents WHERE path = '/p/pep-0008.rst'").fetchone()[0]
+    new.move_document(doc, "/p/style-guide.rst", 1, 1)
+    assert sorted(new.documents_named(["pep 8", "q 3 budget", "style guide"])) == [
+        ("q 3 budget", "/p/Q3-budget.xlsx"), ("style guide", "/p/style-guide.rst")]
