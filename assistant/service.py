@@ -266,7 +266,7 @@ class Assistant:
 
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
-        rerank: int | None = None,
+        rerank: int | None = None, named: list[str] | None = None,
     ) -> list[Hit]:
         """The passages that best match the query, best first, each marked relevant or not.
 
@@ -277,17 +277,19 @@ class Assistant:
             filters: restrict to path globs and file types.
             rerank: the first this-many passages are reordered by the cross-encoder (default: setting
                 search_rerank; 0: none).
+            named: documents (their paths) searched first as if the query named them, when it names none
+                itself (a follow-up goes on about the documents its conversation named).
 
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
             ConfigError: rerank is negative.
             ModelNotFoundError: rerank is on and the cross-encoder is not installed.
         """
-        return self.search_vector(query, self.question_vector(query), k, mode, filters, rerank)
+        return self.search_vector(query, self.question_vector(query), k, mode, filters, rerank, named)
 
     def search_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
-        filters: Filters | None = None, rerank: int | None = None,
+        filters: Filters | None = None, rerank: int | None = None, named: list[str] | None = None,
     ) -> list[Hit]:
         """search() with the query already embedded (lets callers batch the embedding). A question naming
         two things (setting split_questions) is searched for each too (its parts are embedded here) and
@@ -299,7 +301,7 @@ class Assistant:
         if top < 0:
             raise ConfigError(f"rerank and search_rerank must be 0 (off) or the number of passages to reorder, "
                               f"not {top}")
-        hits = self._searched(retriever, query, vector, max(k, top), mode, filters, top)[:k]
+        hits = self._searched(retriever, query, vector, max(k, top), mode, filters, top, named)[:k]
         parts = self.question_parts(query)
         if not parts:
             return hits
@@ -309,13 +311,15 @@ class Assistant:
 
     def _searched(
         self, retriever: Retriever, query: str, vector: np.ndarray, n: int, mode: str, filters: Filters | None,
-        top: int,
+        top: int, given: list[str] | None = None,
     ) -> list[Hit]:
         """n passages: those of the documents the question names (setting named_documents; names.py) first
         when one of them passes the relevance gate, then the library's; the first `top` reordered by the
         cross-encoder, the named documents' passages kept first."""
         hits = retriever.search(query, vector, n, mode, filters)
         named, asked, vector = self._named(retriever.store, query, vector)
+        if not named and self.settings.named_documents:
+            named = list(given or [])
         first = 0
         if named:
             within = dataclasses.replace(filters or Filters(), files=tuple(named))
@@ -327,6 +331,13 @@ class Assistant:
                 hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
                 first = len(inside)
         return reorder(self.reranker, asked, hits, top, first) if top else hits
+
+    def named_documents(self, question: str) -> list[str]:
+        """The paths of the documents the question names by their file names (names.py), or [] (also when
+        the setting named_documents is off)."""
+        if not self.settings.named_documents:
+            return []
+        return names.find(question, self._bound_store().documents_named)[0]
 
     def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
         """The documents the question names (setting named_documents; names.py), and the question to search
@@ -490,7 +501,10 @@ class Assistant:
             top = self.settings.rerank
             # The cross-encoder is the costly part of a search: indexing steps aside for it as for the model.
             with self._answering() if top else contextlib.nullcontext():
-                hits = self.search(question, k=k, filters=filters, rerank=top)
+                # A follow-up ("and about indentation?") goes on about the documents the previous question
+                # named ("What does PEP 8 say about line length?"), unless it names others.
+                before = self.named_documents(history[-1][0]) if history else []
+                hits = self.search(question, k=k, filters=filters, rerank=top, named=before)
                 if history:
                     # A follow-up ("and who won it?") is searched together with the previous question too.
                     context = f"{history[-1][0]} {question}"

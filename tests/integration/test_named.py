@@ -80,3 +80,17 @@ def test_a_file_is_named_as_soon_as_it_is_indexed_and_by_its_new_name_once_renam
     assert not any(h.named for h in peps.search(question, k=3))
     hits = peps.search("What do the docstring conventions say about one-line docstrings?", k=3)
     assert hits[0].named and hits[0].path.endswith("docstring-conventions.txt")
+
+
+def test_a_follow_up_goes_on_about_the_document_its_conversation_named(peps: Assistant, library: Path) -> None:
+    (library / "pep-0007.txt").write_text(
+        "Style Guide for C Code\n\nWhat about indentation? Indentation in C code: indentation is 4 spaces, "
+        "never tabs, and the indentation of continuation lines follows the opening parenthesis.\n")
+    peps.index([library])
+    peps.settings.answer_style = "quote"
+    first = peps.ask(QUESTION)
+    assert first.sources[0].path.endswith("pep-0008.txt")
+    follow = peps.ask("and what about indentation?", chat_id=first.chat_id)
+    assert follow.sources[0].path.endswith("pep-0008.txt") and follow.sources[0].named
+    assert "4 spaces per indentation level" in follow.answer
+    assert peps.named_documents("and what about indentation?") == []  # on its own it names nothing
