@@ -117,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = cmd("search", cmd_search, "Show the passages of your documents that best match a query "
                                    "(keywords and meaning combined).")
-    sp.add_argument("query", help="what to look for, in your own words (any text is fine)")
+    sp.add_argument("query", help="what to look for, in your own words (any text is fine); a file it names "
+                                  "('PEP 8' for pep-0008.rst) is searched first (setting named_documents)")
     sp.add_argument("-k", type=int, default=None,
                     help="number of passages, or of documents with --documents (default: setting search_k, 5)")
     add_filters(sp)
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
 
     sp = cmd("ask", cmd_ask, "Answer a question from your documents with the local chat model, citing sources.")
-    sp.add_argument("question", help="your question, in your own words")
+    sp.add_argument("question", help="your question, in your own words; a file it names ('PEP 8' for pep-0008.rst) "
+                                     "is answered from first (setting named_documents)")
     add_filters(sp)
     sp.add_argument("--chat", metavar="ID", help="continue this conversation (see `assistant chats`)")
     sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder (default: setting llm_model)")
