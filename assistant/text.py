@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import Any
 
 # CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST), and two-byte escapes.
@@ -130,7 +131,10 @@ def name_words(text: str) -> tuple[str, ...]:
 
 
 def name_word(word: str) -> str:
-    return str(int(word)) if word.isdecimal() else word.lower()
+    """A word lower-cased, or a number in ASCII digits without leading zeros (of any length, in any script)."""
+    if not word.isdecimal():
+        return word.lower()
+    return "".join(str(unicodedata.decimal(ch)) for ch in word).lstrip("0") or "0"
 
 
 def file_name_key(path: str) -> str | None:

@@ -191,11 +191,13 @@ class LibraryTables(Database):
     def documents_named(self, keys: Iterable[str]) -> list[tuple[str, str]]:
         """(name key, path) of the documents with text whose file name is one of these (text.file_name_key)."""
         keys = list(dict.fromkeys(keys))
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        return [(str(k), str(p)) for k, p in self.conn.execute(
-            f"SELECT name_key, path FROM documents WHERE name_key IN ({marks}) AND status = 'ok'", keys)]
+        out: list[tuple[str, str]] = []
+        for start in range(0, len(keys), 500):  # a long question has thousands of word runs; SQLite's limit
+            batch = keys[start:start + 500]
+            out += [(str(k), str(p)) for k, p in self.conn.execute(
+                f"SELECT name_key, path FROM documents WHERE name_key IN ({','.join('?' * len(batch))}) "
+                "AND status = 'ok'", batch)]
+        return out
 
     def list_documents(self) -> list[DocumentInfo]:
         rows = self.conn.execute(

@@ -115,3 +115,13 @@ def test_documents_indexed_before_names_were_kept_can_be_named(tmp_path: Path, m
     new.move_document(doc, "/p/style-guide.rst", 1, 1)
     assert sorted(new.documents_named(["pep 8", "q 3 budget", "style guide"])) == [
         ("q 3 budget", "/p/Q3-budget.xlsx"), ("style guide", "/p/style-guide.rst")]
+
+
+def test_a_long_question_looks_up_its_thousands_of_word_runs(tmp_path: Path) -> None:
+    from assistant.search.names import find
+
+    s = Store(tmp_path / "i.sqlite")
+    with s.transaction() as c:
+        s._upsert(c, "/p/pep-0008.rst", 1, 1, "h", "rst", "ok", None, 1, 0)
+    question = " ".join(f"word{i}" for i in range(3000)) + " and PEP 8 and " + "9" * 5000
+    assert find(question, s.documents_named)[0] == ["/p/pep-0008.rst"]  # 21,000 runs, SQLite takes 32,766 at most
