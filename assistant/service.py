@@ -317,35 +317,38 @@ class Assistant:
         when one of them passes the relevance gate, then the library's; the first `top` reordered by the
         cross-encoder, the named documents' passages kept first."""
         hits = retriever.search(query, vector, n, mode, filters)
-        named, asked, vector = self._named(retriever.store, query, vector)
+        named, asked, inner = self._named(retriever.store, query, vector)
         if not named and self.settings.named_documents:
             named = list(given or [])
         first = 0
         if named:
             within = dataclasses.replace(filters or Filters(), files=tuple(named))
-            inside = [dataclasses.replace(h, named=True) for h in retriever.search(asked, vector, n, mode, within)]
+            inside = [dataclasses.replace(h, named=True) for h in retriever.search(asked, inner, n, mode, within)]
             # A named document with nothing the relevance gate lets through does not crowd out what else
-            # answers the question: then the library's order stands.
+            # answers the question: then the library's order stands, and the cross-encoder reads the whole
+            # question.
             if any(h.relevant for h in inside):
                 seen = {h.chunk_id for h in inside}
                 hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
                 first = len(inside)
-        return reorder(self.reranker, asked, hits, top, first) if top else hits
+        return reorder(self.reranker, asked if first else query, hits, top, first) if top else hits
 
     def named_documents(self, question: str) -> list[str]:
         """The paths of the documents the question names by their file names (names.py), or [] (also when
         the setting named_documents is off)."""
+        return self._names(self._bound_store(), question)[0]
+
+    def _names(self, store: Store, question: str) -> tuple[list[str], str]:
+        """names.find, when the setting named_documents is on; else ([], question)."""
         if not self.settings.named_documents:
-            return []
-        return names.find(question, self._bound_store().documents_named)[0]
+            return [], question
+        return names.find(question, store.documents_named)
 
     def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
         """The documents the question names (setting named_documents; names.py), and the question to search
         them with, embedded. Inside them their name says nothing more ("What does PEP 8 say about line
         length?" reads "What does say about line length?" there), unless little else is left of it."""
-        if not self.settings.named_documents:
-            return [], query, vector
-        named, rest = names.find(query, store.documents_named)
+        named, rest = self._names(store, query)
         if named and len(content_words(rest)) >= names.REST_WORDS:
             return named, rest, self.embedder.embed([rest])[0]
         return named, query, vector
