@@ -16,6 +16,10 @@ How a span is found, by rules that a user can follow:
 4. The best candidate sits closest to the question's words in the sentence (the answer to "who built the
    lighthouse" is next to "built"), names the question's focus ("what stadium" -> "Levi's Stadium"), and
    comes from the best evidence sentence.
+5. Who won or who lost ("Which team won Super Bowl 50?", "Who lost to the Broncos?"): in "A defeated B"
+   the winner stands before the verb and the loser after it, after "lost to" or "was defeated by" the
+   other way round; the name on the side asked for, nearest the verb, is preferred, the other side's is not
+   taken. A score after a name ("Carolina Panthers 24–10") is not part of it.
 """
 
 from __future__ import annotations
@@ -70,6 +74,17 @@ _UNIT_WORDS = frozenset("""percent cent metres meters metre meter km kilometres 
 
 
 _PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clara": a place follows
+# Who won and who lost: "Which team won Super Bowl 50?" asks for the winner, "Who lost to the Broncos?" and
+# "Who did the Broncos beat?" for the loser. In "The Broncos defeated the Panthers 24-10" the winner stands
+# before the verb and the loser after it; in "the Panthers lost to the Broncos" (or "were defeated by")
+# the other way round. Without this the name nearest the question's words won, which was the loser.
+_ASKS_WINNER = re.compile(r"^\s*(?:who|(?:which|what) \w+)\s+(?:won|wins|win)\b|\bwinner\b", re.IGNORECASE)
+_ASKS_LOSER = re.compile(r"^\s*(?:who|(?:which|what) \w+)\s+(?:lost|loses|lose)\b|\bloser\b|\brunners?-up\b|"
+                         r"^\s*(?:who|whom|(?:which|what) \w+)\s+did\b.*\b(?:beat|defeat|overcome)\b", re.IGNORECASE)
+_BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edged routed outlasted upset won".split())
+_PASSIVE_BEFORE = frozenset("was were been being is are be".split())
+_LOST_WORDS = frozenset("lost lose loses losing fell falls".split())
+
 THRESHOLD = 0.45  # the least score a span needs to be given as the direct answer
 
 
@@ -145,6 +160,9 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
         s, e = m.start(), m.end()
         span = _POSSESSIVE.sub("", part[s:e]).rstrip(".'’-")  # "Peyton Manning's pass" -> "Peyton Manning"
         e = s + len(span)
+        if re.match(r"\s?[–-]\s?\d", part[e:e + 3]) and re.search(r"\s\d+$", span):
+            span = span[:span.rindex(" ")]  # "Carolina Panthers 24–10": a score or a range, not the name's number
+            e = s + len(span)
         if " " not in span and _DEMONYM.search(span) and re.match(r"\s[a-z]", part[e:e + 2]):
             continue  # "an American football game", "the British rock band": a modifier, not a name
         if m.start() == 0 or part[:m.start()].rstrip()[-1:] in ".:;!?\"“(":  # sentence-initial: maybe no name
@@ -228,6 +246,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     kind = question_kind(question)
     if kind is None or not evidence or (kind.kind == "thing" and not kind.focus):
         return None  # "what was ...?" without a noun that says what kind of thing: no span is sure
+    want = "loser" if _ASKS_LOSER.search(question) else "winner" if _ASKS_WINNER.search(question) else ""
     qwords = [w for w in _words(question) if w not in STOPWORDS]
     qstems = {stem(w) for w in qwords}
     focus = stem(kind.focus) if kind.focus else ""
@@ -240,6 +259,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
         tokens = [(m.start() + e.start, m.end() + e.start, m.group(0).lower())
                   for m in WORD.finditer(text[e.start:e.end])]
         near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
+        results = _results(tokens) if want and kind.kind in ("thing", "person") else []
         for c in _candidates(text, e.start, e.end):
             fit = _fits(kind, c, text)
             if not fit:
@@ -272,6 +292,8 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                     score += 0.2  # "... 17 seconds", "the Broncos' coach John Fox"
                 elif kind.kind == "quantity":
                     score -= 0.15  # a number of something else
+            if results:
+                score += _result_score(results, first, last, want)
             if kind.kind == "quantity" and any(w in _UNIT_WORDS or w.rstrip("s") in _UNIT_WORDS for w in low):
                 score += 0.05
             if kind.kind == "date" and kind.focus == "year" and not re.search(r"\b\d{4}\b", span):
@@ -293,6 +315,34 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     if best is None or best[0] < THRESHOLD:
         return None
     return best[1]
+
+
+def _results(tokens: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
+    """Where the sentence says who beat whom: (token index of the verb, the side the winner stands on)."""
+    out = []
+    for i, (_, _, w) in enumerate(tokens):
+        after = tokens[i + 1][2] if i + 1 < len(tokens) else ""
+        if w in _BEAT_WORDS:
+            passive = after == "by" or (i > 0 and tokens[i - 1][2] in _PASSIVE_BEFORE)
+            if w == "won" and passive:
+                continue  # "the game was won by ...": who is not said here
+            out.append((i, "after" if passive else "before"))
+        elif w in _LOST_WORDS and after == "to":
+            out.append((i, "after"))
+    return out
+
+
+def _result_score(results: list[tuple[int, str]], first: int, last: int, want: str) -> float:
+    """A bonus for a candidate on the side of the verb the question asks about (the winner before
+    "defeated"), the more the nearer it stands; a penalty for one on the other side. The verb nearest to
+    the candidate decides."""
+    v, winner_side = min(results, key=lambda r: min(abs(r[0] - first), abs(r[0] - last)))
+    side = "before" if last < v else "after" if first > v else ""
+    if not side:
+        return 0.0
+    if (side == winner_side) != (want == "winner"):
+        return -0.6
+    return max(0.0, 0.3 - 0.05 * (v - last - 1 if side == "before" else first - v - 1))  # the nearest name
 
 
 def direct_answer_block(answer: DirectAnswer | None) -> str:

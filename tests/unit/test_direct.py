@@ -14,6 +14,8 @@ from assistant.types import Evidence, Hit
 TORQUE = ("The quarterly review covered staffing, procurement and the state of the regional depots. The Zephyr-9 "
           "inlet valve must be torqued to exactly 42 newton-metres before the pump is started. Network "
           "maintenance windows are announced at least five working days in advance.")
+FINAL = ("The American Football Conference (AFC) champion Denver Broncos defeated the National Football Conference "
+         "(NFC) champion Carolina Panthers 24–10 to earn their third Super Bowl title.")
 
 
 def _answer(question: str, text: str, sentence: int = 0):
@@ -44,6 +46,17 @@ def _answer(question: str, text: str, sentence: int = 0):
      "with special guest performers Beyoncé and Bruno Mars.", "Coldplay"),
     ("Who did not throw at all during the playoff games?",
      "Despite Manning's poor numbers, he did not throw at all during the playoff games.", "Manning"),
+    # Who won stands before "defeated" and who lost after it, the other way round after "lost to" or
+    # "were defeated by"; a score after a name is not part of it.
+    ("Which team won Super Bowl 50?", FINAL, "Denver Broncos"),
+    ("Who won Super Bowl 50?", FINAL, "Denver Broncos"),
+    ("Which team lost Super Bowl 50?", FINAL, "Carolina Panthers"),
+    ("Who lost to the Broncos in the divisional round?",
+     "The Broncos defeated the Pittsburgh Steelers in the divisional round, 23-16.", "Pittsburgh Steelers"),
+    ("Who won the divisional round game?",
+     "The Pittsburgh Steelers lost to the Broncos in the divisional round, 23-16.", "Broncos"),
+    ("Which team won the AFC Championship?",
+     "The New England Patriots were defeated by the Denver Broncos in the AFC Championship.", "Denver Broncos"),
 ])
 def test_the_span_that_answers(question: str, text: str, expected: str) -> None:
     found = _answer(question, text, 1 if text is TORQUE else 0)
