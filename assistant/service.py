@@ -338,18 +338,23 @@ class Assistant:
         the setting named_documents is off)."""
         return self._names(self._bound_store(), question)[0]
 
-    def _names(self, store: Store, question: str) -> tuple[list[str], str]:
-        """names.find, when the setting named_documents is on; else ([], question)."""
+    def _names(self, store: Store, question: str) -> tuple[list[str], str, list[str]]:
+        """names.find, when the setting named_documents is on; else ([], question, [])."""
         if not self.settings.named_documents:
-            return [], question
+            return [], question, []
         return names.find(question, store.documents_named)
 
     def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
         """The documents the question names (setting named_documents; names.py), and the question to search
-        them with, embedded. Inside them their name says nothing more ("What does PEP 8 say about line
-        length?" reads "What does say about line length?" there), unless little else is left of it."""
-        named, rest = self._names(store, query)
-        if named and len(content_words(rest)) >= names.REST_WORDS:
+        them with, embedded. Inside them a name that is only a label says nothing more ("What does PEP 8
+        say about line length?" reads "What does say about line length?" in pep-0008.rst, whose passages
+        say "PEP: 8" once, in its header), unless little else is left of the question. A name that most
+        of the document's passages say is its topic, and stays (names.TOPIC_SHARE: "Which team won Super
+        Bowl 50?" in Super_Bowl_50.md, whose heading it is; "Which team won?" finds the 49ers winning
+        Super Bowl XIX)."""
+        named, rest, said = self._names(store, query)
+        if (named and len(content_words(rest)) >= names.REST_WORDS
+                and store.phrase_share(said, named) < names.TOPIC_SHARE):
             return named, rest, self.embedder.embed([rest])[0]
         return named, query, vector
 

@@ -24,20 +24,25 @@ from assistant.text import NAME_MAX_WORDS, NAME_WORD, file_name_key, name_word
 
 MAX_NAMED = 20  # more files than this share the name: it picks out no document
 REST_WORDS = 2  # content words the question must keep without the name to be searched without it
+# A name held by this share of its documents' passages (text or heading) is what they are about, not a
+# label: it stays in the question searched inside them. PEPs hold their name in 1-4 passages of 6-287
+# (the header's "PEP: 8", citations); Super_Bowl_50.md in all 53 (its heading).
+TOPIC_SHARE = 0.25
 
 # Given the name keys that could be meant, the (key, path) of the documents that have them.
 Lookup = Callable[[Iterable[str]], list[tuple[str, str]]]
 
 
-def find(question: str, lookup: Lookup) -> tuple[list[str], str]:
-    """The paths of the documents the question names, and the question without their names ("What does
-    PEP 8 say about X?" -> "What does say about X?"); ([], question) when it names none."""
+def find(question: str, lookup: Lookup) -> tuple[list[str], str, list[str]]:
+    """The paths of the documents the question names, the question without their names ("What does
+    PEP 8 say about X?" -> "What does say about X?"), and the names as the question says them and as
+    keys ("PEP-0008", "pep 8"); ([], question, []) when it names none."""
     matches = list(NAME_WORD.finditer(question))
     words = [name_word(m.group()) for m in matches]
     runs = {(i, n): " ".join(words[i:i + n])
             for n in range(2, min(NAME_MAX_WORDS, len(words)) + 1) for i in range(len(words) - n + 1)}
     if not runs:
-        return [], question
+        return [], question, []
     paths: dict[str, list[str]] = {}
     for key, path in lookup(runs.values()):
         paths.setdefault(key, []).append(path)
@@ -47,11 +52,12 @@ def find(question: str, lookup: Lookup) -> tuple[list[str], str]:
             found.append((i, n))
     out = [p for i, n in found for p in paths[runs[i, n]]]
     if not out or len(out) > MAX_NAMED:
-        return [], question
-    rest = question
+        return [], question, []
+    rest, said = question, []
     for i, n in sorted(found, reverse=True):
+        said += [question[matches[i].start():matches[i + n - 1].end()], runs[i, n]]
         rest = rest[:matches[i].start()] + rest[matches[i + n - 1].end():]
-    return out, " ".join(rest.split())
+    return out, " ".join(rest.split()), list(dict.fromkeys(said))
 
 
 def in_memory(paths: Iterable[str]) -> Lookup:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from assistant.store.db import Database
-from assistant.text import file_name_key
+from assistant.text import WORD, file_name_key
 from assistant.types import Chunk, DocumentInfo
 
 
@@ -234,6 +234,22 @@ class LibraryTables(Database):
             f"SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ?{extra} "
             "ORDER BY s LIMIT ?", (match, *params, int(k)))
         return [(int(r), float(s)) for r, s in rows]
+
+    def phrase_share(self, phrases: Iterable[str], files: Iterable[str]) -> float:
+        """The share of these documents' passages (and of what is inside them) that hold one of the phrases
+        (its words one after the other, in the text or the heading, as the keyword index reads them:
+        "PEP-0008" holds "pep 0008"); 0.0 when they have no passage."""
+        files = list(files)
+        quoted = " OR ".join('"' + p.replace('"', '""') + '"' for p in phrases if WORD.search(p))
+        where, params = _filter_sql((), (), files)
+        if not quoted or not where:
+            return 0.0
+        total = int(self.conn.execute(f"SELECT count(*) FROM ({where})", params).fetchone()[0])
+        if not total:
+            return 0.0
+        held = self.conn.execute(f"SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ? AND +rowid IN ({where})",
+                                 (quoted, *params)).fetchone()[0]
+        return int(held) / total
 
     def keyword_frequencies(self, words: list[str], span: int) -> dict[str, int]:
         """How many chunks hold each word (as the keyword index stems it). Remembered by this connection

@@ -94,3 +94,22 @@ def test_a_follow_up_goes_on_about_the_document_its_conversation_named(peps: Ass
     assert follow.sources[0].path.endswith("pep-0008.txt") and follow.sources[0].named
     assert "4 spaces per indentation level" in follow.answer
     assert peps.named_documents("and what about indentation?") == []  # on its own it names nothing
+
+
+def test_a_name_its_document_is_about_stays_in_the_question_searched_there(peps: Assistant, library: Path) -> None:
+    # Every passage of this file says its name (its heading): the name is what it is about, and searching it
+    # for "Which player won?" alone would find any win in it ("Which team won?" found Super Bowl XIX's
+    # winner in Super_Bowl_50.md). PEP 8's passages never say "PEP 8": there it is a label, taken out.
+    (library / "Oslo_Chess_Open.md").write_text(
+        "# Oslo Chess Open\n\n## The result\n\nThe 2024 Oslo Chess Open went to Magnus Carlsen, a full point "
+        "ahead of Fabiano Caruana.\n\n## Side events\n\nA twelve-year-old player won the junior side event.\n")
+    peps.index([library])
+    store = peps._bound_store()
+    question = "Which player won the Oslo Chess Open?"
+    named, asked, _ = peps._named(store, question, peps.question_vector(question))
+    assert [Path(p).name for p in named] == ["Oslo_Chess_Open.md"] and asked == question
+    assert store.phrase_share(["Oslo Chess Open"], named) == 1.0
+    named, asked, _ = peps._named(store, QUESTION, peps.question_vector(QUESTION))
+    assert [Path(p).name for p in named] == ["pep-0008.txt"]
+    assert asked == "What does say about the maximum line length?"
+    assert store.phrase_share(["PEP 8", "pep 8"], named) == 0.0

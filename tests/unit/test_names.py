@@ -32,9 +32,10 @@ def test_names_a_question_could_use_by_chance_do_not_count() -> None:
 def test_a_question_names_a_file_in_any_spelling_and_loses_the_name() -> None:
     for q in ("What does PEP 8 say about the maximum line length?", "what does pep8 say about the maximum line length?",
               "What does PEP-0008 say about the maximum line length?"):
-        found, rest = find(q, LIBRARY)
+        found, rest, said = find(q, LIBRARY)
         assert found == ["/lib/peps/pep-0008.rst"], q
         assert rest.lower() == "what does say about the maximum line length?"
+        assert said[1] == "pep 8" and said[0].lower().replace(" ", "") in ("pep8", "pep-0008"), said
     assert named("Why is PEP 80 different?") == ["/lib/peps/pep-0080.rst"]  # not PEP 8
     assert named("Who won Super Bowl 50?") == ["/lib/Super_Bowl_50.md"]
     assert named("Who won Super Bowl 500?") == []
@@ -45,10 +46,11 @@ def test_two_names_both_count_and_a_longer_name_hides_the_shorter_inside_it() ->
     # Every file of that name: the folder's and the mail attachment's.
     assert sorted(named("what is in the Q3 budget?")) == ["/lib/finance/Q3-budget.xlsx", "/lib/mail.msg/Q3-budget.xlsx"]
     assert find("what changed in the Q3 budget draft?", LIBRARY) == (["/lib/finance/Q3-budget-draft.xlsx"],
-                                                                     "what changed in the ?")
+                                                                     "what changed in the ?",
+                                                                     ["Q3 budget draft", "q 3 budget draft"])
 
 
 def test_a_name_shared_by_too_many_files_names_none() -> None:
     many = in_memory([f"/lib/{i}/meeting-minutes.txt" for i in range(MAX_NAMED + 1)])
-    assert find("what did the meeting minutes decide?", many) == ([], "what did the meeting minutes decide?")
+    assert find("what did the meeting minutes decide?", many) == ([], "what did the meeting minutes decide?", [])
     assert len(find("the meeting minutes", in_memory([f"/lib/{i}/meeting-minutes.txt" for i in range(3)]))[0]) == 3
