@@ -20,6 +20,9 @@ How a span is found, by rules that a user can follow:
    the winner stands before the verb and the loser after it, after "lost to" or "was defeated by" the
    other way round; the name on the side asked for, nearest the verb, is preferred, the other side's is not
    taken. A score after a name ("Carolina Panthers 24–10") is not part of it.
+6. No guess: a sentence without any of the question's words gives no span; "how big", "how fast"... take
+   a number only with its unit ("50 MB", not "one paragraph"); a "what"/"which" question takes a number
+   only when it asks for a numbered thing ("what yard line", "which version"; not "what model").
 """
 
 from __future__ import annotations
@@ -73,6 +76,14 @@ _UNIT_WORDS = frozenset("""percent cent metres meters metre meter km kilometres 
     nautical degrees volts watts bar psi rpm""".split())
 
 
+# Things that are numbered: a number can answer "which version", "what floor".
+_NUMBERED = frozenset("""version number edition release grade level round seed rank place floor room chapter page
+    section step phase pick jersey""".split())
+# "How big", "how fast"...: a bare number or "one paragraph" does not answer them; the number must carry a
+# unit ("50 MB", "165 chunks a second", "30-second"). "How old" and "how many" need none.
+_MEASURED = re.compile(r"\bhow (big|large|long|far|tall|high|fast|heavy|deep|wide|often)\b", re.IGNORECASE)
+_MEASURE_UNITS = frozenset("""b kb mb gb tb bytes byte kilobytes megabytes gigabytes terabytes characters words pages
+    tokens chunks lines rows files documents passages pieces per times faster slower mph kmh ms""".split())
 _PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clara": a place follows
 # Who won and who lost: "Which team won Super Bowl 50?" asks for the winner, "Who lost to the Broncos?" and
 # "Who did the Broncos beat?" for the loser. In "The Broncos defeated the Panthers 24-10" the winner stands
@@ -153,6 +164,9 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
                 keep += 1
             if keep:
                 e += len(" ".join(part[e:].split()[:keep])) + (len(part[e:]) - len(part[e:].lstrip()))
+        size = re.match(r"\s?[KMGTP]i?B\b", part[e:])  # "50 MB", "2 GiB": units written in capitals
+        if size:
+            e += size.end()
         s, e = m.start(), e
         if not any(c.start <= start + s and start + e <= c.end for c in out):  # inside a date already
             out.append(_Candidate(start + s, start + e, "quantity"))
@@ -179,7 +193,9 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
 
 _STARTERS = frozenset("""the a an in on at for to of from by with as if when while because since although after
     before during its it this that these those there here however also but and or so yet despite unlike like
-    following under until upon within without through throughout against among between including""".split())
+    following under until upon within without through throughout against among between including instead
+    meanwhile otherwise then thus hence therefore moreover furthermore still now today finally first next
+    later once each every all both some many most other such only""".split())
 _POSSESSIVE = re.compile(r"['’]s?$")
 # Capitalised words that describe rather than name when a lowercase word follows: American, British, Chinese...
 _DEMONYM = re.compile(r"^[A-Z][a-z]+(?:an|ish|ese|ic)$")
@@ -224,8 +240,8 @@ def _fits(kind: QuestionKind, c: _Candidate, text: str) -> float:
         if c.kind == "date":
             return 1.0
         return 0.4 if c.kind == "quantity" and re.search(r"\d", span) else 0.0
-    if c.kind != "name":
-        return 0.3 if kind.kind == "thing" else 0.0
+    if c.kind != "name":  # a number answers "what yard line", "which version", not "what model"
+        return 0.3 if kind.kind == "thing" and kind.focus in _UNIT_WORDS | _NUMBERED else 0.0
     if re.fullmatch(rf"(?:{MONTHS}|{_DAYS})", span):
         return 0.0
     return 1.0
@@ -246,6 +262,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     kind = question_kind(question)
     if kind is None or not evidence or (kind.kind == "thing" and not kind.focus):
         return None  # "what was ...?" without a noun that says what kind of thing: no span is sure
+    measured = kind.kind == "quantity" and bool(_MEASURED.search(question))
     want = "loser" if _ASKS_LOSER.search(question) else "winner" if _ASKS_WINNER.search(question) else ""
     qwords = [w for w in _words(question) if w not in STOPWORDS]
     qstems = {stem(w) for w in qwords}
@@ -259,6 +276,10 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
         tokens = [(m.start() + e.start, m.end() + e.start, m.group(0).lower())
                   for m in WORD.finditer(text[e.start:e.end])]
         near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
+        # A sentence without any of the question's words (as the relevance gate finds them: "files" for
+        # "file") says nothing sure about it.
+        if not any(w not in STOPWORDS and any(w.startswith(q) for q in qstems) for _, _, w in tokens):
+            continue
         results = _results(tokens) if want and kind.kind in ("thing", "person") else []
         for c in _candidates(text, e.start, e.end):
             fit = _fits(kind, c, text)
@@ -274,6 +295,10 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
             if not inside:
                 continue
             first, last = inside[0], inside[-1]
+            if measured and c.kind == "quantity" and not any(
+                    w in _UNIT_WORDS or w.rstrip("s") in _UNIT_WORDS or w in _MEASURE_UNITS
+                    for _, _, w in tokens[first:last + 3]):
+                continue
             score = fit - 0.2 * rank
             if near:  # the answer sits next to the question's words: distance in words, and how many are close
                 gap = min(min(abs(first - i), abs(i - last)) for i in near)

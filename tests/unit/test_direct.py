@@ -75,6 +75,24 @@ def test_no_direct_answer_when_the_question_is_not_a_factoid(question: str) -> N
     assert _answer(question, "Incremental sync reads only changed files since 2024 at Acme Corp.") is None
 
 
+@pytest.mark.parametrize(("question", "text", "expected"), [
+    # "How big" needs a size, not "one paragraph"; given one, the unit in capitals comes with it.
+    ("How big can a file be?", "Editing one paragraph of a long file re-embeds about one chunk.", None),
+    ("How big can a file be?", "Files larger than the size limit (50 MB by default) are skipped.", "50 MB"),
+    # A number answers "what yard line", not "what model".
+    ("What model does it embed with?", "A chunk never exceeds what the embedding model reads (256 word pieces).",
+     None),
+    ("On what yard line did Carolina begin?", "Carolina began the drive at their own 24-yard line.", "24"),
+    # A sentence-initial adverb is not a name.
+    ("What embedding model does it use?", "Instead, the embedding model is loaded from a local folder.", None),
+    # A sentence without any of the question's words says nothing sure about it.
+    ("Who wrote the assistant?", "The index is one SQLite file on the workstation.", None),
+])
+def test_a_guess_is_not_given_as_the_answer(question: str, text: str, expected: str | None) -> None:
+    found = _answer(question, text)
+    assert (found.text if found else None) == expected
+
+
 def test_no_direct_answer_without_a_span_of_the_kind_asked_for() -> None:
     # "How many" over a sentence with no number: nothing pretends to be an answer.
     assert _answer("How many moons does the planet have?", "The planet has several small moons.") is None
