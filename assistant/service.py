@@ -348,10 +348,10 @@ class Assistant:
         """The documents the question names (setting named_documents; names.py), and the question to search
         them with, embedded. Inside them a name that is only a label says nothing more ("What does PEP 8
         say about line length?" reads "What does say about line length?" in pep-0008.rst, whose passages
-        say "PEP: 8" once, in its header), unless little else is left of the question. A name that most
-        of the document's passages say is its topic, and stays (names.TOPIC_SHARE: "Which team won Super
-        Bowl 50?" in Super_Bowl_50.md, whose heading it is; "Which team won?" finds the 49ers winning
-        Super Bowl XIX)."""
+        say "PEP: 8" once, in its header), unless little else is left of the question. A name that a
+        quarter or more of the document's passages say is its topic, and stays (names.TOPIC_SHARE: "Which
+        team won Super Bowl 50?" in Super_Bowl_50.md, whose heading it is; "Which team won?" finds the
+        49ers winning Super Bowl XIX)."""
         named, rest, said = self._names(store, query)
         if (named and len(content_words(rest)) >= names.REST_WORDS
                 and store.phrase_share(said, named) < names.TOPIC_SHARE):
