@@ -276,8 +276,8 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
         tokens = [(m.start() + e.start, m.end() + e.start, m.group(0).lower())
                   for m in WORD.finditer(text[e.start:e.end])]
         near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
-        # A sentence without any of the question's words (as the relevance gate finds them: "files" for
-        # "file") says nothing sure about it.
+        # A sentence without any of the question's words (or a word they begin: "files" for "file") says
+        # nothing sure about it.
         if not any(w not in STOPWORDS and any(w.startswith(q) for q in qstems) for _, _, w in tokens):
             continue
         results = _results(tokens) if want and kind.kind in ("thing", "person") else []
@@ -296,8 +296,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                 continue
             first, last = inside[0], inside[-1]
             if measured and c.kind == "quantity" and not any(
-                    w in _UNIT_WORDS or w.rstrip("s") in _UNIT_WORDS or w in _MEASURE_UNITS
-                    for _, _, w in tokens[first:last + 3]):
+                    _is_unit(w) or w in _MEASURE_UNITS for _, _, w in tokens[first:last + 3]):
                 continue
             score = fit - 0.2 * rank
             if near:  # the answer sits next to the question's words: distance in words, and how many are close
@@ -319,7 +318,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                     score -= 0.15  # a number of something else
             if results:
                 score += _result_score(results, first, last, want)
-            if kind.kind == "quantity" and any(w in _UNIT_WORDS or w.rstrip("s") in _UNIT_WORDS for w in low):
+            if kind.kind == "quantity" and any(_is_unit(w) for w in low):
                 score += 0.05
             if kind.kind == "date" and kind.focus == "year" and not re.search(r"\b\d{4}\b", span):
                 score -= 0.3
@@ -340,6 +339,10 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     if best is None or best[0] < THRESHOLD:
         return None
     return best[1]
+
+
+def _is_unit(word: str) -> bool:
+    return word in _UNIT_WORDS or word.rstrip("s") in _UNIT_WORDS
 
 
 def _results(tokens: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
