@@ -240,7 +240,7 @@ class LibraryTables(Database):
         (its words one after the other, in the text or the heading, as the keyword index reads them:
         "PEP-0008" holds "pep 0008"); 0.0 when they have no passage."""
         files = list(files)
-        quoted = " OR ".join('"' + p.replace('"', '""') + '"' for p in phrases if WORD.search(p))
+        quoted = " OR ".join(_fts_phrase(p) for p in phrases if WORD.search(p))
         where, params = _filter_sql((), (), files)
         if not quoted or not where:
             return 0.0
@@ -261,7 +261,7 @@ class LibraryTables(Database):
         self._frequencies = (known, known_span)
         for word in words:
             if word not in known:
-                quoted = '"' + word.replace('"', '""') + '"'
+                quoted = _fts_phrase(word)
                 row = self.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
                                         (quoted,)).fetchone()
                 known[word] = int(row[0])
@@ -322,6 +322,11 @@ def _filter_sql(globs: Iterable[str], exts: Iterable[str], files: Iterable[str] 
         params += ["*" + e for e in exts]
     return ("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE " + " AND ".join(clauses),
             params)
+
+
+def _fts_phrase(text: str) -> str:
+    """Text as one FTS5 phrase: its words one after the other, whatever quotes or operators it holds."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _glob_escape(text: str) -> str:
