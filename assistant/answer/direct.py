@@ -96,6 +96,21 @@ _BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edg
 _PASSIVE_BEFORE = frozenset("was were been being is are be".split())
 _LOST_WORDS = frozenset("lost lose loses losing fell falls".split())
 
+# A yes/no opening that only asks politely for the answer: "Can you tell me who won?", "Do you know when ...?"
+_ASKS_FOR = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show)\s+me|"
+                       r"do\s+you\s+know)\b", re.IGNORECASE)
+# "Which file formats", "what teams": the question asks for several things (its noun is plural, lower case:
+# "Which Panthers player" asks for one). One name out of a list answers it wrongly.
+_ASKED_NOUNS = re.compile(r"\b(?i:which|what)\s+([a-z]+)(?:\s+([a-z]+))?")
+_LIST_AFTER = re.compile(r",\s*(?:and\s+|or\s+)?\w|\s(?:and|or)\s")
+_LIST_BEFORE = re.compile(r"(?:\w,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+)(?:the\s+)?$")
+# Backquoted text: commands, options, paths, variable names. It answers "which command", "what option"
+# and, when it is a path, "where".
+CODE_SPAN = re.compile(r"`([^`\n]{1,80})`")
+_CODE_THINGS = frozenset("""command option flag setting variable file folder directory path key function module
+    package class method argument parameter switch script tool program""".split())
+_PATH = re.compile(r"^(?:~|\.{1,2})?/|/")
+
 THRESHOLD = 0.45  # the least score a span needs to be given as the direct answer
 
 
@@ -116,8 +131,10 @@ def question_kind(question: str) -> QuestionKind | None:
     q = " ".join(question.split())
     if _NOT_FACTOID.search(q) and not _QUANTITY.search(q):
         return None
-    if _YES_NO.match(q) and not re.search(r"\b(who|when|where|which|what|how)\b", q, re.IGNORECASE):
-        return None
+    if _YES_NO.match(q) and not (_ASKS_FOR.match(q) or (
+            not re.search(r"\b(tell|show)\b", q, re.IGNORECASE)
+            and re.search(r"\b(who|when|where|which|what|how)\b", q, re.IGNORECASE))):
+        return None  # "can it tell me which page ...?" asks whether it can; "can you tell me who ...?" asks who
     for kind, pattern in (("quantity", _QUANTITY), ("date", _DATE), ("person", _PERSON), ("place", _PLACE)):
         m = pattern.search(q)
         if m:
@@ -170,6 +187,9 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
         s, e = m.start(), e
         if not any(c.start <= start + s and start + e <= c.end for c in out):  # inside a date already
             out.append(_Candidate(start + s, start + e, "quantity"))
+    for m in CODE_SPAN.finditer(part):
+        if m.group(1).strip():
+            out.append(_Candidate(start + m.start(1), start + m.end(1), "code"))
     for m in NAME_SPAN.finditer(part):
         s, e = m.start(), m.end()
         span = _POSSESSIVE.sub("", part[s:e]).rstrip(".'’-")  # "Peyton Manning's pass" -> "Peyton Manning"
@@ -209,6 +229,8 @@ def _trim(text: str, c: _Candidate, qstems: set[str]) -> _Candidate | None:
     """The candidate without the question's own words at its edges; None when nothing else is left."""
     span = text[c.start:c.end]
     tokens = list(re.finditer(r"\S+", span))
+    if c.kind == "code":  # a command is given whole, unless it is only the question's own words
+        return None if all(stem(w) in qstems or w in STOPWORDS for w in _words(span)) else c
     lo, hi = 0, len(tokens)
 
     def known(tok: str) -> bool:
@@ -240,6 +262,10 @@ def _fits(kind: QuestionKind, c: _Candidate, text: str) -> float:
         if c.kind == "date":
             return 1.0
         return 0.4 if c.kind == "quantity" and re.search(r"\d", span) else 0.0
+    if c.kind == "code":  # `assistant docs` answers "which command", `~/.local/share/assistant` "where"
+        if kind.kind == "place":
+            return 1.0 if _PATH.search(span) else 0.0
+        return 1.0 if kind.kind == "thing" and kind.focus in _CODE_THINGS else 0.0
     if c.kind != "name":  # a number answers "what yard line", "which version", not "what model"
         return 0.3 if kind.kind == "thing" and kind.focus in _UNIT_WORDS | _NUMBERED else 0.0
     if re.fullmatch(rf"(?:{MONTHS}|{_DAYS})", span):
@@ -267,7 +293,8 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     qwords = [w for w in _words(question) if w not in STOPWORDS]
     qstems = {stem(w) for w in qwords}
     focus = stem(kind.focus) if kind.focus else ""
-    best: tuple[float, DirectAnswer] | None = None
+    several = _asks_several(question)
+    best: tuple[float, DirectAnswer, bool] | None = None
     top = evidence[0].score
     for rank, e in enumerate(evidence[:2]):
         if e.score < top - 0.15:  # a clearly weaker sentence does not get to answer
@@ -324,6 +351,8 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                 score -= 0.3
             if kind.kind == "place" and _PREPOSITION.search(text[max(0, t.start - 10):t.start]):
                 score += 0.15
+            if kind.kind == "place" and c.kind == "code":
+                score += 0.2  # a folder named in full says where better than "on Linux" beside it
             if kind.kind == "person" and c.kind == "name":
                 if "by" in before or (first >= 3 and tokens[first - 3][2] == "by"):
                     score += 0.3  # "built ... by the engineer Margaret Hale": the agent
@@ -335,10 +364,28 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                     score += 0.1
             answer = DirectAnswer(" ".join(span.split()), e.source, t.start, t.end, round(score, 4))
             if best is None or score > best[0]:
-                best = (score, answer)
-    if best is None or best[0] < THRESHOLD:
+                best = (score, answer, several and c.kind == "name" and _listed(c, text))
+    if best is None or best[0] < THRESHOLD or best[2]:  # one name of a list, asked for several: none
         return None
     return best[1]
+
+
+def _asks_several(question: str) -> bool:
+    """Whether a which/what question asks for several things: "which file formats", "what two teams"."""
+    m = _ASKED_NOUNS.search(question)
+    for word in (m.groups() if m else ()):
+        if not word or word in STOPWORDS:
+            break
+        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            return True
+    return False
+
+
+def _listed(c: _Candidate, text: str) -> bool:
+    """Whether a name stands in a list: "Markdown, reStructuredText, HTML", "PDF and Word", "the Broncos and
+    the Panthers"."""
+    before, span, after = text[max(0, c.start - 12):c.start], text[c.start:c.end], text[c.end:c.end + 12]
+    return bool(re.search(r"\s(?:and|or|&)\s", span) or _LIST_AFTER.match(after) or _LIST_BEFORE.search(before))
 
 
 def _is_unit(word: str) -> bool:

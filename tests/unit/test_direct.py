@@ -57,6 +57,17 @@ def _answer(question: str, text: str, sentence: int = 0):
      "The Pittsburgh Steelers lost to the Broncos in the divisional round, 23-16.", "Broncos"),
     ("Which team won the AFC Championship?",
      "The New England Patriots were defeated by the Denver Broncos in the AFC Championship.", "Denver Broncos"),
+    # Backquoted text answers "which command" whole, and a path answers "where" better than "on Linux".
+    ("Which command shows the files that failed?",
+     "- `assistant docs` lists every document with its status, and the error for files that failed.",
+     "assistant docs"),
+    ("Where is my data stored?", "The index and the logs are kept in your user data folder "
+     "(`~/.local/share/assistant` on Linux); `assistant paths` prints where.", "~/.local/share/assistant"),
+    # Asking politely is still asking who; a capitalised plural ("Panthers player") names one player.
+    ("Can you tell me who built the lighthouse?",
+     "The lighthouse on Skerry Island was built in 1874 by the engineer Margaret Hale.", "Margaret Hale"),
+    ("Which Panthers player got a penalty?", "Panthers cornerback Josh Norman got a penalty for the hit.",
+     "Josh Norman"),
 ])
 def test_the_span_that_answers(question: str, text: str, expected: str) -> None:
     found = _answer(question, text, 1 if text is TORQUE else 0)
@@ -87,6 +98,13 @@ def test_no_direct_answer_when_the_question_is_not_a_factoid(question: str) -> N
     ("What embedding model does it use?", "Instead, the embedding model is loaded from a local folder.", None),
     # A sentence without any of the question's words says nothing sure about it.
     ("Who wrote the assistant?", "The index is one SQLite file on the workstation.", None),
+    # Asked for several things, one name of a list is no answer.
+    ("Which file formats can it read?",
+     "It reads plain text, Markdown, reStructuredText, HTML, PDF and Word (.docx) documents.", None),
+    ("Which teams played in the final?", "The Denver Broncos and the Carolina Panthers played in the final.", None),
+    # "Can it tell me which page ...?" asks whether it can, not which page.
+    ("Can it tell me which page of a PDF something is on?",
+     "PDFs keep their page numbers, so an answer can tell you which page a passage came from.", None),
 ])
 def test_a_guess_is_not_given_as_the_answer(question: str, text: str, expected: str | None) -> None:
     found = _answer(question, text)
