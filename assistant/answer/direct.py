@@ -89,9 +89,10 @@ _PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clar
 # "Who did the Broncos beat?" for the loser. In "The Broncos defeated the Panthers 24-10" the winner stands
 # before the verb and the loser after it; in "the Panthers lost to the Broncos" (or "were defeated by")
 # the other way round. Without this the name nearest the question's words won, which was the loser.
-_ASKS_WINNER = re.compile(r"^\s*(?:who|(?:which|what) \w+)\s+(?:won|wins|win)\b|\bwinner\b", re.IGNORECASE)
-_ASKS_LOSER = re.compile(r"^\s*(?:who|(?:which|what) \w+)\s+(?:lost|loses|lose)\b|\bloser\b|\brunners?-up\b|"
-                         r"^\s*(?:who|whom|(?:which|what) \w+)\s+did\b.*\b(?:beat|defeat|overcome)\b", re.IGNORECASE)
+_ASKS_WINNER = re.compile(r"^\s*(?:who|(?:which|what)(?: \w+){1,3})\s+(?:won|wins|win)\b|\bwinner\b", re.IGNORECASE)
+_ASKS_LOSER = re.compile(r"^\s*(?:who|(?:which|what)(?: \w+){1,3})\s+(?:lost|loses|lose)\b|\bloser\b|\brunners?-up\b|"
+                         r"^\s*(?:who|whom|(?:which|what)(?: \w+){1,3})\s+did\b.*\b(?:beat|defeat|overcome)\b",
+                         re.IGNORECASE)
 _BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edged routed outlasted upset won".split())
 _PASSIVE_BEFORE = frozenset("was were been being is are be".split())
 _LOST_WORDS = frozenset("lost lose loses losing fell falls".split())
@@ -111,6 +112,10 @@ _CODE_THINGS = frozenset("""command option flag setting variable file folder dir
     package class method argument parameter switch script tool program""".split())
 _PATH = re.compile(r"^(?:~|\.{1,2})?/|/")
 
+# A name spelled out before its acronym, and whether a lower-case word and another name follow (it then
+# describes that name: "the National Football Conference (NFC) champion Carolina Panthers").
+_ACRONYM_AFTER = re.compile(r"\s?\(([A-Z]{2,6})\)(\s+(?!(?:and|or)\b)[a-z]+\s+[A-Z])?")
+
 THRESHOLD = 0.45  # the least score a span needs to be given as the direct answer
 
 
@@ -126,6 +131,17 @@ class QuestionKind:
 _COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?([a-z][a-z-]+)", re.IGNORECASE)
 
 
+# Past tenses, no nouns: "what covered the field?" asks for a thing without saying what kind (nor does any
+# word ending in -ed).
+_PAST = frozenset("""won lost beat made had got took gave went came ran led held wore threw wrote sang spoke became
+    began broke caught chose drew drove fell felt found fought hit kept knew left met paid put read rode rose
+    said saw sold sent set shot sat stood struck taught told thought""".split())
+
+
+def _verb_like(word: str) -> bool:
+    return word in _PAST or (word.endswith("ed") and len(word) > 4)
+
+
 def question_kind(question: str) -> QuestionKind | None:
     """The kind of span a question asks for, or None when it is not a factoid (how, why, yes/no...)."""
     q = " ".join(question.split())
@@ -135,25 +151,33 @@ def question_kind(question: str) -> QuestionKind | None:
             not re.search(r"\b(tell|show)\b", q, re.IGNORECASE)
             and re.search(r"\b(who|when|where|which|what|how)\b", q, re.IGNORECASE))):
         return None  # "can it tell me which page ...?" asks whether it can; "can you tell me who ...?" asks who
-    for kind, pattern in (("quantity", _QUANTITY), ("date", _DATE), ("person", _PERSON), ("place", _PLACE)):
-        m = pattern.search(q)
-        if m:
-            if kind == "quantity":  # the thing counted: "how many touchdowns" -> "touchdowns"
-                counted = _COUNTED.search(q)
-                focus = counted.group(1).lower() if counted and counted.group(1).lower() not in STOPWORDS else ""
-                if not focus and m.group(2):
-                    focus = m.group(2).lower()
-                return QuestionKind(kind, focus if focus not in ("did", "does", "do", "is", "was") else "")
-            words = [w for w in (m.group(m.lastindex) if m.lastindex else "").lower().split() if w.isalpha()]
-            focus = words[-1] if words and words[-1] not in ("who", "whom", "whose", "when", "where") else ""
-            return QuestionKind(kind, focus)
-    m = _THING.search(q)
-    if m:
-        focus = (m.group(2) or "").lower()
-        if focus in STOPWORDS | {"name", "kind", "type", "sort"}:  # "what is the ...", "what was ..."
-            focus = ""
-        return QuestionKind("thing", focus)
-    return None
+    # The question word that comes first asks: "Where was the meeting held when the owners voted?" asks
+    # where, "What yard line were they on when ...?" what; but "what is the last name of the player who ...?"
+    # asks who, since its "what" names no kind of thing. On a tie the narrower kind: "what year".
+    thing = _THING.search(q)
+    focus = (thing.group(2) or "").lower() if thing else ""
+    after = q[thing.end():].split()[:1] if thing else []
+    if focus in STOPWORDS | {"name", "kind", "type", "sort"} or (  # "what is the ...", "what was ...",
+            _verb_like(focus) and not (after and after[0].islower() and after[0] not in STOPWORDS)):
+        focus = ""  # "what covered the field?" (not "which retired ref"): no noun says what kind of thing
+    found = [(m.start(), i, kind, m) for i, (kind, pattern) in enumerate(
+        (("quantity", _QUANTITY), ("date", _DATE), ("person", _PERSON), ("place", _PLACE))) if (m := pattern.search(q))]
+    if thing and focus:
+        found.append((thing.start(), 4, "thing", thing))
+    if not found:
+        return QuestionKind("thing", focus) if thing else None
+    _, _, kind, m = min(found, key=lambda f: f[:2])
+    if kind == "thing":
+        return QuestionKind(kind, focus)
+    if kind == "quantity":  # the thing counted: "how many touchdowns" -> "touchdowns"
+        counted = _COUNTED.search(q)
+        focus = counted.group(1).lower() if counted and counted.group(1).lower() not in STOPWORDS else ""
+        if not focus and m.group(2):
+            focus = m.group(2).lower()
+        return QuestionKind(kind, focus if focus not in ("did", "does", "do", "is", "was") else "")
+    words = [w for w in (m.group(m.lastindex) if m.lastindex else "").lower().split() if w.isalpha()]
+    focus = words[-1] if words and words[-1] not in ("who", "whom", "whose", "when", "where") else ""
+    return QuestionKind(kind, focus)
 
 
 @dataclass(frozen=True)
@@ -292,6 +316,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     want = "loser" if _ASKS_LOSER.search(question) else "winner" if _ASKS_WINNER.search(question) else ""
     qwords = [w for w in _words(question) if w not in STOPWORDS]
     qstems = {stem(w) for w in qwords}
+    counted = _counted(question)
     focus = stem(kind.focus) if kind.focus else ""
     several = _asks_several(question)
     best: tuple[float, DirectAnswer, bool] | None = None
@@ -312,9 +337,15 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
             fit = _fits(kind, c, text)
             if not fit:
                 continue
+            acronym = _ACRONYM_AFTER.match(text, c.end)
+            if c.kind == "name" and acronym and (acronym.group(1).lower() in qwords or acronym.group(2)):
+                continue  # "Most Valuable Player (MVP)" asked as "MVP"; "the National Football Conference (NFC)
+                # champion Carolina Panthers": the league describes the team that is the answer
             t = _trim(text, c, qstems)
             if t is None:
                 continue
+            if t.kind == "quantity":
+                t = _unit_kept(text, t, counted)
             span = text[t.start:t.end]
             if len(span.split()) > 8:
                 continue
@@ -386,6 +417,33 @@ def _listed(c: _Candidate, text: str) -> bool:
     the Panthers"."""
     before, span, after = text[max(0, c.start - 12):c.start], text[c.start:c.end], text[c.end:c.end + 12]
     return bool(re.search(r"\s(?:and|or|&)\s", span) or _LIST_AFTER.match(after) or _LIST_BEFORE.search(before))
+
+
+def _counted(question: str) -> set[str]:
+    """The stems of what a "how many/much" question counts: "how many forced fumbles did ..." -> forced,
+    fumbles."""
+    m = re.search(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?((?:[a-z][a-z-]*\s*){1,3})", question, re.IGNORECASE)
+    out: set[str] = set()
+    for w in (m.group(1).lower().split() if m else ()):
+        if w in STOPWORDS:
+            break
+        out.add(stem(w))
+    return out
+
+
+def _unit_kept(text: str, c: _Candidate, counted: set[str]) -> _Candidate:
+    """A quantity with the words after its number only as far as its unit or the thing counted: "17 seconds
+    left" -> "17 seconds", "$1.2 billion stadium opened" -> "$1.2 billion", "45 total touchdowns" stays."""
+    m = QUANTITY_SPAN.match(text, c.start)
+    if not m or m.end() >= c.end:
+        return c
+    size = re.match(r"\s?[KMGTP]i?B\b", text[m.end():c.end])
+    base = end = m.end() + (size.end() if size else 0)
+    for w in re.finditer(r"\S+", text[base:c.end]):
+        word = w.group(0).lower().strip(",.;:()")
+        if _is_unit(word) or word in _MEASURE_UNITS or stem(word) in counted:
+            end = base + w.end()
+    return _Candidate(c.start, end, c.kind)
 
 
 def _is_unit(word: str) -> bool:

@@ -38,6 +38,10 @@ def _answer(question: str, text: str, sentence: int = 0):
     ("What stadium did the game take place in?",
      "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara.", "Levi's Stadium"),
     ("How many tickets were sold?", "In all, 4,000 tickets were sold in the first hour.", "4,000 tickets"),
+    # After its number a quantity keeps its unit or the thing counted, and nothing further.
+    ("How many seconds were left?", "The pass was intercepted with 17 seconds left in the game.", "17 seconds"),
+    ("How much did it cost to build the stadium?", "The $1.2 billion stadium opened in 2014.", "$1.2 billion"),
+    ("How many forced fumbles did Miller have?", "Miller had two forced fumbles in the game.", "two forced fumbles"),
     # A name in the possessive is given without its "'s"; a capitalised word that describes ("the British
     # rock band") is not a name; "Despite" opening a sentence is not part of one.
     ("Who was the quarterback for the Broncos?",
@@ -57,6 +61,12 @@ def _answer(question: str, text: str, sentence: int = 0):
      "The Pittsburgh Steelers lost to the Broncos in the divisional round, 23-16.", "Broncos"),
     ("Which team won the AFC Championship?",
      "The New England Patriots were defeated by the Denver Broncos in the AFC Championship.", "Denver Broncos"),
+    # A name spelled out before an acronym the question says is the question's own words; one spelled out
+    # before a lower-case word describes the answer ("the ... Conference (NFC) champion Carolina Panthers").
+    ("Who was the 2015 NFL MVP?", "The Panthers finished the regular season with a 15–1 record, and quarterback "
+     "Cam Newton was named the NFL Most Valuable Player (MVP).", "Cam Newton"),
+    ("Who did the Broncos beat?", FINAL, "Carolina Panthers"),
+    ("Which NFL team won Super Bowl 50?", FINAL, "Denver Broncos"),
     # Backquoted text answers "which command" whole, and a path answers "where" better than "on Linux".
     ("Which command shows the files that failed?",
      "- `assistant docs` lists every document with its status, and the error for files that failed.",
@@ -98,6 +108,8 @@ def test_no_direct_answer_when_the_question_is_not_a_factoid(question: str) -> N
     ("What embedding model does it use?", "Instead, the embedding model is loaded from a local folder.", None),
     # A sentence without any of the question's words says nothing sure about it.
     ("Who wrote the assistant?", "The index is one SQLite file on the workstation.", None),
+    # "What covered the field?" does not say what kind of thing it asks for.
+    ("What covered the new field?", "Concerns were raised when the new field was covered in Bermuda turf.", None),
     # Asked for several things, one name of a list is no answer.
     ("Which file formats can it read?",
      "It reads plain text, Markdown, reStructuredText, HTML, PDF and Word (.docx) documents.", None),
@@ -109,6 +121,21 @@ def test_no_direct_answer_when_the_question_is_not_a_factoid(question: str) -> N
 def test_a_guess_is_not_given_as_the_answer(question: str, text: str, expected: str | None) -> None:
     found = _answer(question, text)
     assert (found.text if found else None) == expected
+
+
+@pytest.mark.parametrize(("question", "kind", "focus"), [
+    # The question word that comes first asks; a later "when" or "who" opens a clause.
+    ("Where was the meeting held when the owners voted?", "place", ""),
+    ("What yard line were the Broncos on when Manning lost the ball?", "thing", "yard"),
+    # ... unless the "what" names no kind of thing.
+    ("What is the last name of the player who scored?", "person", ""),
+    ("What covered the new field?", "thing", ""),
+    ("Which retired ref disagreed with the call?", "thing", "retired"),
+    ("What year did the Panthers form?", "date", "year"),
+])
+def test_what_a_question_asks_for(question: str, kind: str, focus: str) -> None:
+    found = question_kind(question)
+    assert found is not None and (found.kind, found.focus) == (kind, focus)
 
 
 def test_no_direct_answer_without_a_span_of_the_kind_asked_for() -> None:
