@@ -22,7 +22,17 @@ How a span is found, by rules that a user can follow:
    taken. A score after a name ("Carolina Panthers 24–10") is not part of it.
 6. No guess: a sentence without any of the question's words gives no span; "how big", "how fast"... take
    a number only with its unit ("50 MB", not "one paragraph"); a "what"/"which" question takes a number
-   only when it asks for a numbered thing ("what yard line", "which version"; not "what model").
+   only when it asks for a numbered thing ("what yard line", "which version"; not "what model"); asked for
+   several things ("which file formats"), one name out of a list is no answer; "can it tell me which
+   page ...?" is a yes/no question ("can you tell me who ...?" is not).
+7. The question word that comes first asks ("Where was it held when ...?" asks where), unless it is a
+   "what" that names no kind of thing ("What is the last name of the player who ...?" asks who).
+8. A quantity keeps the words after its number only as far as its unit or the thing counted ("17
+   seconds", not "17 seconds left"); a name spelled out before an acronym the question says ("Most
+   Valuable Player (MVP)") is the question's own words, and one before a lower-case word and another name
+   describes that name ("the ... Conference (NFC) champion Carolina Panthers").
+9. Backquoted text (a command, an option, a path) answers "which command", "what option" whole; a path
+   answers "where".
 """
 
 from __future__ import annotations
@@ -440,9 +450,9 @@ def _unit_kept(text: str, c: _Candidate, counted: set[str]) -> _Candidate:
     size = re.match(r"\s?[KMGTP]i?B\b", text[m.end():c.end])
     base = end = m.end() + (size.end() if size else 0)
     for w in re.finditer(r"\S+", text[base:c.end]):
-        word = w.group(0).lower().strip(",.;:()")
-        if _is_unit(word) or word in _MEASURE_UNITS or stem(word) in counted:
-            end = base + w.end()
+        word = w.group(0).rstrip(",.;:)")
+        if _is_unit(word.lower()) or word.lower() in _MEASURE_UNITS or stem(word.lower()) in counted:
+            end = base + w.start() + len(word)
     return _Candidate(c.start, end, c.kind)
 
 
