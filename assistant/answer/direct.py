@@ -28,9 +28,10 @@ How a span is found, by rules that a user can follow:
 7. The question word that comes first asks ("Where was it held when ...?" asks where), unless it is a
    "what" that names no kind of thing ("What is the last name of the player who ...?" asks who).
 8. A quantity keeps the words after its number only as far as its unit or the thing counted ("17
-   seconds", not "17 seconds left"); a name spelled out before an acronym the question says ("Most
-   Valuable Player (MVP)") is the question's own words, and one before a lower-case word and another name
-   describes that name ("the ... Conference (NFC) champion Carolina Panthers").
+   seconds", not "17 seconds left"), and an age is a number with years at most; a name spelled out
+   before an acronym the question says ("Most Valuable Player (MVP)") is the question's own words, and
+   one before a lower-case word and another name describes that name ("the ... Conference (NFC) champion
+   Carolina Panthers").
 9. Backquoted text (a command, an option, a path) answers "which command", "what option" whole; a path
    answers "where".
 """
@@ -107,6 +108,7 @@ _BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edg
 _PASSIVE_BEFORE = frozenset("was were been being is are be".split())
 _LOST_WORDS = frozenset("lost lose loses losing fell falls".split())
 
+_AGE_WORDS = frozenset("years year months month weeks week days day old".split())  # what may follow an age
 # A yes/no opening that only asks politely for the answer: "Can you tell me who won?", "Do you know when ...?"
 _ASKS_FOR = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show)\s+me|"
                        r"do\s+you\s+know)\b", re.IGNORECASE)
@@ -327,6 +329,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     qwords = [w for w in _words(question) if w not in STOPWORDS]
     qstems = {stem(w) for w in qwords}
     counted = _counted(question)
+    aged = bool(re.search(r"\bhow old\b", question, re.IGNORECASE))
     focus = stem(kind.focus) if kind.focus else ""
     several = _asks_several(question)
     best: tuple[float, DirectAnswer, bool] | None = None
@@ -355,6 +358,12 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
             if t is None:
                 continue
             if t.kind == "quantity":
+                number = QUANTITY_SPAN.match(text, t.start)
+                if not number:
+                    continue  # "2015 off-season" without the question's "2015": no number is left
+                tail = _words(text[number.end():c.end])
+                if aged and tail and not any(w in _AGE_WORDS for w in tail):
+                    continue  # "how old": 39, "38 years", not "two different teams"
                 t = _unit_kept(text, t, counted)
             span = text[t.start:t.end]
             if len(span.split()) > 8:

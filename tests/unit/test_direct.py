@@ -42,6 +42,12 @@ def _answer(question: str, text: str, sentence: int = 0):
     ("How many seconds were left?", "The pass was intercepted with 17 seconds left in the game.", "17 seconds"),
     ("How much did it cost to build the stadium?", "The $1.2 billion stadium opened in 2014.", "$1.2 billion"),
     ("How many forced fumbles did Miller have?", "Miller had two forced fumbles in the game.", "two forced fumbles"),
+    # An age is a number, with years at most: not "off-season" once the question's "2015" is trimmed off, not
+    # "two different teams".
+    ("How old was Peyton Manning in 2015?", "Due to an injury in his heel that he had suffered since the summer, "
+     "and the simple fact that Manning was getting old, as he turned 39 in the 2015 off-season.", "39"),
+    ("How old was Manning when he played Super Bowl 50?", "Manning became the oldest quarterback ever to win a "
+     "Super Bowl at age 39, and the first quarterback ever to win a Super Bowl with two different teams.", "39"),
     # A name in the possessive is given without its "'s"; a capitalised word that describes ("the British
     # rock band") is not a name; "Despite" opening a sentence is not part of one.
     ("Who was the quarterback for the Broncos?",
