@@ -95,6 +95,7 @@ _NUMBERED = frozenset("""version number edition release grade level round seed r
 _MEASURED = re.compile(r"\bhow (big|large|long|far|tall|high|fast|heavy|deep|wide|often)\b", re.IGNORECASE)
 _MEASURE_UNITS = frozenset("""b kb mb gb tb bytes byte kilobytes megabytes gigabytes terabytes characters words pages
     tokens chunks lines rows files documents passages pieces per times faster slower mph kmh ms""".split())
+_SIZE_UNIT = re.compile(r"\s?[KMGTP]i?B\b")  # "50 MB", "2 GiB": units written in capitals
 _PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clara": a place follows
 # Who won and who lost: "Which team won Super Bowl 50?" asks for the winner, "Who lost to the Broncos?" and
 # "Who did the Broncos beat?" for the loser. In "The Broncos defeated the Panthers 24-10" the winner stands
@@ -140,7 +141,9 @@ class QuestionKind:
     focus: str = ""
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?([a-z][a-z-]+)", re.IGNORECASE)
+# What "how many/much" counts, up to three words: "how many forced fumbles did ..." -> "forced fumbles did".
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?([a-z][a-z-]+(?:\s+[a-z][a-z-]*){0,2})",
+                      re.IGNORECASE)
 
 
 # Past tenses, no nouns: "what covered the field?" asks for a thing without saying what kind (nor does any
@@ -183,7 +186,8 @@ def question_kind(question: str) -> QuestionKind | None:
         return QuestionKind(kind, focus)
     if kind == "quantity":  # the thing counted: "how many touchdowns" -> "touchdowns"
         counted = _COUNTED.search(q)
-        focus = counted.group(1).lower() if counted and counted.group(1).lower() not in STOPWORDS else ""
+        first = counted.group(1).split()[0].lower() if counted else ""
+        focus = first if first not in STOPWORDS else ""
         if not focus and m.group(2):
             focus = m.group(2).lower()
         return QuestionKind(kind, focus if focus not in ("did", "does", "do", "is", "was") else "")
@@ -217,7 +221,7 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
                 keep += 1
             if keep:
                 e += len(" ".join(part[e:].split()[:keep])) + (len(part[e:]) - len(part[e:].lstrip()))
-        size = re.match(r"\s?[KMGTP]i?B\b", part[e:])  # "50 MB", "2 GiB": units written in capitals
+        size = _SIZE_UNIT.match(part, e)
         if size:
             e += size.end()
         s, e = m.start(), e
@@ -350,8 +354,8 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
             fit = _fits(kind, c, text)
             if not fit:
                 continue
-            acronym = _ACRONYM_AFTER.match(text, c.end)
-            if c.kind == "name" and acronym and (acronym.group(1).lower() in qwords or acronym.group(2)):
+            acronym = _ACRONYM_AFTER.match(text, c.end) if c.kind == "name" else None
+            if acronym and (acronym.group(1).lower() in qwords or acronym.group(2)):
                 continue  # "Most Valuable Player (MVP)" asked as "MVP"; "the National Football Conference (NFC)
                 # champion Carolina Panthers": the league describes the team that is the answer
             t = _trim(text, c, qstems)
@@ -364,7 +368,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                 tail = _words(text[number.end():c.end])
                 if aged and tail and not any(w in _AGE_WORDS for w in tail):
                     continue  # "how old": 39, "38 years", not "two different teams"
-                t = _unit_kept(text, t, counted)
+                t = _unit_kept(text, t, number, counted)
             span = text[t.start:t.end]
             if len(span.split()) > 8:
                 continue
@@ -373,7 +377,7 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
                 continue
             first, last = inside[0], inside[-1]
             if measured and c.kind == "quantity" and not any(
-                    _is_unit(w) or w in _MEASURE_UNITS for _, _, w in tokens[first:last + 3]):
+                    _measures(w) for _, _, w in tokens[first:last + 3]):
                 continue
             score = fit - 0.2 * rank
             if near:  # the answer sits next to the question's words: distance in words, and how many are close
@@ -441,7 +445,7 @@ def _listed(c: _Candidate, text: str) -> bool:
 def _counted(question: str) -> set[str]:
     """The stems of what a "how many/much" question counts: "how many forced fumbles did ..." -> forced,
     fumbles."""
-    m = re.search(r"\bhow (?:many|much)\s+(?:of\s+(?:the\s+)?)?((?:[a-z][a-z-]*\s*){1,3})", question, re.IGNORECASE)
+    m = _COUNTED.search(question)
     out: set[str] = set()
     for w in (m.group(1).lower().split() if m else ()):
         if w in STOPWORDS:
@@ -450,23 +454,27 @@ def _counted(question: str) -> set[str]:
     return out
 
 
-def _unit_kept(text: str, c: _Candidate, counted: set[str]) -> _Candidate:
+def _unit_kept(text: str, c: _Candidate, number: re.Match[str], counted: set[str]) -> _Candidate:
     """A quantity with the words after its number only as far as its unit or the thing counted: "17 seconds
     left" -> "17 seconds", "$1.2 billion stadium opened" -> "$1.2 billion", "45 total touchdowns" stays."""
-    m = QUANTITY_SPAN.match(text, c.start)
-    if not m or m.end() >= c.end:
+    if number.end() >= c.end:
         return c
-    size = re.match(r"\s?[KMGTP]i?B\b", text[m.end():c.end])
-    base = end = m.end() + (size.end() if size else 0)
+    size = _SIZE_UNIT.match(text, number.end(), c.end)
+    base = end = size.end() if size else number.end()
     for w in re.finditer(r"\S+", text[base:c.end]):
         word = w.group(0).rstrip(",.;:)")
-        if _is_unit(word.lower()) or word.lower() in _MEASURE_UNITS or stem(word.lower()) in counted:
+        if _measures(word.lower()) or stem(word.lower()) in counted:
             end = base + w.start() + len(word)
     return _Candidate(c.start, end, c.kind)
 
 
 def _is_unit(word: str) -> bool:
     return word in _UNIT_WORDS or word.rstrip("s") in _UNIT_WORDS
+
+
+def _measures(word: str) -> bool:
+    """Whether a lower-case word is a unit a measured quantity can carry ("seconds", "MB", "chunks")."""
+    return _is_unit(word) or word in _MEASURE_UNITS
 
 
 def _results(tokens: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
