@@ -91,9 +91,10 @@ def _percentile(values: list[float], p: float) -> float:
 
 def evaluate(
     assistant: Any, questions: list[Question], k: int = 5, mode: str = "hybrid",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, documents: bool = False,
 ) -> dict[str, Any]:
-    """Run every question through search and score the results.
+    """Run every question through search and score the results; with `documents`, also rank documents
+    (`search --documents`) for the questions that give theirs, and score where the first of them comes.
 
     Latency covers retrieval only (the questions are embedded beforehand), which is the part that grows
     with the library.
@@ -103,6 +104,7 @@ def evaluate(
     relevant = 0
     named = right_document = 0
     latencies = []
+    doc_ranks: list[int | None] = []
     for i, (q, vec) in enumerate(zip(questions, vectors, strict=True)):
         t0 = time.perf_counter()
         hits = assistant.search_vector(q.question, vec, k=k, mode=mode)
@@ -114,6 +116,9 @@ def evaluate(
         if q.documents:
             named += 1
             right_document += bool(hits) and q.in_documents(hits[0].path)
+            if documents:
+                docs = assistant.search_documents_vector(q.question, vec, k=k, mode=mode)
+                doc_ranks.append(next((r for r, d in enumerate(docs, 1) if q.in_documents(d.path)), None))
         if progress:
             progress(i + 1, len(questions))
     n = len(ranks)
@@ -130,6 +135,12 @@ def evaluate(
     }
     if named:  # the first passage comes from a document the question names, whatever it says
         out["document_hit@1"] = round(right_document / named, 4)
+    if doc_ranks:  # documents ranked as documents: where the right one comes
+        m = len(doc_ranks)
+        out["documents_ranked"] = m
+        out["documents_hit@1"] = round(sum(r == 1 for r in doc_ranks) / m, 4)
+        out["documents_hit@k"] = round(sum(r is not None for r in doc_ranks) / m, 4)
+        out["documents_mrr"] = round(sum(1 / r for r in doc_ranks if r) / m, 4)
     return out
 
 

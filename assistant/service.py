@@ -455,7 +455,7 @@ class Assistant:
         s = self.settings
         return Retriever(store, self.vectors, threshold, pool=s.search_pool, fusion=s.fusion, weight=s.fusion_weight,
                          coverage_weight=s.coverage_weight, stem_length=s.stem_length,
-                         feedback=s.query_feedback)
+                         feedback=s.query_feedback, support=s.document_support)
 
     def _probe_relevance(self, probes: list[str]) -> list[float]:
         store = self._bound_store()

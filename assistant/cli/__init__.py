@@ -198,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="index this folder first (incrementally); repeatable")
     sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    sp.add_argument("--documents", action="store_true",
+                    help="also rank documents (search --documents, k of them) for the questions that give their "
+                         "\"documents\": where the first right one comes (documents_hit@1, documents_hit@k, "
+                         "documents_mrr)")
     add_rerank(sp, "search_rerank", also="; with --answers it sets rerank too (default 10)")
     sp.add_argument("--answers", action="store_true",
                     help="also answer each question: how often the answer contains a gold answer (beside the "

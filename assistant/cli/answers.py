@@ -267,7 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             close()
         print(f"indexed: added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
               f"errors {len(report.errors)}", file=sys.stderr)
-    result = evaluate(a, questions, k=args.k, mode=args.mode)
+    result = evaluate(a, questions, k=args.k, mode=args.mode, documents=args.documents)
     if args.answers:
         from assistant.evaluation import evaluate_answers
 

@@ -47,6 +47,11 @@ PARALLEL_MIN = 100_000
 FEEDBACK_SCOPES = ("documents", "always", "off")  # the setting query_feedback: which searches use feedback
 FEEDBACK_DOCUMENTS = 3  # documents whose best passage moves the query
 FEEDBACK_WEIGHT = 0.5  # how far (Rocchio's beta, the query's own weight being 1)
+# Document support (the setting document_support; _supported): the documents that can be lifted, and how many
+# of the nearest of them each one reads.
+SUPPORT_DOCUMENTS = 200
+SUPPORT_NEIGHBOURS = 5
+SUPPORT_LIKENESS = 0.3  # a neighbour counts by how far its cosine to the document is above this
 
 @dataclass(frozen=True)
 class Filters:
@@ -130,10 +135,13 @@ class Retriever:
     def __init__(
         self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50,
         fusion: str = "linear", weight: float = 0.75, coverage_weight: float = COVERAGE_WEIGHT,
-        stem_length: int = STEM_LENGTH, feedback: str = "documents",
+        stem_length: int = STEM_LENGTH, feedback: str = "documents", support: float = 0.0,
     ) -> None:
         if feedback not in FEEDBACK_SCOPES:
             raise ConfigError(f"unknown query_feedback {feedback!r}; choose one of {', '.join(FEEDBACK_SCOPES)}")
+        if not 0.0 <= support <= 1.0:
+            raise ConfigError(f"document_support must be between 0 (off) and 1, not {support}")
+        self.support = support
         self.feedback = feedback
         self.coverage_weight = coverage_weight
         self.stem_length = stem_length
@@ -162,7 +170,8 @@ class Retriever:
         self, query: str, vector: np.ndarray, k: int, mode: str = "hybrid", filters: Filters | None = None
     ) -> list[DocumentHit]:
         """The k documents that best match the query, best first, each with its best passage, ranked by it
-        (adding the support of a document's other passages was measured and lost: README "Search quality").
+        (adding the support of a document's other passages was measured and lost: README "Search quality"),
+        lifted toward the documents most like it when they rank higher (document support; _supported).
 
         Raises:
             EmptyQueryError: the query is empty or whitespace.
@@ -173,9 +182,49 @@ class Retriever:
         by_doc: dict[object, list[Candidate]] = {}
         for c in ranked:
             by_doc.setdefault(rows[c.chunk_id]["document_id"], []).append(c)
-        return [DocumentHit(rows[cands[0].chunk_id]["path"], round(cands[0].fused, 6), len(cands),
-                            self._hit(cands[0], rows[cands[0].chunk_id], mode))
-                for cands in list(by_doc.values())[:k]]
+        docs = list(by_doc.values())
+        scores = [cands[0].fused for cands in docs]
+        if self.support and mode != "bm25":
+            scores = self._supported(docs, scores)
+        order = sorted(range(len(docs)), key=lambda i: -scores[i])[:k]  # stable: ties keep the passages' order
+        return [DocumentHit(rows[docs[i][0].chunk_id]["path"], round(scores[i], 6), len(docs[i]),
+                            self._hit(docs[i][0], rows[docs[i][0].chunk_id], mode))
+                for i in order]
+
+    def _supported(self, docs: list[list[Candidate]], scores: list[float]) -> list[float]:
+        """The documents' scores, each of the first SUPPORT_DOCUMENTS lifted toward its SUPPORT_NEIGHBOURS
+        nearest among them when those score higher: + support x (their scores' mean, weighted by
+        similarity, - its own), never lowered. Documents about the same thing tend to be relevant together
+        (the cluster hypothesis; Diaz 2005, "Regularizing ad hoc retrieval scores"), so one that a question
+        words differently still rises with its neighbours. A document is read as the mean of its candidate
+        passages' vectors. README "Search quality": on NFCorpus nDCG@10 0.377 -> 0.382 (dev and train
+        splits +0.004-0.005), Recall@100 0.351 -> 0.363; the right PEP for 79 questions that one PEP answers
+        first as often as without; lowering documents too cost 2-5 of those first places."""
+        top = docs[:SUPPORT_DOCUMENTS]
+        found = self.vectors.vectors([c.chunk_id for cands in top for c in cands])
+        kept, means = [], []
+        for i, cands in enumerate(top):
+            vs = [found[c.chunk_id] for c in cands if c.chunk_id in found]  # none while being indexed
+            if vs:
+                mean = np.mean(vs, axis=0)
+                kept.append(i)
+                means.append(mean / (np.linalg.norm(mean) or 1.0))
+        if len(kept) < 2:
+            return scores
+        vecs = np.stack(means)
+        sims = vecs @ vecs.T
+        np.fill_diagonal(sims, -np.inf)
+        m = min(SUPPORT_NEIGHBOURS, len(kept) - 1)
+        near = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        weights = (np.take_along_axis(sims, near, axis=1) - SUPPORT_LIKENESS).clip(min=0.0)
+        own = np.array([scores[i] for i in kept])
+        total = weights.sum(axis=1)
+        theirs = np.where(total > 0, (weights * own[near]).sum(axis=1) / np.where(total > 0, total, 1.0), own)
+        lifted = own + self.support * np.maximum(theirs - own, 0.0)
+        out = list(scores)
+        for j, i in enumerate(kept):
+            out[i] = float(lifted[j])
+        return out
 
     def _ranked(
         self, query: str, vector: np.ndarray, pool: int, mode: str, filters: Filters | None, feedback: int = 0

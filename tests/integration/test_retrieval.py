@@ -105,6 +105,57 @@ def test_query_feedback_ranks_by_the_moved_query_but_reports_the_questions_own_c
             a.close()
 
 
+def test_document_support_lifts_a_document_like_the_best_ones_above_one_that_only_shares_words(
+    assistant: Assistant, library: Path, embedder
+) -> None:
+    """Documents about the same thing tend to be relevant together: a document is lifted toward the
+    documents most like it that rank above it (setting document_support), never lowered. Here a cancer
+    screening leaflet rises above a note on interest rates that shares only the question's words, a
+    trial report that says none of them rises with the statin papers, and the garden note (like none of
+    them) stays where it was."""
+    from assistant import ConfigError, Settings
+
+    texts = {
+        "statins-cohort.md": "# Statins and breast cancer\n\nIn a cohort of 10,000 women, those taking statins for "
+                             "ten years or more had a higher risk of invasive breast cancer than women who never "
+                             "took them.",
+        "lipid-pills.md": "# Cholesterol-lowering pills and tumours of the breast\n\nLong-term use of cholesterol-"
+                          "lowering medication such as atorvastatin or simvastatin was linked to more mammary "
+                          "carcinomas among postmenopausal women.",
+        "atorvastatin-trial.md": "# Atorvastatin trial\n\nWomen randomised to atorvastatin showed a small rise in "
+                                 "ductal carcinoma of the breast after eight years of the lipid-lowering drug.",
+        "hmg-coa.md": "# Reductase inhibitors\n\nHMG-CoA reductase inhibitors and mammary neoplasms in women: a "
+                      "meta-analysis of twelve randomised trials of lipid-lowering drugs.",
+        "screening.md": "# Screening clinic\n\nThe clinic offers breast cancer screening with a mammogram every two "
+                        "years; the risk of a false alarm is explained at the first visit.",
+        "rates.md": "# Interest rates\n\nDo central banks raise the risk of a recession when they raise interest "
+                    "rates too fast? The risk rises with debt.",
+        "garden.md": "# Garden\n\nTomatoes need six hours of sun and water every morning in summer.",
+    }
+    for name, text in texts.items():
+        (library / name).write_text(text + "\n")
+    assert assistant.index([library]).errors == []
+    question = "do statins raise cancer risk"
+    off = Assistant(Settings.load({"document_support": 0}), embedder=embedder)
+    bad = Assistant(Settings.load({"document_support": 1.5}), embedder=embedder)
+    try:
+        plain = {Path(d.path).name: d for d in off.search_documents(question, k=7)}
+        lifted = {Path(d.path).name: d for d in assistant.search_documents(question, k=7)}
+        with pytest.raises(ConfigError, match="document_support"):
+            bad.search_documents(question)
+    finally:
+        off.close()
+        bad.close()
+    assert all(d.score == d.best.score for d in plain.values())  # off: ranked by the best passage alone
+    order = list(lifted)
+    assert order[0] == "statins-cohort.md" and lifted[order[0]].score == plain[order[0]].score
+    assert list(plain).index("rates.md") < list(plain).index("screening.md")
+    assert order.index("screening.md") < order.index("rates.md")
+    assert lifted["hmg-coa.md"].score > plain["hmg-coa.md"].score
+    assert lifted["rates.md"].score == plain["rates.md"].score and lifted["garden.md"].score == plain["garden.md"].score
+    assert all(lifted[n].score >= plain[n].score for n in texts)
+
+
 def test_a_question_naming_two_things_finds_a_passage_about_each(
     indexed: Assistant, library: Path, embedder, capsys
 ) -> None:
@@ -261,6 +312,17 @@ def test_eval_metrics_on_a_hand_checked_set(indexed: Assistant, tmp_path: Path, 
     assert set(cli) == {"questions", "hit@1", "hit@k", "k", "mrr", "relevant_rate", "latency_ms_p50",
                         "latency_ms_p95", "mode"}
     assert cli["mode"] == "bm25" and cli["hit@k"] == 0.75
+    # --documents: questions that give their documents are also ranked as documents (search --documents)
+    docs = tmp_path / "d.jsonl"
+    docs.write_text("\n".join(json.dumps(r) for r in [
+        {"question": "Which platform does the Vienna night train leave from?", "answers": [],
+         "documents": ["travel/trains.md"]},
+        {"question": "What is the grocery budget?", "answers": [], "documents": ["money/budget.md"]},
+        {"question": "When does the ferry leave?", "answers": [], "documents": ["recipes.md"]},  # wrong on purpose
+    ]) + "\n")
+    ranked = run_cli_json("eval", str(docs), "--k", "3", "--documents", capsys=capsys)
+    assert (ranked["documents_ranked"], ranked["documents_hit@1"]) == (3, round(2 / 3, 4))
+    assert ranked["documents_hit@k"] == round(2 / 3, 4) and ranked["document_hit@1"] == round(2 / 3, 4)
 
 
 def test_bad_question_file_says_which_line(tmp_path: Path) -> None:
