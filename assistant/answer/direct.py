@@ -19,7 +19,8 @@ How a span is found, by rules that a user can follow:
 5. Who won or who lost ("Which team won Super Bowl 50?", "Who lost to the Broncos?"): in "A defeated B"
    the winner stands before the verb and the loser after it, after "lost to" or "was defeated by" the
    other way round; the name on the side asked for, nearest the verb, is preferred, the other side's is not
-   taken. A score after a name ("Carolina Panthers 24–10") is not part of it.
+   taken. A score after a name ("Carolina Panthers 24–10") is not part of it. A sentence that says who beat
+   whom is read even when it ranks third; who lost is not read from a sentence that does not say it.
 6. No guess: a sentence without any of the question's words gives no span; "how big", "how fast"... take
    a number only with its unit ("50 MB", not "one paragraph"); a "what"/"which" question takes a number
    only when it asks for a numbered thing ("what yard line", "which version"; not "what model"); asked for
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 
 from assistant.text import STOPWORDS, WORD, stem
 from assistant.types import DirectAnswer, Evidence, Hit
@@ -102,10 +104,13 @@ _PREPOSITION = re.compile(r"\b(in|at|near|from)\s+(the\s+)?$")  # "in Santa Clar
 # before the verb and the loser after it; in "the Panthers lost to the Broncos" (or "were defeated by")
 # the other way round. Without this the name nearest the question's words won, which was the loser.
 _ASKS_WINNER = re.compile(r"^\s*(?:who|(?:which|what)(?: \w+){1,3})\s+(?:won|wins|win)\b|\bwinner\b", re.IGNORECASE)
-_ASKS_LOSER = re.compile(r"^\s*(?:who|(?:which|what)(?: \w+){1,3})\s+(?:lost|loses|lose)\b|\bloser\b|\brunners?-up\b|"
+# "Who lost 3 yards on the tackle?" asks who, not who lost a game.
+_ASKS_LOSER = re.compile(r"^\s*(?:who|(?:which|what)(?: \w+){1,3})\s+(?:lost|loses|lose)\b(?!\s+\d)|"
+                         r"\bloser\b|\brunners?-up\b|"
                          r"^\s*(?:who|whom|(?:which|what)(?: \w+){1,3})\s+did\b.*\b(?:beat|defeat|overcome)\b",
                          re.IGNORECASE)
-_BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edged routed outlasted upset won".split())
+_BEAT_WORDS = frozenset("defeated defeats defeat beat beats beating overcame edged routed outlasted upset won crushed "
+                        "trounced thrashed downed".split())
 _PASSIVE_BEFORE = frozenset("was were been being is are be".split())
 _LOST_WORDS = frozenset("lost lose loses losing fell falls".split())
 
@@ -338,12 +343,20 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     several = _asks_several(question)
     best: tuple[float, DirectAnswer, bool] | None = None
     top = evidence[0].score
-    for rank, e in enumerate(evidence[:2]):
-        if e.score < top - 0.15:  # a clearly weaker sentence does not get to answer
-            break
+    close = list(takewhile(lambda e: e.score >= top - 0.15, evidence[:3]))  # a clearly weaker one cannot answer
+    read: list[tuple[float, Evidence]] = list(enumerate(close[:2]))
+    if want and kind.kind in ("thing", "person"):
+        # Who won or lost is read where a sentence says who beat whom: such a sentence among the best three
+        # is read too, at half its rank's cost ("which team won super bowl 50?" in lower case ranks the
+        # league's description of the game first and the result third). Who lost is not guessed from a
+        # sentence that does not say it: "The Broncos took an early lead and never trailed" named them.
+        said = [e for e in close if _results(_tokens(hits, e))]
+        if not said and want == "loser":
+            return None
+        read = [(rank / 2 if e in said else rank, e) for rank, e in enumerate(close) if rank < 2 or e in said]
+    for rank, e in read:
         text = hits[e.source - 1].text
-        tokens = [(m.start() + e.start, m.end() + e.start, m.group(0).lower())
-                  for m in WORD.finditer(text[e.start:e.end])]
+        tokens = _tokens(hits, e)
         near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
         # A sentence without any of the question's words (or a word they begin: "files" for "file") says
         # nothing sure about it.
@@ -424,6 +437,12 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     return best[1]
 
 
+def _tokens(hits: list[Hit], e: Evidence) -> list[tuple[int, int, str]]:
+    """An evidence sentence's words: (start, end) in its passage, and the word in lower case."""
+    text = hits[e.source - 1].text
+    return [(m.start() + e.start, m.end() + e.start, m.group(0).lower()) for m in WORD.finditer(text[e.start:e.end])]
+
+
 def _asks_several(question: str) -> bool:
     """Whether a which/what question asks for several things: "which file formats", "what two teams"."""
     m = _ASKED_NOUNS.search(question)
@@ -489,6 +508,8 @@ def _results(tokens: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
             out.append((i, "after" if passive else "before"))
         elif w in _LOST_WORDS and after == "to":
             out.append((i, "after"))
+        elif w in ("blew", "blows", "blow") and after == "out":  # "the Panthers then blew out the Cardinals"
+            out.append((i + 1, "before"))
     return out
 
 

@@ -179,3 +179,25 @@ def test_squad_normalisation_and_f1() -> None:
     assert token_f1("Carolina", "Denver Broncos") == 0.0
     assert off_topic("The review covered staffing [1].", "What torque does the valve need?")
     assert not off_topic("The valve needs 42 Nm [1].", "What torque does the valve need?")
+
+
+def test_who_won_is_read_where_a_sentence_says_who_beat_whom() -> None:
+    # In lower case the best evidence sentences of "which team won super bowl 50?" were about the league and
+    # the records, the result third; the league was given as the winner.
+    text = ("Super Bowl 50 was an American football game to determine the champion of the National Football "
+            f"League (NFL) for the 2015 season. Super Bowl 50 featured numerous records from teams. {FINAL}")
+    hit = Hit("/docs/sb.md", 1, 1.0, text, None, None, 1, 3)
+    evidence = [Evidence(1, s.text, s.start, s.end, 1.5 - 0.02 * i) for i, s in enumerate(split_sentences(text))]
+    found = direct_answer("which team won super bowl 50?", [hit], evidence)
+    assert found is not None and found.text == "Denver Broncos"
+    # Who lost is not guessed from a sentence that does not say it (this named the winner)...
+    lead = "The Broncos took an early lead in Super Bowl 50 and never trailed."
+    hit = Hit("/docs/sb.md", 1, 1.0, lead, None, None, 1, 1)
+    assert direct_answer("who lost super bowl 50?", [hit], [Evidence(1, lead, 0, len(lead), 1.0)]) is None
+    # ... "blew out" says it; and "who lost 3 yards" asks who, not who lost a game.
+    found = _answer("Who did the Panthers beat in the NFC Championship Game?",
+                    "The Panthers then blew out the Arizona Cardinals in the NFC Championship Game, 49–15.")
+    assert found is not None and found.text == "Arizona Cardinals"
+    found = _answer("Who lost 3 yards on a tackle by Shaq Thompson?",
+                    "Ronnie Hillman lost 3 yards on a tackle by Shaq Thompson on the next play.")
+    assert found is not None and found.text == "Ronnie Hillman"
