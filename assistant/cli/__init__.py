@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
     sp.add_argument("--documents", action="store_true",
-                    help="list documents instead of passages: one line each, ranked by its best passage")
+                    help="list documents instead of passages: one line each, ranked by its best passage, "
+                         "lifted toward the documents most like it that rank higher (setting document_support)")
     add_rerank(sp, "search_rerank")
 
     cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
