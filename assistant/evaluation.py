@@ -121,13 +121,13 @@ def evaluate(
                 doc_ranks.append(next((r for r, d in enumerate(docs, 1) if q.in_documents(d.path)), None))
         if progress:
             progress(i + 1, len(questions))
-    n = len(ranks)
+    hit1, hitk, mrr = _rank_figures(ranks)
     out = {
         "questions": len(questions),
-        "hit@1": round(sum(r == 1 for r in ranks) / n, 4) if n else None,
-        "hit@k": round(sum(r is not None for r in ranks) / n, 4) if n else None,
+        "hit@1": hit1,
+        "hit@k": hitk,
         "k": k,
-        "mrr": round(sum(1 / r for r in ranks if r) / n, 4) if n else None,
+        "mrr": mrr,
         "relevant_rate": round(relevant / len(questions), 4),
         "latency_ms_p50": round(statistics.median(latencies), 2),
         "latency_ms_p95": round(_percentile(latencies, 95), 2),
@@ -136,12 +136,19 @@ def evaluate(
     if named:  # the first passage comes from a document the question names, whatever it says
         out["document_hit@1"] = round(right_document / named, 4)
     if doc_ranks:  # documents ranked as documents: where the right one comes
-        m = len(doc_ranks)
-        out["documents_ranked"] = m
-        out["documents_hit@1"] = round(sum(r == 1 for r in doc_ranks) / m, 4)
-        out["documents_hit@k"] = round(sum(r is not None for r in doc_ranks) / m, 4)
-        out["documents_mrr"] = round(sum(1 / r for r in doc_ranks if r) / m, 4)
+        hit1, hitk, mrr = _rank_figures(doc_ranks)
+        out |= {"documents_ranked": len(doc_ranks), "documents_hit@1": hit1, "documents_hit@k": hitk,
+                "documents_mrr": mrr}
     return out
+
+
+def _rank_figures(ranks: list[int | None]) -> tuple[float | None, float | None, float | None]:
+    """hit@1, hit@k and MRR of the ranks (1-based; None: not found), each None when there are none."""
+    n = len(ranks)
+    if not n:
+        return None, None, None
+    return (round(sum(r == 1 for r in ranks) / n, 4), round(sum(r is not None for r in ranks) / n, 4),
+            round(sum(1 / r for r in ranks if r) / n, 4))
 
 
 def evaluate_feedback(assistant: Any, k: int = 5, mode: str = "hybrid") -> dict[str, Any]:
@@ -161,13 +168,13 @@ def evaluate_feedback(assistant: Any, k: int = 5, mode: str = "hybrid") -> dict[
         expected = {(c["path"], " ".join(c["text"].split())) for c in r["cited"]}
         hits = assistant.search(r["question"], k=k, mode=mode)
         ranks.append(next((n for n, h in enumerate(hits, 1) if (h.path, " ".join(h.text.split())) in expected), None))
-    n = len(ranks)
+    hit1, hitk, mrr = _rank_figures(ranks)
     return {
-        "questions": n,
-        "hit@1": round(sum(r == 1 for r in ranks) / n, 4) if n else None,
-        "hit@k": round(sum(r is not None for r in ranks) / n, 4) if n else None,
+        "questions": len(ranks),
+        "hit@1": hit1,
+        "hit@k": hitk,
         "k": k,
-        "mrr": round(sum(1 / r for r in ranks if r) / n, 4) if n else None,
+        "mrr": mrr,
         "mode": mode,
         "per_question": [{"question": r["question"], "rank": rank} for r, rank in zip(up, ranks, strict=True)],
         "downvoted": [{"chat_id": r["chat_id"], "turn": r["turn"], "question": r["question"], "answer": r["answer"],
