@@ -344,25 +344,28 @@ def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> D
     best: tuple[float, DirectAnswer, bool] | None = None
     top = evidence[0].score
     close = list(takewhile(lambda e: e.score >= top - 0.15, evidence[:3]))  # a clearly weaker one cannot answer
-    read: list[tuple[float, Evidence]] = list(enumerate(close[:2]))
-    if want and kind.kind in ("thing", "person"):
-        # Who won or lost is read where a sentence says who beat whom: such a sentence among the best three
-        # is read too, at half its rank's cost ("which team won super bowl 50?" in lower case ranks the
-        # league's description of the game first and the result third). Who lost is not guessed from a
-        # sentence that does not say it: "The Broncos took an early lead and never trailed" named them.
-        said = [e for e in close if _results(_tokens(hits, e))]
-        if not said and want == "loser":
-            return None
-        read = [(rank / 2 if e in said else rank, e) for rank, e in enumerate(close) if rank < 2 or e in said]
-    for rank, e in read:
-        text = hits[e.source - 1].text
+    # The best two sentences are read. Who won or lost is read where a sentence says who beat whom: such a
+    # sentence among the best three is read too, at half its rank's cost ("which team won super bowl 50?" in
+    # lower case ranks the league's description of the game first and the result third). Who lost is not
+    # guessed from a sentence that does not say it: "The Broncos took an early lead and never trailed".
+    judged = bool(want) and kind.kind in ("thing", "person")
+    read: list[tuple[float, Evidence, list[tuple[int, int, str]], list[tuple[int, str]]]] = []
+    for rank, e in enumerate(close):
+        if rank >= 2 and not judged:
+            break
         tokens = _tokens(hits, e)
+        results = _results(tokens) if judged else []
+        if rank < 2 or results:
+            read.append((rank / 2 if results else rank, e, tokens, results))
+    if want == "loser" and judged and not any(results for *_, results in read):
+        return None
+    for rank, e, tokens, results in read:
+        text = hits[e.source - 1].text
         near = [i for i, (_, _, w) in enumerate(tokens) if stem(w) in qstems and w not in STOPWORDS]
         # A sentence without any of the question's words (or a word they begin: "files" for "file") says
         # nothing sure about it.
         if not any(w not in STOPWORDS and any(w.startswith(q) for q in qstems) for _, _, w in tokens):
             continue
-        results = _results(tokens) if want and kind.kind in ("thing", "person") else []
         for c in _candidates(text, e.start, e.end):
             fit = _fits(kind, c, text)
             if not fit:
