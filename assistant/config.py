@@ -72,8 +72,15 @@ class Settings:
     installs the model. README "Reordering with a cross-encoder": on superbowl50 the answers held a gold
     answer 0.874 -> 0.928 of the time, for ~0.3 s per answer on 2 cores."""
     search_rerank: int = 0
-    """The same for `search` (passages, not --documents), `eval` and the MCP search tool; 0 (default) = off:
-    a search then takes ~10 ms instead of a few hundred."""
+    """The same for `search` (passages, not --documents), `eval` and the MCP search tool, on every search;
+    0 (default) = only on near-ties (search_rerank_ties): a search then takes ~10 ms instead of a few
+    hundred."""
+    search_rerank_ties: int = 3
+    """When hybrid search cannot tell its first two passages apart (their scores within 0.02, rerank.TIE_MARGIN;
+    about 1 search in 6 on superbowl50, 1 in 3 on questions in people's words), the cross-encoder reorders
+    the first this-many; 0 = never. Only when search_rerank is 0 and no --rerank is given (`--rerank 0`: hybrid's
+    order as it is). README "Reordering with a cross-encoder": superbowl50 hit@1 0.793 -> 0.815, and ~75 ms
+    on the searches it reorders. A missing cross-encoder leaves hybrid's order (doctor says so)."""
     rerank_model: str = "ms-marco-MiniLM-L-12-v2"
     """The cross-encoder for `rerank` and `search_rerank`: a folder (model.onnx, tokenizer.json) inside
     models_dir, or an absolute path."""

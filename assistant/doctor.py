@@ -94,19 +94,22 @@ def _llm(settings: Settings) -> list[Check]:
 
 
 def _reranker(settings: Settings) -> Check:
-    """The cross-encoder: loaded and tried when setting rerank or search_rerank asks for it, else looked for."""
+    """The cross-encoder: loaded and tried when setting rerank, search_rerank or search_rerank_ties asks for
+    it, else looked for."""
     from assistant.search.rerank import CrossEncoder
 
     path = settings.rerank_model_path
-    uses = " and ".join(name for name, n in (("answers", settings.rerank), ("searches", settings.search_rerank))
-                        if n > 0)
+    searches = ("searches" if settings.search_rerank > 0
+                else "near-tie searches" if settings.search_rerank_ties > 0 else "")
+    uses = " and ".join(name for name in ("answers" if settings.rerank > 0 else "", searches) if name)
+    names = "settings rerank, search_rerank, search_rerank_ties"
     if not uses:
         found = "installed" if (path / "model.onnx").exists() else "not installed (run ./install.sh)"
-        return Check("reranker", True, f"off (settings rerank, search_rerank = 0); {path.name} {found}")
+        return Check("reranker", True, f"off ({names} = 0); {path.name} {found}")
     try:
         score = CrossEncoder(path, settings.effective_threads).score("doctor check", ["a doctor checks"])[0]
     except Exception as exc:
-        return Check("reranker", False, f"{uses} use it (settings rerank, search_rerank): {exc}")
+        return Check("reranker", False, f"{uses} use it ({names}): {exc}")
     return Check("reranker", True, f"{path.name} reorders the first passages of {uses} (loaded offline, "
                                    f"test score {score:.1f})")
 

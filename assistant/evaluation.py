@@ -101,7 +101,7 @@ def evaluate(
     """
     vectors = [assistant.question_vector(q.question) for q in questions]  # as search embeds each
     ranks: list[int | None] = []
-    relevant = 0
+    relevant = reordered = 0
     named = right_document = 0
     latencies = []
     doc_ranks: list[int | None] = []
@@ -111,6 +111,7 @@ def evaluate(
         latencies.append((time.perf_counter() - t0) * 1000)
         if hits and hits[0].relevant:
             relevant += 1
+        reordered += bool(hits) and hits[0].rerank_score is not None
         if q.answers or q.documents:
             ranks.append(next((r for r, h in enumerate(hits, 1) if q.matches(h)), None))
         if q.documents:
@@ -129,6 +130,7 @@ def evaluate(
         "k": k,
         "mrr": mrr,
         "relevant_rate": round(relevant / len(questions), 4),
+        "reordered_rate": round(reordered / len(questions), 4),  # by the cross-encoder (near-ties, --rerank)
         "latency_ms_p50": round(statistics.median(latencies), 2),
         "latency_ms_p95": round(_percentile(latencies, 95), 2),
         "mode": mode,

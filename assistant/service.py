@@ -23,14 +23,14 @@ from assistant.answer.models import discover
 from assistant.answer.prompts import Example, load_examples
 from assistant.answer.summary import summarize_texts
 from assistant.config import Settings
-from assistant.errors import AssistantError, ConfigError, EmptyQueryError
+from assistant.errors import AssistantError, ConfigError, EmptyQueryError, ModelNotFoundError
 from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
 from assistant.search import names
 from assistant.search.gate import GATE_META, Calibration, calibrate
 from assistant.search.parts import question_parts
-from assistant.search.rerank import CrossEncoder, reorder
+from assistant.search.rerank import CrossEncoder, near_tie, reorder
 from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
@@ -298,10 +298,11 @@ class Assistant:
         retriever = self._retriever(store, self.relevance_threshold())
         k, mode = k or self.settings.search_k, mode or self.settings.search_mode
         top = self.settings.search_rerank if rerank is None else rerank
-        if top < 0:
-            raise ConfigError(f"rerank and search_rerank must be 0 (off) or the number of passages to reorder, "
-                              f"not {top}")
-        hits = self._searched(retriever, query, vector, max(k, top), mode, filters, top, named)[:k]
+        ties = self.settings.search_rerank_ties if rerank is None and not top else 0
+        for name, value in (("rerank and search_rerank", top), ("search_rerank_ties", ties)):
+            if value < 0:
+                raise ConfigError(f"{name} must be 0 (off) or the number of passages to reorder, not {value}")
+        hits = self._searched(retriever, query, vector, max(k, top, ties), mode, filters, top, named, ties)[:k]
         parts = self.question_parts(query)
         if not parts:
             return hits
@@ -311,11 +312,13 @@ class Assistant:
 
     def _searched(
         self, retriever: Retriever, query: str, vector: np.ndarray, n: int, mode: str, filters: Filters | None,
-        top: int, given: list[str] | None = None,
+        top: int, given: list[str] | None = None, ties: int = 0,
     ) -> list[Hit]:
         """n passages: those of the documents the question names (setting named_documents; names.py) first
         when one of them passes the relevance gate, then the library's; the first `top` reordered by the
-        cross-encoder, the named documents' passages kept first."""
+        cross-encoder, the named documents' passages kept first. With `ties` (and top 0), the first `ties`
+        are reordered only when the first two are a near-tie (rerank.near_tie), and left as they are when
+        the cross-encoder is not installed."""
         hits = retriever.search(query, vector, n, mode, filters)
         named, asked, inner = self._named(retriever.store, query, vector)
         if not named and self.settings.named_documents:
@@ -331,6 +334,12 @@ class Assistant:
                 seen = {h.chunk_id for h in inside}
                 hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
                 first = len(inside)
+        if not top and ties and near_tie(hits):
+            try:
+                encoder = self.reranker
+            except ModelNotFoundError:
+                return hits  # an optional refinement: `assistant doctor` reports the missing model
+            return reorder(encoder, asked if first else query, hits, ties, first)
         return reorder(self.reranker, asked if first else query, hits, top, first) if top else hits
 
     def named_documents(self, question: str) -> list[str]:

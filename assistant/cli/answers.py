@@ -15,6 +15,7 @@ from assistant.cli.common import (
     print_json,
     print_listing,
     progress_bar,
+    search_rerank,
 )
 from assistant.errors import AssistantError
 from assistant.paths import write_private
@@ -24,7 +25,7 @@ from assistant.text import printable
 def cmd_search(args: argparse.Namespace) -> int:
     if args.documents:
         return _search_documents(args)
-    a = open_assistant(search_rerank=args.rerank)
+    a = open_assistant(**search_rerank(args.rerank))
     hits = a.search(args.query, k=args.k, mode=args.mode, filters=filters(args))
     if args.json:
         print_json([h.to_dict() for h in hits])
@@ -258,7 +259,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.questions is None:
         raise AssistantError("give a question file (JSON Lines), or --from-feedback to use your rated answers")
     questions = load_questions(args.questions)
-    a = open_assistant(answer_style=args.style, rerank=args.rerank, search_rerank=args.rerank)
+    a = open_assistant(answer_style=args.style, rerank=args.rerank, **search_rerank(args.rerank))
     if args.docs:
         progress, close = progress_bar(sys.stderr.isatty())
         try:

@@ -23,10 +23,22 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
 
 def add_rerank(sp: argparse.ArgumentParser, setting: str, also: str = "") -> None:
     from assistant.config import Settings
+    from assistant.search.rerank import TIE_MARGIN
 
     sp.add_argument("--rerank", type=int, default=None, metavar="N",
                     help=f"reorder the first N passages with the cross-encoder (setting {setting}, default "
-                         f"{getattr(Settings, setting)}{also}; 0 = off; about 30 ms a passage)")
+                         f"{getattr(Settings, setting)}{also}; 0 = off; about 30 ms a passage)"
+                    if setting == "rerank" else
+                    f"reorder the first N passages with the cross-encoder on every search (setting {setting}, "
+                    f"default {getattr(Settings, setting)}{also}; about 30 ms a passage). Without it, the first "
+                    f"{Settings.search_rerank_ties} are reordered only when hybrid search's first two score "
+                    f"within {TIE_MARGIN} of each other (setting search_rerank_ties); --rerank 0: never")
+
+
+def search_rerank(n: int | None) -> dict[str, int | None]:
+    """The settings `search --rerank N` and `eval --rerank N` give: N on every search, and with 0 no
+    near-tie reordering either (hybrid's order as it is)."""
+    return {"search_rerank": n, "search_rerank_ties": 0 if n == 0 else None}
 
 
 def filters(args: argparse.Namespace) -> Any:

