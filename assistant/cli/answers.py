@@ -38,6 +38,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         also = " and ".join(f'"{printable(p)}"' for p in parts)
         print(f"Two things named: also searched as {also}, their passages taken in turn "
               "(setting split_questions).\n")
+    if hits and hits[0].rerank_score is not None and not a.settings.search_rerank:
+        print(f"The first two were a near-tie for hybrid search: the cross-encoder reordered the first "
+              f"{a.settings.search_rerank_ties} (setting search_rerank_ties; --rerank 0 to skip).\n")
     _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages")
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""

@@ -88,6 +88,8 @@ def test_a_near_tie_is_settled_by_the_cross_encoder_by_default(postman: Assistan
     assert [h.chunk_id for h in hits[2:]] == [h.chunk_id for h in hybrid[2:]]  # only the first three move
     assert "The dog bit" in run_cli_json("search", question, capsys=capsys)[0]["text"]
     assert "The postman bit" in run_cli_json("search", "--rerank", "0", question, capsys=capsys)[0]["text"]
+    code, out, _ = run_cli("search", "-k", "2", question, capsys=capsys)  # and says why the order is not hybrid's
+    assert code == 0 and "near-tie" in out and out.index("The dog bit") < out.index("The postman bit")
     questions = tmp_path / "q.jsonl"  # eval measures the same: the answer first once the tie is settled
     questions.write_text(json.dumps({"question": question, "answers": ["dog bit the postman"]}) + "\n")
     result = run_cli_json("eval", str(questions), capsys=capsys)
