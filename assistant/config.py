@@ -26,7 +26,8 @@ class Settings:
     """How the embedding model runs: onnx (its int8 ONNX export, made by install.sh: about 2-3x faster),
     torch (sentence-transformers on PyTorch) or auto (onnx when the export exists, else torch)."""
     llm_model: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    """Chat model: a .gguf file name inside models_dir, or an absolute path."""
+    """Chat model: a .gguf file name inside models_dir, an absolute path, or the name of a model that
+    `./install.sh --model NAME` installs (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b; `assistant models` lists them)."""
     lora_adapter: str = ""
     """A LoRA adapter (.gguf) loaded with the chat model, to give answers your style: a file name inside
     models_dir, or an absolute path. It must be made for that model (checked when the model loads)."""
@@ -107,6 +108,11 @@ class Settings:
     """How `ask` answers: auto (the model's answer, each sentence checked against the sources, with the
     quoted evidence; the evidence alone when nothing checks out), quote (the evidence only: instant, no chat
     model needed) or generate (the model's text as it is, unverified sentences marked)."""
+    direct_answer: str = "auto"
+    """Who picks the short answer in bold on top of a factoid's answer: rules (direct.py: the span of the best
+    quote of the kind asked for), model (the chat model is asked which words of the best quote answer, and
+    its reply is kept only when it is a verbatim span of the kind asked for), or auto (model for chat models
+    of 400 MB or more, rules for smaller ones, which pick badly)."""
     answer_cache: bool = True
     """Answer a question asked again (same words once case, spaces and punctuation are set aside; same
     settings; same chat model) at once from a cache kept in the index. An entry is dropped as soon as a
@@ -189,7 +195,11 @@ class Settings:
 
     @property
     def llm_model_path(self) -> Path:
-        return _resolve_model(self.models_dir, self.llm_model)
+        """The chat model's file: llm_model as a file in models_dir (or an absolute path), or the file of the
+        installable model it names ("qwen2.5-coder-1.5b", assistant/catalog.toml)."""
+        from assistant.catalog import file_of
+
+        return _resolve_model(self.models_dir, file_of(self.llm_model))
 
     @property
     def lora_adapter_path(self) -> Path | None:

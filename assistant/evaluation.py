@@ -34,6 +34,7 @@ class Question:
     source: str | None = None
     sections: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    unanswerable: bool = False  # written to look answerable from the documents, which do not answer it (SQuAD 2.0)
 
     def matches(self, hit: Any) -> bool:
         """The passage answers the question: it holds one of the answers (if any are given) and comes from
@@ -76,7 +77,7 @@ def load_questions(path: Path) -> list[Question]:
                                  '{"question": "...", "answers": ["..."]}') from exc
         out.append(Question(q, tuple(str(a) for a in answers), obj.get("source"),
                             tuple(str(x) for x in obj.get("sections") or ()),
-                            tuple(str(x) for x in obj.get("documents") or ())))
+                            tuple(str(x) for x in obj.get("documents") or ()), obj.get("answerable") is False))
     if not out:
         raise AssistantError(f"{path} holds no questions")
     return out
@@ -199,6 +200,9 @@ def evaluate_answers(
     """
     chosen = questions[: limit or None]
     n_gold = contains = evidence_gold = lead_gold = raw_gold = refused = fallback = bad_number = raw_bad = 0
+    n_unans = unans_refused = unans_bold = model_refused = 0
+    ttfts: list[float] = []
+    rates: list[float] = []
     supported_gold = 0
     n_sec = answered = right_section = n_off = off_refused = n_doc = right_document = 0
     factoid = direct_given = direct_invented = 0
@@ -210,6 +214,10 @@ def evaluate_answers(
         t0 = time.perf_counter()
         ans = assistant.ask(q.question, k=k, save=False)
         times.append(time.perf_counter() - t0)
+        if ans.stats.get("completion_tokens"):
+            ttfts.append(float(ans.stats.get("ttft_s") or 0.0))
+            rates.append(float(ans.stats.get("tokens_per_s") or 0.0))
+        model_refused += bool(ans.stats.get("model_refused"))
         cited = [ans.sources[n - 1] for n in ans.citations if 1 <= n <= len(ans.sources)]
         for c in ans.checks:
             if c.verified:
@@ -236,7 +244,8 @@ def evaluate_answers(
             lead = _squash(" ".join(c.shown() for c in ans.checks if c.verified))
             # Quotes count only from the documents the question names (all of them if it names none).
             quotes = _squash(" ".join(e.text for e in ans.evidence if q.in_documents(ans.sources[e.source - 1].path)))
-            contains += any(a in _squash(ans.answer) for a in gold)
+            # A refusal lists its closest passages: what it quotes there is not an answer.
+            contains += ans.grounded and any(a in _squash(ans.answer) for a in gold)
             evidence_gold += any(a in quotes for a in gold)
             lead_gold += any(a in lead for a in gold)
             supported = _squash(" ".join(c.text for c in ans.checks if c.supported or c.verified))
@@ -254,13 +263,21 @@ def evaluate_answers(
             best = [ans.sources[e.source - 1] for e in ans.evidence[:1]]
             right_section += ans.grounded and any(
                 s.lower() in (h.heading or "").lower() for h in best for s in q.sections)
+        elif q.unanswerable:
+            n_unans += 1
+            unans_refused += not ans.grounded
+            unans_bold += ans.direct_answer is not None  # a bold answer to a question nothing answers is wrong
         elif not q.documents:
             n_off += 1
             off_refused += not ans.grounded
         if progress:
             progress(i, len(chosen))
     out: dict[str, Any] = {"answer_style": assistant.settings.answer_style,
-                           "answer_s_p50": round(statistics.median(times), 2) if times else None}
+                           "answer_s_p50": round(statistics.median(times), 2) if times else None,
+                           "answer_s_p95": round(_percentile(times, 95), 2) if times else None,
+                           "first_token_s_p50": round(statistics.median(ttfts), 2) if ttfts else None,
+                           "tokens_per_s_p50": round(statistics.median(rates), 1) if rates else None,
+                           "model_refused_rate": round(model_refused / len(chosen), 4) if chosen else None}
     if n_gold:
         out |= {
             "answers_evaluated": n_gold,
@@ -288,6 +305,9 @@ def evaluate_answers(
                 "right_section_rate": round(right_section / n_sec, 4)}
     if n_off:
         out |= {"offtopic_evaluated": n_off, "offtopic_refused_rate": round(off_refused / n_off, 4)}
+    if n_unans:  # SQuAD 2.0's: "the documents do not say" is the right answer, a bold one necessarily wrong
+        out |= {"unanswerable_evaluated": n_unans, "unanswerable_refused_rate": round(unans_refused / n_unans, 4),
+                "unanswerable_bold_rate": round(unans_bold / n_unans, 4)}
     return out
 
 

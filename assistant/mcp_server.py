@@ -76,7 +76,10 @@ def build_server(assistant: Assistant) -> Any:
         Every sentence of the answer was checked against its cited passage: `grounded` is true only when all
         of them were. For a factoid question (who, when, where, how many...) `direct_answer` holds the short
         span of a quoted sentence that answers it (text, source number, character offsets into that
-        source's text), else null. When nothing in the documents is about the question, the answer says so.
+        source's text), else null. When nothing in the documents is about the question, or the passages about it
+        do not answer it, the answer says so ("The documents do not say who chaired the meeting."), lists the
+        closest passages as such, and `grounded` is false (`stats.judgement` says why: a name of the question
+        no passage holds, no person or date of the kind asked for, ...): do not present those passages as an answer.
 
         Args:
             question: the question, in plain words.

@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import threading
@@ -39,6 +40,8 @@ from assistant.text import content_words
 from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Hit, IndexReport, Turn
 from assistant.view.overview import example_questions
 from assistant.view.show import Opening, PagePicture, opening, picture
+
+MODEL_DIRECT_MB = 400.0  # chat models this large (on disk) pick the direct answer's words (setting direct_answer)
 
 
 @functools.cache
@@ -543,7 +546,8 @@ class Assistant:
                     style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
                     prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
                     repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
-                    on_sources=on_sources,
+                    on_sources=on_sources, support=self._support(), rarity=self._rarity,
+                    model_direct=self._model_direct,
                 )
         if save and chat_id:
             store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
@@ -555,6 +559,33 @@ class Assistant:
             entry = {name: value for name, value in answer.to_dict().items() if name != "chat_id"}
             store.cache_answer(key, question, entry, sorted({h.chunk_id for h in hits}))
         return answer
+
+    def _support(self) -> Callable[[str, list[str]], list[float]] | None:
+        """The cross-encoder as answerable.judge reads it (question, sentences -> logits), or None when it is
+        not installed (then the other rules decide alone; `assistant doctor` says it is missing)."""
+        try:
+            encoder = self.reranker
+        except ModelNotFoundError:
+            return None
+        return lambda question, texts: [float(x) for x in encoder.score(question, texts)]
+
+    def _rarity(self, words: list[str]) -> dict[str, float]:
+        """How rare each word is in this library: log(chunks / chunks holding it), at least 0.1 (a word in
+        every passage still counts a little)."""
+        store = self.store
+        span = store.chunk_id_span()
+        held = store.keyword_frequencies(words, span)
+        return {w: max(0.1, math.log((span + 1) / (held.get(w, 0) + 0.5))) for w in words}
+
+    def _model_direct(self, generator: Generator) -> bool:
+        """Whether the chat model picks the direct answer's words itself (setting direct_answer): "auto" when
+        it is a larger model (at least MODEL_DIRECT_MB on disk: the 135M default model picks badly, README
+        "Answers you can check"), "model" always, "rules" never."""
+        choice = self.settings.direct_answer
+        if choice == "auto":
+            size = getattr(getattr(generator, "info", None), "size_mb", 0.0)
+            return size >= MODEL_DIRECT_MB
+        return choice == "model"
 
     @contextlib.contextmanager
     def _answering(self) -> Iterator[None]:
@@ -574,7 +605,7 @@ class Assistant:
             "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
             "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
             "seed", "embedding_model", "embedding_backend", "system_instructions", "query_feedback",
-            "split_questions", "rerank", "rerank_model", "named_documents")}
+            "split_questions", "rerank", "rerank_model", "named_documents", "direct_answer")}
         shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
         model = ""
         if s.answer_style != "quote":

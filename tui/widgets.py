@@ -164,7 +164,12 @@ class AnswerView(Vertical):
         await self.markdown.update(clean(answer.answer))
         st = answer.stats
         unverified = sum(not c.verified for c in answer.checks)
-        if not answer.grounded and not answer.citations:
+        judged = st.get("judgement") or {}
+        if not answer.grounded and not answer.citations and judged.get("answered") is False:
+            self.add_class("not-grounded")
+            self.status.update(Text("Your documents do not answer this: the passages shown are the closest ones, "
+                                    "not an answer.", style="bold"))
+        elif not answer.grounded and not answer.citations:
             self.add_class("not-grounded")
             self.status.update(Text("Not covered by your documents: no answer was generated from the model's "
                                     "own knowledge.", style="bold"))

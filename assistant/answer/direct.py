@@ -239,8 +239,9 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
         s, e = m.start(), m.end()
         span = _POSSESSIVE.sub("", part[s:e]).rstrip(".'’-")  # "Peyton Manning's pass" -> "Peyton Manning"
         e = s + len(span)
-        if re.match(r"\s?[–-]\s?\d", part[e:e + 3]) and re.search(r"\s\d+$", span):
-            span = span[:span.rindex(" ")]  # "Carolina Panthers 24–10": a score or a range, not the name's number
+        score = re.search(r"\s\d+$", span) if re.match(r"\s?[–-]\s?\d", part[e:e + 3]) else None
+        if score:  # "Carolina Panthers 24–10": a score or a range, not the name's number (any space before it)
+            span = span[:score.start()]
             e = s + len(span)
         if " " not in span and _DEMONYM.search(span) and re.match(r"\s[a-z]", part[e:e + 2]):
             continue  # "an American football game", "the British rock band": a modifier, not a name
@@ -316,6 +317,12 @@ def _fits(kind: QuestionKind, c: _Candidate, text: str) -> float:
     if re.fullmatch(rf"(?:{MONTHS}|{_DAYS})", span):
         return 0.0
     return 1.0
+
+
+def has_candidate(kind: QuestionKind, text: str, start: int, end: int, qstems: set[str]) -> bool:
+    """Whether text[start:end] holds something of the kind asked for (a name for "who", a date for "when"...)
+    that is not made only of the question's own words (`qstems`, their five-letter stems)."""
+    return any(_fits(kind, c, text) and _trim(text, c, qstems) is not None for c in _candidates(text, start, end))
 
 
 def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> DirectAnswer | None:
@@ -527,6 +534,42 @@ def _result_score(results: list[tuple[int, str]], first: int, last: int, want: s
     if (side == winner_side) != (want == "winner"):
         return -0.6
     return max(0.0, 0.3 - 0.05 * (v - last - 1 if side == "before" else first - v - 1))  # the nearest name
+
+
+_REPLY_LEAD = re.compile(r"^(?:(?:the )?(?:answer|words?)(?: (?:is|are))?\s*:?\s*|answer:\s*)", re.IGNORECASE)
+
+
+def span_answer(question: str, hits: list[Hit], e: Evidence, reply: str) -> DirectAnswer | None:
+    """A model's reply to "which words of this sentence answer the question?" as a direct answer, or None.
+
+    It is kept only when it is a verbatim span of the evidence sentence (case and spacing aside) of at most
+    eight words, is not made only of the question's own words, and is of the kind the question asks for (a
+    number for "how many", a date or a number for "when", a capitalised name for "who" and "where"): the
+    model chooses the words, the sentence vouches for them.
+    """
+    kind = question_kind(question)
+    line = reply.strip().splitlines()[0] if reply.strip() else ""
+    line = _REPLY_LEAD.sub("", line.strip()).strip(" \"'“”‘’`*").rstrip(".,;:").strip()
+    if kind is None or not line or len(line.split()) > 8:
+        return None
+    passage = hits[e.source - 1].text
+    pattern = r"\s+".join(re.escape(w) for w in line.split())
+    m = re.search(rf"(?<!\w){pattern}(?!\w)", passage[e.start:e.end], re.IGNORECASE)
+    if not m:
+        return None
+    start, end = e.start + m.start(), e.start + m.end()
+    span = passage[start:end]
+    qstems = {stem(w) for w in _words(question) if w not in STOPWORDS}
+    if all(stem(w) in qstems or w in STOPWORDS for w in _words(span)):
+        return None
+    numeric = bool(re.search(r"\d", span)) or any(w in NUMBER_WORDS for w in _words(span))
+    if kind.kind == "quantity" and not numeric:
+        return None
+    if kind.kind == "date" and not (numeric or DATE_SPAN.search(span)):
+        return None
+    if kind.kind in ("person", "place") and not re.search(r"[A-Z]", span):
+        return None
+    return DirectAnswer(" ".join(span.split()), e.source, start, end, 1.0)
 
 
 def direct_answer_block(answer: DirectAnswer | None) -> str:

@@ -39,12 +39,21 @@ def export_markdown(summary: ChatSummary, turns: list[Turn]) -> str:
         text, used = _footnoted(answer.answer.strip(), len(answer.sources), f"{i}-")
         out += [text, ""]
         if not answer.grounded:
-            out += ["*Not every sentence of this answer could be checked against the sources.*", ""]
+            out += [f"*{_ungrounded(answer)}*", ""]
         for n in used:
             out.append(f"[^{i}-{n}]: {_where(answer.sources[n - 1])}")
         if used:
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _ungrounded(answer: Any) -> str:
+    """Why an answer is not grounded, as the export says it under the answer."""
+    if (answer.stats.get("judgement") or {}).get("answered") is False:
+        return "The documents do not answer this question: the passages listed are the closest ones, not an answer."
+    if not answer.citations:
+        return "Nothing in the documents is about this question: no answer was given."
+    return "Not every sentence of this answer could be checked against the sources."
 
 
 def _footnoted(text: str, sources: int, prefix: str) -> tuple[str, list[int]]:

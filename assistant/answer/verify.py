@@ -86,6 +86,10 @@ def _novel(stems: set[str], known: frozenset[str] | set[str]) -> set[str]:
     return {s for s in out if len(s) < 4 or not any(k.startswith(s) for k in known if len(k) > len(s))}
 
 
+def _is_number(fact: str) -> bool:
+    return fact.lower() in NUMBER_WORDS or bool(re.fullmatch(r"\d[\d.,:]*", fact))
+
+
 def facts(sentence: str) -> list[str]:
     """The checkable facts of a sentence: numbers, number words, codes and capitalised names."""
     found: list[str] = []
@@ -141,6 +145,7 @@ class Verifier:
         self._windows = [self._windows_of(h, sents) for h, sents in zip(sources, self._split, strict=True)]
         self._qstems = {stem(w) for w in content_words(question)}
         self._qlower = question.lower()
+        self._qnumbers = numbers(question)
         self._sentences: dict[int, tuple[list[Sentence], np.ndarray]] = {}
 
     @staticmethod
@@ -176,6 +181,12 @@ class Verifier:
         best: SentenceCheck | None = None
         for w in self._windows[n - 1]:
             missing = [f for f in sentence_facts if not self._has_fact(w, f)]
+            if missing and all(self._asked_number(f) for f in missing) and any(
+                    self._has_fact(w, f) and not self._asked_number(f) for f in sentence_facts if _is_number(f)):
+                # "The font size is 16 point on page two": "two" is the question's ("What font size is page two
+                # in?") and 16 the source's. A number the question gives may be said again beside one the source
+                # gives, never alone ("Is the torque 50 Nm?" is not answered "The torque is 50 Nm").
+                missing = []
             if missing:
                 shown = ", ".join(f'"{f}"' for f in missing)
                 result = SentenceCheck(sentence, [n], False, f"{shown} not found in source [{n}]", missing)
@@ -193,6 +204,12 @@ class Verifier:
         if not best.unsupported_facts and best.reason.startswith("not supported") and self._similar(sentence, n - 1):
             return SentenceCheck(sentence, [n], True)
         return best
+
+    def _asked_number(self, fact: str) -> bool:
+        """Whether a number (or number word) of the sentence is one the question says."""
+        if fact.lower() in NUMBER_WORDS:
+            return bool(re.search(rf"\b{fact.lower()}\b", self._qlower)) or NUMBER_WORDS[fact.lower()] in self._qnumbers
+        return _is_number(fact) and fact in self._qnumbers
 
     def _has_fact(self, w: _Window, fact: str) -> bool:
         if fact in NUMBER_WORDS:

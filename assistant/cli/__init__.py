@@ -178,13 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("cache", cmd_cache, "The answer cache (setting answer_cache): `assistant cache clear` empties it.")
     sp.add_argument("action", choices=["clear"], help="clear: forget every cached answer")
 
-    sp = cmd("models", cmd_models, "List the .gguf chat models found (size, architecture, context, quantization); "
+    sp = cmd("models", cmd_models, "List the .gguf chat models found (size, architecture, context, quantization) "
+                                   "and those ./install.sh --model installs offline, with their measured quality "
+                                   "and speed; "
                                    "add one from a file (`models add FILE`), or download one (`models pull URL "
                                    "--sha256 HEX`: the only command that uses the network).")
     sp.add_argument("action", nargs="?", choices=["list", "add", "pull"], default="list")
     sp.add_argument("target", nargs="?", help="add: a .gguf file; pull: its http(s) URL")
     sp.add_argument("--sha256", default=None, help="the file's SHA-256 (required for pull): it is checked before "
                                                   "the model is put in place")
+    sp.add_argument("--installable", action="store_true",
+                    help="with --json: the chat models ./install.sh --model can install, with their measured figures")
 
     sp = cmd("summarize", cmd_summarize, "Summarise a whole indexed document (map-reduce over all its chunks).")
     sp.add_argument("path", type=Path)

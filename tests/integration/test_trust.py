@@ -127,8 +127,10 @@ def test_an_invented_number_is_never_shown_as_verified(home: Path, embedder, doc
     assert answer.grounded and "42 newton-metres" in answer.answer
     bad = [c for c in answer.checks if not c.supported]
     assert len(bad) == 1 and bad[0].unsupported_facts == ["6.5"]
-    # The true sentence is supported, but it only says what the quote above it says: not shown twice.
-    assert [c.reason for c in answer.checks if c.supported] == ["repeats the quoted evidence"]
+    # The true sentence says what the quote says, in the model's words: it is the answer, and the quotes follow.
+    assert [c.verified for c in answer.checks if c.supported] == [True]
+    assert answer.answer.split("\n\n")[1] == "Tighten the Zephyr-9 inlet valve to exactly 42 newton-metres [1]."
+    assert answer.answer.split("\n\n")[2].startswith("> ")
     # generate: the model's text as it is, but the invented sentence is marked and the answer not grounded.
     gen = Assistant(Settings.load({"answer_style": "generate"}), embedder=embedder,
                     generator=ScriptedGenerator(invented))
