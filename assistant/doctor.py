@@ -57,16 +57,16 @@ def _sqlite() -> list[Check]:
 
 
 def _embedding(settings: Settings) -> Check:
-    path = settings.embedding_model_path
+    path = settings.models.embedding_path
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
         return Check("embedding model", False, f"not found at {path}; run ./install.sh or set embedding_model")
     try:
         from assistant.ingest.embedding import load_embedder
 
-        e = load_embedder(path, settings.embedding_backend, threads=settings.effective_threads)
+        e = load_embedder(path, settings.models.embedding_backend, threads=settings.models.effective_threads)
         v = e.embed(["doctor check"])
         backend = getattr(e, "backend", "?")
-        if backend == "torch" and settings.embedding_backend == "auto":
+        if backend == "torch" and settings.models.embedding_backend == "auto":
             backend += " (no ONNX export found: run ./install.sh again for the ~2-3x faster int8 one)"
         return Check("embedding model", True, f"{e.model_id} on {backend}: {e.dim}-d, reads {e.max_tokens} tokens, "
                                               f"loaded offline (norm {float((v[0] ** 2).sum()) ** 0.5:.2f})")
@@ -82,14 +82,14 @@ def _llm(settings: Settings) -> list[Check]:
         out.append(Check("llama-cpp-python", True, f"{llama_cpp.__version__}"))
     except Exception as exc:
         out.append(Check("llama-cpp-python", False, f"cannot import llama_cpp: {exc}. Run ./install.sh"))
-    ggufs = sorted(settings.models_dir.glob("*.gguf")) if settings.models_dir.is_dir() else []
-    chosen = settings.llm_model_path
+    ggufs = sorted(settings.models.dir.glob("*.gguf")) if settings.models.dir.is_dir() else []
+    chosen = settings.models.chat_path
     if chosen.exists():
         names = ", ".join(f"{g.name} ({g.stat().st_size / 1e6:.0f} MB)" for g in ggufs) or chosen.name
         out.append(Check("chat model", True, f"{chosen.name} selected; found: {names}"))
     else:
         out.append(Check("chat model", False, f"{chosen} not found; run ./install.sh or drop a .gguf into "
-                                              f"{settings.models_dir}"))
+                                              f"{settings.models.dir}"))
     return out
 
 
@@ -98,16 +98,16 @@ def _reranker(settings: Settings) -> Check:
     it, else looked for."""
     from assistant.search.rerank import CrossEncoder
 
-    path = settings.rerank_model_path
-    searches = ("searches" if settings.search_rerank > 0
-                else "near-tie searches" if settings.search_rerank_ties > 0 else "")
-    uses = " and ".join(name for name in ("answers" if settings.rerank > 0 else "", searches) if name)
+    path = settings.models.reranker_path
+    searches = ("searches" if settings.search.rerank > 0
+                else "near-tie searches" if settings.search.rerank_ties > 0 else "")
+    uses = " and ".join(name for name in ("answers" if settings.answer.rerank > 0 else "", searches) if name)
     names = "settings rerank, search_rerank, search_rerank_ties"
     if not uses:
         found = "installed" if (path / "model.onnx").exists() else "not installed (run ./install.sh)"
         return Check("reranker", True, f"off ({names} = 0); {path.name} {found}")
     try:
-        score = CrossEncoder(path, settings.effective_threads).score("doctor check", ["a doctor checks"])[0]
+        score = CrossEncoder(path, settings.models.effective_threads).score("doctor check", ["a doctor checks"])[0]
     except Exception as exc:
         return Check("reranker", False, f"{uses} use it ({names}): {exc}")
     return Check("reranker", True, f"{path.name} reorders the first passages of {uses} (loaded offline, "
@@ -117,7 +117,7 @@ def _reranker(settings: Settings) -> Check:
 def _ocr(settings: Settings) -> Check:
     from assistant.ingest import ocr
 
-    if str(settings.ocr).lower() == "off":
+    if str(settings.index.ocr).lower() == "off":
         return Check("ocr", True, "off (setting ocr): scanned pages and images are left out")
     if not ocr.available():
         return Check("ocr", False, "rapidocr-onnxruntime or pypdfium2 is missing: scanned pages and images "

@@ -272,7 +272,7 @@ def evaluate_answers(
             off_refused += not ans.grounded
         if progress:
             progress(i, len(chosen))
-    out: dict[str, Any] = {"answer_style": assistant.settings.answer_style,
+    out: dict[str, Any] = {"answer_style": assistant.settings.answer.style,
                            "answer_s_p50": round(statistics.median(times), 2) if times else None,
                            "answer_s_p95": round(_percentile(times, 95), 2) if times else None,
                            "first_token_s_p50": round(statistics.median(ttfts), 2) if ttfts else None,

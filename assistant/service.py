@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import functools
-import hashlib
-import json
 import math
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answer.cache import cache_key, from_cache, model_fingerprint
 from assistant.answer.chat import SourcesFn, answer_from_json, answer_question, sources_json
 from assistant.answer.export import FORMATS, export_json, export_markdown
 from assistant.answer.generation import Generator, LlamaCppGenerator
@@ -24,36 +20,22 @@ from assistant.answer.models import discover
 from assistant.answer.prompts import Example, load_examples
 from assistant.answer.summary import summarize_texts
 from assistant.config import Settings
-from assistant.errors import AssistantError, ConfigError, EmptyQueryError, ModelNotFoundError
+from assistant.errors import AssistantError, EmptyQueryError, ModelNotFoundError
 from assistant.ingest.embedding import Embedder, load_embedder
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
-from assistant.search import names
-from assistant.search.gate import GATE_META, Calibration, calibrate
-from assistant.search.parts import question_parts
-from assistant.search.rerank import CrossEncoder, near_tie, reorder
-from assistant.search.retrieval import Filters, Retriever, merge_hits, merge_parts
+from assistant.search.gate import Calibration
+from assistant.search.rerank import CrossEncoder
+from assistant.search.retrieval import Filters, merge_hits
+from assistant.search.searcher import Searcher
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
 from assistant.sync.locks import answering, wait_while_answering, writer_lock
-from assistant.text import content_words
 from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Hit, IndexReport, Turn
 from assistant.view.overview import example_questions
 from assistant.view.show import Opening, PagePicture, opening, picture
 
-MODEL_DIRECT_MB = 400.0  # chat models this large (on disk) pick the direct answer's words (setting direct_answer)
-
-
-@functools.cache
-def _answer_code() -> str:
-    """A digest of the code that makes answers (search, evidence, checks, prompts): an upgrade that
-    changes how answers are made or checked never serves answers cached by the older code."""
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for folder in ("answer", "search"):
-        for path in sorted((root / folder).glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+CAPABLE_MB = 1000.0  # chat models this large (on disk) pick the direct answer and may say "not in the documents"
 
 
 class Assistant:
@@ -71,8 +53,6 @@ class Assistant:
         # Read-only (the MCP server): the index is opened read-only, so nothing can write it, and
         # answers are not saved as conversations.
         self.readonly = readonly
-        self._calibration: Calibration | None = None
-        self._calibration_seen: tuple[Any, Calibration] | None = None  # (what it was checked against, it)
         self._examples: tuple[Any, list[Example]] | None = None  # (file, size, mtime) and its examples
         self._embedder = embedder
         self._generator: Generator | None = generator
@@ -80,9 +60,9 @@ class Assistant:
         self._given_generator = generator  # the answer cache tells a generator handed in from the model file
         self._local = threading.local()
         self._lock = threading.Lock()
-        self.vectors = VectorIndex()  # shared by every thread of this process
         self.generating = threading.Event()  # set while the chat model runs; indexing here backs off
-        self._probe_vectors: np.ndarray | None = None  # the gate's probe questions, embedded once
+        self._searcher = Searcher(self._bound_store, lambda texts: self.embedder.embed(texts), lambda: self.reranker,
+                                  lambda: self.settings.search, readonly)
 
     # --- parts -------------------------------------------------------------------------------------
 
@@ -105,9 +85,9 @@ class Assistant:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                s = self.settings
-                self._embedder = load_embedder(s.embedding_model_path, s.embedding_backend,
-                                               threads=s.effective_threads, batch_size=s.embed_batch_size)
+                m = self.settings.models
+                self._embedder = load_embedder(m.embedding_path, m.embedding_backend, threads=m.effective_threads,
+                                               batch_size=self.settings.index.embed_batch_size)
             return self._embedder
 
     @property
@@ -119,7 +99,8 @@ class Assistant:
         """
         with self._lock:
             if self._reranker is None:
-                self._reranker = CrossEncoder(self.settings.rerank_model_path, self.settings.effective_threads)
+                m = self.settings.models
+                self._reranker = CrossEncoder(m.reranker_path, m.effective_threads)
             return self._reranker
 
     @property
@@ -131,9 +112,9 @@ class Assistant:
         """
         with self._lock:
             if self._generator is None:
-                s = self.settings
-                self._generator = LlamaCppGenerator(s.llm_model_path, n_ctx=s.n_ctx, threads=s.effective_threads,
-                                                    lora=s.lora_adapter_path)
+                m = self.settings.models
+                self._generator = LlamaCppGenerator(m.chat_path, n_ctx=m.context, threads=m.effective_threads,
+                                                    lora=m.lora_path)
             return self._generator
 
     @property
@@ -178,7 +159,7 @@ class Assistant:
         store = self.store
         if rebuild:
             store.reset()
-            self.vectors = VectorIndex()
+            self._searcher.vectors = VectorIndex()
         store = self._bound_store()
         if paths:
             targets = [Path(os.path.realpath(p)) for p in paths]
@@ -197,12 +178,10 @@ class Assistant:
 
     def indexer(self) -> Indexer:
         """An Indexer over this thread's store (callers hold the writer lock while using it)."""
-        s = self.settings
         store = self._bound_store()
         index_file = self.settings.paths.index_file
-        return Indexer(store, self.embedder, open_store=lambda: Store(store.path), max_bytes=int(s.max_file_mb * 1e6),
-                       min_tokens=s.chunk_min_tokens, overlap=s.chunk_overlap_tokens, ocr_mode=s.ocr,
-                       ocr_max_pages=s.ocr_max_pages, pause=lambda: wait_while_answering(index_file))
+        return Indexer(store, self.embedder, open_store=lambda: Store(store.path), settings=self.settings.index,
+                       pause=lambda: wait_while_answering(index_file))
 
     def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
                    on_embed: EmbedProgressFn | None = None) -> IndexReport:
@@ -265,7 +244,16 @@ class Assistant:
         with writer_lock(self.settings.paths.index_file, "compact"):
             return self.store.compact()
 
-    # --- reading -----------------------------------------------------------------------------------
+    # --- reading: the search pipeline is search/searcher.py -------------------------------------------
+
+    @property
+    def searcher(self) -> Searcher:
+        """The search pipeline over this index (bound to the embedding model on first use)."""
+        return self._searcher
+
+    @property
+    def vectors(self) -> VectorIndex:
+        return self._searcher.vectors
 
     def search(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
@@ -275,17 +263,17 @@ class Assistant:
 
         Args:
             query: any text; FTS5 syntax in it is treated as plain words.
-            k: number of passages (default: setting search_k).
+            k: number of passages (default: setting [search] k).
             mode: "hybrid" (default), "bm25" or "dense".
             filters: restrict to path globs and file types.
-            rerank: the first this-many passages are reordered by the cross-encoder (default: setting
-                search_rerank; 0: none).
-            named: documents (their paths) searched first as if the query named them, when it names none
-                itself (a follow-up goes on about the documents its conversation named).
+            rerank: the first this-many passages are reordered by the cross-encoder (default: setting [search]
+                rerank; 0: none).
+            named: documents (their paths) searched first as if the query named them, when it names none itself.
 
         Raises:
             EmptyQueryError: the query is empty or only whitespace.
             ConfigError: rerank is negative.
+            AssistantError: an unknown mode.
             ModelNotFoundError: rerank is on and the cross-encoder is not installed.
         """
         return self.search_vector(query, self.question_vector(query), k, mode, filters, rerank, named)
@@ -294,86 +282,9 @@ class Assistant:
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
         filters: Filters | None = None, rerank: int | None = None, named: list[str] | None = None,
     ) -> list[Hit]:
-        """search() with the query already embedded (lets callers batch the embedding). A question naming
-        two things (setting split_questions) is searched for each too (its parts are embedded here) and
-        the lists taken in turn (merge_parts)."""
-        store = self._bound_store()
-        retriever = self._retriever(store, self.relevance_threshold())
-        k, mode = k or self.settings.search_k, mode or self.settings.search_mode
-        top = self.settings.search_rerank if rerank is None else rerank
-        ties = self.settings.search_rerank_ties if rerank is None and not top else 0
-        for name, value in (("rerank and search_rerank", top), ("search_rerank_ties", ties)):
-            if value < 0:
-                raise ConfigError(f"{name} must be 0 (off) or the number of passages to reorder, not {value}")
-        hits = self._searched(retriever, query, vector, max(k, top, ties), mode, filters, top, named, ties)[:k]
-        parts = self.question_parts(query)
-        if not parts:
-            return hits
-        lists = [self._searched(retriever, p, v, k, mode, filters, 0)
-                 for p, v in zip(parts, self.embedder.embed(parts), strict=True)]
-        return merge_parts(hits, lists, k)
-
-    def _searched(
-        self, retriever: Retriever, query: str, vector: np.ndarray, n: int, mode: str, filters: Filters | None,
-        top: int, given: list[str] | None = None, ties: int = 0,
-    ) -> list[Hit]:
-        """n passages: those of the documents the question names (setting named_documents; names.py) first
-        when one of them passes the relevance gate, then the library's; the first `top` reordered by the
-        cross-encoder, the named documents' passages kept first. With `ties` (and top 0), the first `ties`
-        are reordered only when the first two are a near-tie (rerank.near_tie), and left as they are when
-        the cross-encoder is not installed."""
-        hits = retriever.search(query, vector, n, mode, filters)
-        named, asked, inner = self._named(retriever.store, query, vector)
-        if not named and self.settings.named_documents:
-            named = list(given or [])
-        first = 0
-        if named:
-            within = dataclasses.replace(filters or Filters(), files=tuple(named))
-            inside = [dataclasses.replace(h, named=True) for h in retriever.search(asked, inner, n, mode, within)]
-            # A named document with nothing the relevance gate lets through does not crowd out what else
-            # answers the question: then the library's order stands, and the cross-encoder reads the whole
-            # question.
-            if any(h.relevant for h in inside):
-                seen = {h.chunk_id for h in inside}
-                hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
-                first = len(inside)
-        if not top and ties and near_tie(hits):
-            try:
-                encoder = self.reranker
-            except ModelNotFoundError:
-                return hits  # an optional refinement: `assistant doctor` reports the missing model
-            return reorder(encoder, asked if first else query, hits, ties, first)
-        return reorder(self.reranker, asked if first else query, hits, top, first) if top else hits
-
-    def named_documents(self, question: str) -> list[str]:
-        """The paths of the documents the question names by their file names (names.py), or [] (also when
-        the setting named_documents is off)."""
-        return self._names(self._bound_store(), question)[0]
-
-    def _names(self, store: Store, question: str) -> tuple[list[str], str, list[str]]:
-        """names.find, when the setting named_documents is on; else ([], question, [])."""
-        if not self.settings.named_documents:
-            return [], question, []
-        return names.find(question, store.documents_named)
-
-    def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
-        """The documents the question names (setting named_documents; names.py), and the question to search
-        them with, embedded. Inside them a name that is only a label says nothing more ("What does PEP 8
-        say about line length?" reads "What does say about line length?" in pep-0008.rst, whose passages
-        say "PEP: 8" once, in its header), unless little else is left of the question. A name that a
-        quarter or more of the document's passages say is its topic, and stays (names.TOPIC_SHARE: "Which
-        team won Super Bowl 50?" in Super_Bowl_50.md, whose heading it is; "Which team won?" finds the
-        49ers winning Super Bowl XIX)."""
-        named, rest, said = self._names(store, query)
-        if (named and len(content_words(rest)) >= names.REST_WORDS
-                and store.phrase_share(said, named) < names.TOPIC_SHARE):
-            return named, rest, self.embedder.embed([rest])[0]
-        return named, query, vector
-
-    def question_parts(self, query: str) -> list[str]:
-        """The questions a search also runs for a query that names two things (setting split_questions;
-        parts.py), or [] for any other query."""
-        return question_parts(query) if self.settings.split_questions else []
+        """search() with the query already embedded (lets callers batch the embedding)."""
+        self._bound_store()
+        return self._searcher.search(query, vector, k, mode, filters, rerank, named)
 
     def search_documents(
         self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None
@@ -385,100 +296,40 @@ class Assistant:
         """
         return self.search_documents_vector(query, self.question_vector(query), k, mode, filters)
 
-    def question_vector(self, query: str) -> np.ndarray:
-        """The query embedded as search embeds it, after checking it has words (no model is loaded for an
-        empty one). Callers that embed questions ahead of search_vector (assistant eval, the benches) use
-        this too: the int8 embedder scales its activations per call, so a question embedded beside others
-        gets a slightly different vector (cosine 0.98-0.99) from the one search uses.
-
-        Raises:
-            EmptyQueryError: the query is empty or only whitespace.
-        """
-        if not query or not query.strip():
-            raise EmptyQueryError("the query is empty; type some words to search for")
-        return self.embedder.embed([query.strip()])[0]
-
     def search_documents_vector(
         self, query: str, vector: np.ndarray, k: int | None = None, mode: str | None = None,
         filters: Filters | None = None,
     ) -> list[DocumentHit]:
-        """search_documents() with the query already embedded; the documents the question names (setting
-        named_documents) first, those whose best passage passes the relevance gate."""
-        store = self._bound_store()
-        retriever = self._retriever(store, self.relevance_threshold())
-        k, mode = k or self.settings.search_k, mode or self.settings.search_mode
-        docs = retriever.search_documents(query, vector, k, mode, filters)
-        named, query, vector = self._named(store, query, vector)
-        if not named:
-            return docs
-        within = dataclasses.replace(filters or Filters(), files=tuple(named))
-        first = [dataclasses.replace(d, best=dataclasses.replace(d.best, named=True))
-                 for d in retriever.search_documents(query, vector, len(named), mode, within) if d.best.relevant]
-        taken = {d.path for d in first}
-        return (first + [d for d in docs if d.path not in taken])[:k]
+        """search_documents() with the query already embedded."""
+        self._bound_store()
+        return self._searcher.search_documents(query, vector, k, mode, filters)
 
-    # --- the relevance gate ------------------------------------------------------------------------
-
-    def relevance_threshold(self) -> float:
-        """The relevance a passage needs to count as being about a question, for this library.
-
-        A number in the setting is used as it is; "auto" uses the calibration kept in the index,
-        calibrating first when there is none or the library changed a lot since (see gate.py).
+    def question_vector(self, query: str) -> np.ndarray:
+        """The query embedded as search embeds it (Searcher.vector).
 
         Raises:
-            ConfigError: the setting is neither "auto" nor a number.
+            EmptyQueryError: the query is empty or only whitespace.
         """
-        value = str(self.settings.relevance_threshold).strip().lower()
-        if value != "auto":
-            try:
-                return float(value)
-            except ValueError:
-                raise ConfigError(f"relevance_threshold must be auto or a number, not {value!r}") from None
-        return self.calibration().threshold
+        return self._searcher.vector(query)
+
+    def named_documents(self, question: str) -> list[str]:
+        """The paths of the documents the question names by their file names (search/names.py), or []."""
+        self._bound_store()
+        return self._searcher.named_documents(question)
+
+    def question_parts(self, query: str) -> list[str]:
+        """The questions a search also runs for a query that names two things (setting split_questions)."""
+        return self._searcher.question_parts(query)
+
+    def relevance_threshold(self) -> float:
+        """The relevance a passage needs to count as being about a question, for this library (gate.py)."""
+        self._bound_store()
+        return self._searcher.relevance_threshold()
 
     def calibration(self, force: bool = False) -> Calibration:
         """This library's gate calibration, computed again when missing, stale or forced."""
-        store = self._bound_store()
-        params = f"coverage_weight={self.settings.coverage_weight} stem_length={self.settings.stem_length}"
-        epoch = (store.vector_epoch(), store.meta(GATE_META), params)
-        if not force and self._calibration_seen is not None and self._calibration_seen[0] == epoch:
-            return self._calibration_seen[1]  # no vector changed since the last look: counting is not needed
-        chunks = store.counts()["chunks"]
-        cal = Calibration.from_json(store.meta(GATE_META))
-        if cal is not None and not force and not cal.stale(chunks, params):
-            self._calibration_seen = (epoch, cal)
-            return cal
-        if self.readonly:  # this process cannot keep it in the index: it keeps it in memory
-            if self._calibration is None or force or self._calibration.stale(chunks, params):
-                self._calibration = calibrate(self._probe_relevance, chunks, params)
-            return self._calibration
-        old = cal
-        cal = calibrate(self._probe_relevance, chunks, params)
-        try:
-            with store.transaction():
-                store.set_meta(GATE_META, cal.to_json())
-                if old is None or old.threshold != cal.threshold:
-                    store.clear_answer_cache()  # which passages count as relevant has changed
-        except Exception:  # a busy index still answers; the next writer keeps it
-            pass
-        return cal
-
-    def _retriever(self, store: Store, threshold: float) -> Retriever:
-        s = self.settings
-        return Retriever(store, self.vectors, threshold, pool=s.search_pool, fusion=s.fusion, weight=s.fusion_weight,
-                         coverage_weight=s.coverage_weight, stem_length=s.stem_length,
-                         feedback=s.query_feedback, support=s.document_support)
-
-    def _probe_relevance(self, probes: list[str]) -> list[float]:
-        store = self._bound_store()
-        if self._probe_vectors is None:
-            self._probe_vectors = self.embedder.embed(probes)
-        retriever = self._retriever(store, 0.0)
-        out = []
-        for q, v in zip(probes, self._probe_vectors, strict=True):
-            hits = retriever.search(q, v, 5)
-            out.append(max((h.relevance or 0.0 for h in hits), default=0.0))
-        return out
+        self._bound_store()
+        return self._searcher.calibration(force)
 
     # --- answering ---------------------------------------------------------------------------------
 
@@ -512,13 +363,15 @@ class Assistant:
             if self.store.chat(chat_id) is None:
                 raise AssistantError(f"no conversation with id {chat_id!r}; `assistant chats` lists them")
             history = self.chat_history(chat_id)
-        k = k or self.settings.search_k
+        k = k or self.settings.search.k
         # A follow-up's answer depends on its conversation: only first questions are cached.
-        key = self._cache_key(question, k, filters) if self.settings.answer_cache and not history else None
+        key = cache_key(question, k, filters, self.settings, self.examples(),
+                        model_fingerprint(self.settings, self._given_generator)) \
+            if self.settings.answer.cache and not history else None
         cached = self.store.cached_answer(key) if key else None
         hits: list[Hit] = []
         if cached is None:
-            top = self.settings.rerank
+            top = self.settings.answer.rerank
             # The cross-encoder is the costly part of a search: indexing steps aside for it as for the model.
             with self._answering() if top else contextlib.nullcontext():
                 # A follow-up ("and about indentation?") goes on about the documents the previous question
@@ -535,19 +388,15 @@ class Assistant:
         if save and chat_id:
             store.add_question(chat_id, question)
         if cached is not None:
-            answer = _from_cache(cached, chat_id or "", on_token)
+            answer = from_cache(cached, chat_id or "", on_token)
             if on_sources:
                 on_sources(answer.sources, answer.evidence, answer.direct_answer)
         else:
-            s = self.settings
             with self._answering():
                 answer = answer_question(
-                    lambda: self.generator, self.embedder, question, hits, history, chat_id or "",
-                    style=s.answer_style, answer_tokens=s.answer_tokens, temperature=s.temperature, seed=s.seed,
-                    prompt_sources=s.prompt_sources, on_token=on_token, cancel=cancel,
-                    repeat_penalty=s.repeat_penalty, instructions=s.system_instructions, examples=self.examples(),
-                    on_sources=on_sources, support=self._support(), rarity=self._rarity,
-                    model_direct=self._model_direct,
+                    lambda: self.generator, self.embedder, question, hits, history, chat_id or "", self.settings.answer,
+                    on_token=on_token, cancel=cancel, examples=self.examples(), on_sources=on_sources,
+                    support=self._support(), rarity=self._rarity, capable=self._capable,
                 )
         if save and chat_id:
             store.add_answer(chat_id, answer.answer, answer.grounded, sources_json(answer))
@@ -577,14 +426,14 @@ class Assistant:
         held = store.keyword_frequencies(words, span)
         return {w: max(0.1, math.log((span + 1) / (held.get(w, 0) + 0.5))) for w in words}
 
-    def _model_direct(self, generator: Generator) -> bool:
-        """Whether the chat model picks the direct answer's words itself (setting direct_answer): "auto" when
-        it is a larger model (at least MODEL_DIRECT_MB on disk: the 135M default model picks badly, README
-        "Answers you can check"), "model" always, "rules" never."""
-        choice = self.settings.direct_answer
+    def _capable(self, generator: Generator) -> bool:
+        """Whether the chat model picks the direct answer's words itself and is believed when it says the
+        documents do not say (setting [answer] direct): "auto" for a model of at least CAPABLE_MB on disk (the
+        135M and 0.5B models answer the copying question with a sentence, and say "the documents do not say" of
+        answerable questions too: docs/benchmarks/answers.md), "model" always, "rules" never."""
+        choice = self.settings.answer.direct
         if choice == "auto":
-            size = getattr(getattr(generator, "info", None), "size_mb", 0.0)
-            return size >= MODEL_DIRECT_MB
+            return getattr(getattr(generator, "info", None), "size_mb", 0.0) >= CAPABLE_MB
         return choice == "model"
 
     @contextlib.contextmanager
@@ -597,38 +446,13 @@ class Assistant:
         finally:
             self.generating.clear()
 
-    def _cache_key(self, question: str, k: int, filters: Filters | None) -> str:
-        """The cache key: the question with case, spaces and punctuation set aside, and every setting that
-        shapes an answer (the chat model's file by name, size and time, unless answers are quotes only)."""
-        s = self.settings
-        shaping = {name: getattr(s, name) for name in (
-            "answer_style", "search_mode", "fusion", "fusion_weight", "search_pool", "coverage_weight", "stem_length",
-            "relevance_threshold", "prompt_sources", "n_ctx", "answer_tokens", "temperature", "repeat_penalty",
-            "seed", "embedding_model", "embedding_backend", "system_instructions", "query_feedback",
-            "split_questions", "rerank", "rerank_model", "named_documents", "direct_answer")}
-        shaping["examples"] = [(e.question, e.answer, e.sources) for e in self.examples()]
-        model = ""
-        if s.answer_style != "quote":
-            given = self._given_generator
-            if given is not None:  # a generator handed in (tests, front ends) is its own model
-                model = f"{given.model_id}:{id(given)}"
-            else:
-                for path in (s.llm_model_path, s.lora_adapter_path):
-                    if path is not None:
-                        st = path.stat() if path.exists() else None
-                        model += f"{path.name}:{st.st_size}:{st.st_mtime_ns};" if st else f"{path.name};"
-        words = " ".join(re.sub(r"[^\w\s]", " ", question.lower()).split())
-        data = {"q": words, "k": k, "model": model, "filters": [list(filters.paths), list(filters.types)]
-                if filters else None, "code": _answer_code()} | shaping
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
     def examples(self) -> list[Example]:
         """The few-shot examples of the examples file (setting examples_file), re-read when it changes.
 
         Raises:
             ConfigError: a line of the file is not an example object.
         """
-        name = Path(str(self.settings.examples_file or "")).expanduser()
+        name = Path(str(self.settings.answer.examples_file or "")).expanduser()
         path = name if name.is_absolute() else self.settings.paths.config_dir / name
         try:
             st = path.stat()
@@ -728,7 +552,7 @@ class Assistant:
     def set_model(self, name: str) -> None:
         """Switch the chat model (a .gguf in the models folder); it loads on next use."""
         with self._lock:
-            self.settings.llm_model = name
+            self.settings.models.chat = name
             self._generator = self._given_generator = None
 
     def cited_source(self, chat_id: str, n: int, turn: int | None = None) -> tuple[Hit, list[str]]:
@@ -761,11 +585,11 @@ class Assistant:
             AssistantError: the file is gone, or nothing here can show it (no desktop: the message says
                 what to do instead).
         """
-        return opening(hit.path, hit.page, hit.start_line, self.settings.viewer)
+        return opening(hit.path, hit.page, hit.start_line, self.settings.open.viewer)
 
     def open_file(self, path: Path) -> Opening:
         """How to show a file of one's own (a page picture just written) with the platform's opener."""
-        return opening(str(path), None, None, self.settings.viewer)
+        return opening(str(path), None, None, self.settings.open.viewer)
 
     def page_picture(self, hit: Hit, passages: list[str], out: Path) -> PagePicture:
         """Draw a source's page (a PDF page, a scanned image) with `passages` (default: the whole passage)
@@ -797,7 +621,7 @@ class Assistant:
 
     def models(self) -> list[Any]:
         """The .gguf files in the models folder with their header information (or read errors)."""
-        return discover(self.settings.models_dir)
+        return discover(self.settings.models.dir)
 
     def add_model(self, path: Path, sha256: str | None = None,
                   progress: Callable[[int, int, str], None] | None = None) -> Any:
@@ -808,7 +632,7 @@ class Assistant:
         """
         from assistant.answer.model_files import add_model
 
-        return add_model(path, self.settings.models_dir, sha256, progress)
+        return add_model(path, self.settings.models.dir, sha256, progress)
 
     def pull_model(self, url: str, sha256: str, progress: Callable[[int, int, str], None] | None = None) -> Any:
         """Download a GGUF model into the models folder (resumable, checksum-verified, atomic). The only
@@ -819,7 +643,7 @@ class Assistant:
         """
         from assistant.answer.model_files import pull_model
 
-        return pull_model(url, self.settings.models_dir, sha256, progress)
+        return pull_model(url, self.settings.models.dir, sha256, progress)
 
     def summarize(
         self, path: Path, on_token: Callable[[str], None] | None = None,
@@ -835,9 +659,9 @@ class Assistant:
         if not texts:
             raise AssistantError(f"{path} is not indexed (or has no text); run `assistant index {path}` first")
         s = self.settings
-        return summarize_texts(self.generator, texts, s.answer_tokens, s.temperature, s.seed,
+        return summarize_texts(self.generator, texts, s.answer.tokens, s.answer.temperature, s.answer.seed,
                                on_token=on_token, progress=progress, cancel=cancel,
-                               repeat_penalty=s.repeat_penalty)
+                               repeat_penalty=s.answer.repeat_penalty)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.list_documents()
@@ -854,19 +678,10 @@ class Assistant:
             **store.disk(),
             "vector_file_bytes": vector_file.stat().st_size if vector_file.exists() else 0,
             "index_path": str(store.path),
-            "embedding_model": store.meta("embedding_model") or self.settings.embedding_model,
-            "llm_model": self.settings.llm_model,
+            "embedding_model": store.meta("embedding_model") or self.settings.models.embedding,
+            "llm_model": self.settings.models.chat,
             "roots": store.roots(),
         }
-
-
-def _from_cache(cached: dict[str, Any], chat_id: str, on_token: Callable[[str], None] | None) -> Answer:
-    """A cached answer, given again in this conversation (stats.cached is true)."""
-    answer = Answer.from_dict({**cached, "chat_id": chat_id})
-    answer.stats = {**answer.stats, "cached": True}
-    if on_token:
-        on_token(answer.answer)
-    return answer
 
 
 def _exchanges(messages: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:

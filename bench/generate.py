@@ -44,7 +44,7 @@ def main() -> int:
     from assistant.answer.prompts import build_prompt
 
     settings = Settings.load({"answer_cache": False})  # every ask is generated, not served from the cache
-    threads = settings.effective_threads
+    threads = settings.models.effective_threads
     a = Assistant(settings)
     a.index()  # the bundled sample library
     gen = a.generator
@@ -53,7 +53,7 @@ def main() -> int:
     prompt = build_prompt(gen, question, hits, [], args.max_tokens)
     text = gen.render(prompt.messages)
 
-    raw = Llama(model_path=str(settings.llm_model_path), n_ctx=gen.n_ctx, n_threads=threads,
+    raw = Llama(model_path=str(settings.models.chat_path), n_ctx=gen.n_ctx, n_threads=threads,
                 n_threads_batch=threads, verbose=False)
 
     def run_raw() -> tuple[float, float, int]:

@@ -104,7 +104,7 @@ def main() -> int:
     from assistant import Assistant, Settings
 
     if args.run_peer:
-        run_peer(args.run_peer, Settings.load().embedding_model_path, args.peer_overlap)
+        run_peer(args.run_peer, Settings.load().models.embedding_path, args.peer_overlap)
         return 0
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     home = work / "home"

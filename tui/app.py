@@ -179,7 +179,7 @@ class AssistantApp(App[None]):
         indexing = self.indexing
         if counts.get("pending"):  # documents are in (keyword-searchable); their vectors are being computed
             indexing = f"embedding {counts['chunks'] - counts['pending']} of {counts['chunks']}"
-        self.call_from_thread(self._show_counts, a.settings.llm_model, a.generator_loaded, counts["documents"],
+        self.call_from_thread(self._show_counts, a.settings.models.chat, a.generator_loaded, counts["documents"],
                               counts["chunks"], self.watching, indexing)
 
     def _show_counts(self, *args: Any) -> None:

@@ -412,17 +412,17 @@ class SettingsScreen(CoreUser, ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Label("Chat model")
             # The models folder is read (every GGUF header) in a worker; until then the current model shows.
-            yield Select([(s.llm_model, s.llm_model)], value=s.llm_model, id="model", allow_blank=False)
+            yield Select([(s.models.chat, s.models.chat)], value=s.models.chat, id="model", allow_blank=False)
             yield Label("Answer style")
             yield Select([("auto: model answer, checked, with quotes", "auto"),
                           ("quote: the sources' words only", "quote"),
                           ("generate: model text, unverified marked", "generate")],
-                         value=s.answer_style if s.answer_style in ("auto", "quote", "generate") else "auto",
+                         value=s.answer.style if s.answer.style in ("auto", "quote", "generate") else "auto",
                          id="style", allow_blank=False)
             yield Label("Sources per answer")
-            yield Input(str(s.search_k), id="k", type="integer")
+            yield Input(str(s.search.k), id="k", type="integer")
             yield Label("Temperature (0 = most likely words)")
-            yield Input(str(s.temperature), id="temperature", type="number")
+            yield Input(str(s.answer.temperature), id="temperature", type="number")
             with Horizontal():
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
@@ -436,7 +436,7 @@ class SettingsScreen(CoreUser, ModalScreen[None]):
         self.app.call_from_thread(self._show_models, names)
 
     def _show_models(self, names: list[str]) -> None:
-        current = self.assistant.settings.llm_model
+        current = self.assistant.settings.models.chat
         select = self.query_one("#model", Select)
         chosen = select.value
         select.set_options([(m, m) for m in dict.fromkeys([current, *names])])
@@ -461,7 +461,7 @@ class SettingsScreen(CoreUser, ModalScreen[None]):
     @background("settings-save")
     def save(self, model: str, style: str, k: int, temperature: float) -> None:
         a = self.assistant
-        if model != a.settings.llm_model:
+        if model != a.settings.models.chat:
             a.set_model(model)
         a.settings.save(llm_model=model, answer_style=style, search_k=k, temperature=temperature)
         self.app.call_from_thread(self.notify, f"saved to {a.settings.paths.config_file}")

@@ -16,13 +16,13 @@ So once the evidence is picked, the answer is judged by what a reader would chec
    reprised the role of Bill Tanner, Ralph who?" over "Rory Kinnear reprised his role as Bill Tanner").
 2. **The kind of thing asked for**: a question for a person, a date, a number or a place is answered only
    by a sentence holding one that the question does not already say (direct.py finds them).
-3. **A short question's focus**: in a question of at most three content words, each carries much of its
-   meaning, and half of them (weighted by how rare they are in the library) must be in that sentence: "Which
-   planet is largest?" is not answered by a sentence without "largest". Longer questions are paraphrased too
-   often for this to tell (on SQuAD 2.0 it refused answerable questions as often as unanswerable ones).
-4. **The cross-encoder** (when installed) reads the question with each evidence sentence: a best score
-   below WEAK says no sentence answers.
-5. **The model's own words**: a model that says the documents do not say is believed when the evidence's
+3. **The cross-encoder** (when installed) reads the question with each quoted sentence: when the best reads
+   as not answering (below WEAK), none of their passages reads as answering (WEAK_PASSAGE), and no sentence
+   holds every plain word of the question (its focus, names and the noun of the kind asked for set aside),
+   nothing answers: "Which planet is largest?" over "Is Pluto a Planet?", "Who chaired the meeting?" over
+   minutes that name no chair. Only a question for a kind of thing is read so (a how or why question's answer
+   spans sentences), and not one that asks how to do something ("Where do I change the settings?").
+4. **The model's own words**: a model that says the documents do not say is believed when the evidence's
    support is not clearly strong (chat.py asks this after generation).
 
 Each rule was measured on SQuAD 2.0 (`../shared/eval/squad2-train10`: questions written to look answerable
@@ -43,13 +43,18 @@ from assistant.answer.evidence import numbers
 from assistant.text import STOPWORDS, WORD, stem
 from assistant.types import Evidence, Hit
 
-WEAK = -3.0  # the cross-encoder's best logit over the evidence sentences below which nothing answers
+WEAK = -2.0  # the cross-encoder's best logit over the evidence sentences below which nothing answers...
+WEAK_PASSAGE = 4.0  # ...unless it read one of their passages as answering at least this well...
+WEAK_FOCUS = 1.0  # ...or a sentence holds this share of the question's focus words (all of them: it is about them)
 STRONG = 4.0  # at or above it the evidence is believed even when the model says the documents do not say
-FOCUS_SHARE = 0.5  # the share of a short question's focus (rarity-weighted content words) a sentence must hold
-SHORT = 3  # ...a question of at most this many content words, where each one is much of its meaning
-FOCUS_RESCUE = 5.0  # ...unless the cross-encoder reads a sentence as answering it at least this well
 SMALL_NUMBERS = 12  # numbers up to this count the thing asked for ("which two teams"), not a fact to find
 
+# "How do I see how many documents there are?", "Where do I change the settings?": how to do something, whatever
+# the question word; its answer is a procedure, not a person, number or place.
+_PROCEDURAL = re.compile(r"\b(?:do|does|can|could|should|would|will|shall)\s+(?:i|we|you|one)\b|^\s*how\s+(?:do|does|"
+                         r"can|could|should|would|to)\b", re.IGNORECASE)
+# Acronyms that are common nouns, not names ("does the AI learn from my documents?").
+_COMMON_ACRONYMS = frozenset("AI OK PC TV ID FAQ PDF CSV URL API CPU GPU USB IT OS UI".split())
 _QUESTION_WORDS = frozenset("what which who whom whose when where why how many much name list give tell describe "
                             "explain define".split())
 # A capitalised run: words that start with a capital (or are numbers inside it), joined by a few small words.
@@ -104,7 +109,8 @@ def question_facts(question: str) -> list[str]:
                     words = words[1:]
             while words and words[0].lower() in STOPWORDS:
                 words = words[1:]
-            if not words or (len(words) == 1 and (_DEMONYM.match(words[0]) or words[0].lower() in _SMALL_WORDS)):
+            if not words or (len(words) == 1 and (_DEMONYM.match(words[0]) or words[0].lower() in _SMALL_WORDS
+                                                  or words[0] in _COMMON_ACRONYMS)):
                 continue  # "The Two highest agencies": a count; "Americans": a description
             if re.match(r"['’]s\b", part[m.end():]) or m.group(0).endswith(("'s", "’s")):
                 continue  # "Iceland's capital": a description of what is asked about (Reykjavik), not a name it says
@@ -202,25 +208,29 @@ def judge(
         # The facts no single sentence holds, by the sentence that holds most of them.
         best = max(windows, key=lambda ew: sum(ew[1].holds(f) for f in facts))[1]
         return Judgement(False, "names", tuple(f for f in facts if not best.holds(f)))
-    kind = question_kind(question)
+    kind = None if _PROCEDURAL.search(question) else question_kind(question)
     if kind is not None and kind.kind in ("person", "date", "quantity", "place"):
         qstems = {stem(w.lower()) for w in WORD.findall(question) if w.lower() not in STOPWORDS}
         if not any(has_candidate(kind, sources[e.source - 1].text, e.start, e.end, qstems) for e in evidence):
             return Judgement(False, "kind", kind=kind.kind)
     details: dict[str, float] = {}
-    score = None
-    if support is not None and kind is not None:  # a how or why question's answer spans sentences: not read
-        score = max(support(question, [e.text for e, _ in held]))
-        details["support"] = round(score, 3)
-        if score < WEAK:
-            return Judgement(False, "weak", support=score, details=details)
     focus = _focus(question, rarity)
-    if focus and _length(question) <= SHORT and (score is None or score < FOCUS_RESCUE):
+    share = 1.0
+    if focus:
         share = max(sum(weight for word, weight in focus.items() if _word_in(word, w.words, w.numbers))
                     for _, w in held) / sum(focus.values())
         details["focus"] = round(share, 3)
-        if share < FOCUS_SHARE:
-            return Judgement(False, "focus", support=score, details=details)
+    score = None
+    typed = kind is not None and (kind.kind != "thing" or bool(kind.focus))
+    if support is not None and typed:  # a how or why question's answer spans sentences: not read
+        score = max(support(question, [e.text for e, _ in held]))
+        details["support"] = round(score, 3)
+        passage = max((sources[e.source - 1].rerank_score for e, _ in held
+                       if sources[e.source - 1].rerank_score is not None), default=None)
+        if passage is not None:
+            details["passage_support"] = round(passage, 3)
+        if score < WEAK and (passage is None or passage < WEAK_PASSAGE) and share < WEAK_FOCUS:
+            return Judgement(False, "weak", support=score, details=details)
     return Judgement(True, support=score, details=details)
 
 
@@ -228,11 +238,6 @@ _ASKED = re.compile(r"\b(which|what|whose)\s+((?:[a-z]+\s+){0,2}[a-z]+)")
 # Nouns that name the kind of answer ("which year", "what city"): the answering sentence names the thing itself.
 _KIND_NOUNS = frozenset("""year years date day month time decade century season number amount percentage percent
     name names person people city country place location kind type sort""".split())
-
-
-def _length(question: str) -> int:
-    """How many content words the question has (names and all; question and stop words aside)."""
-    return sum(w not in STOPWORDS and w not in _QUESTION_WORDS for w in WORD.findall(fold(question)))
 
 
 def _focus(question: str, rarity: Callable[[list[str]], dict[str, float]] | None) -> dict[str, float]:

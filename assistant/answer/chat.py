@@ -33,7 +33,8 @@ from assistant.answer.verify import (
     split_answer,
     without_lead_in,
 )
-from assistant.errors import ConfigError, ModelNotFoundError
+from assistant.config import AnswerSettings
+from assistant.errors import ModelNotFoundError
 from assistant.ingest.embedding import Embedder
 from assistant.types import Answer, DirectAnswer, Hit
 
@@ -118,7 +119,6 @@ def what_is_asked(question: str) -> str:
     return whole
 
 
-STYLES = ("auto", "quote", "generate")
 CUT_OFF = "cut off before its end (answer_tokens reached, or stopped)"
 FALLBACK_NOTE = ("The model's own sentences were not supported by the sources, so the answer is the sources' "
                  "own words.")
@@ -126,11 +126,10 @@ FALLBACK_NOTE = ("The model's own sentences were not supported by the sources, s
 
 def answer_question(
     load_generator: Callable[[], Generator], embedder: Embedder, question: str, hits: list[Hit],
-    history: list[tuple[str, str]], chat_id: str, *, style: str, answer_tokens: int, temperature: float,
-    seed: int, prompt_sources: int = 2, on_token: TokenFn | None = None, cancel: threading.Event | None = None,
-    repeat_penalty: float = 1.1, instructions: str = "", examples: list[Example] | None = None,
+    history: list[tuple[str, str]], chat_id: str, settings: AnswerSettings, *, on_token: TokenFn | None = None,
+    cancel: threading.Event | None = None, examples: list[Example] | None = None,
     on_sources: SourcesFn | None = None, support: SupportFn | None = None, rarity: RarityFn | None = None,
-    model_direct: Callable[[Generator], bool] | None = None,
+    capable: Callable[[Generator], bool] | None = None,
 ) -> Answer:
     """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
 
@@ -140,20 +139,18 @@ def answer_question(
       closest passages as such (grounded false); the model is not run.
     - The direct answer (a factoid's short span of the evidence, in bold) and the evidence (sentences quoted
       from the sources) are streamed at once, and on_sources gets the numbered sources with them. With a model
-      that `model_direct` accepts, the model picks the direct answer's words from the best sentence.
-    - auto: the model reads the best `prompt_sources` relevant passages; each sentence it writes is streamed
+      that `capable` accepts, the model picks the direct answer's words from the best sentence.
+    - auto: the model reads the best `settings.sources` relevant passages; each sentence it writes is streamed
       once verified (and cited by the checker); the verified sentences lead the final text and the quotes follow
-      as its evidence. When none is left, the evidence is the answer. A model that says the documents do not say
-      is believed unless the evidence is strongly supported (answerable.STRONG).
+      as its evidence. When none is left, the evidence is the answer. A `capable` model that says the documents do
+      not say is believed unless the evidence is strongly supported (answerable.STRONG).
     - quote: the evidence alone; no chat model is needed.
     - generate: the model's text as it streams, then unverified sentences are marked "(unverified)".
 
     Raises:
-        ConfigError: unknown style.
         ModelNotFoundError: (generate) the chat model is missing or broken.
     """
-    if style not in STYLES:
-        raise ConfigError(f"unknown answer_style {style!r}; choose one of {', '.join(STYLES)}")
+    style = settings.style
     emit = on_token or (lambda _piece: None)
     relevant = [h for h in hits if h.relevant]
     if not relevant:
@@ -190,19 +187,22 @@ def answer_question(
                        asdict(GenerationStats()) | info, direct)
 
     stop = cancel or threading.Event()
-    system = system_message(instructions)
-    if model_direct is not None and model_direct(generator) and question_kind(question) is not None:
+    system = system_message(settings.instructions)
+    if capable is not None and capable(generator) and question_kind(question) is not None:
         picked = _model_direct(generator, system, question, relevant, evidence, stop)
         info["direct_by"] = "model"
         if picked != direct:
             direct = picked
             if direct and style != "generate":  # the model's pick, under the quotes shown (the final text leads)
                 emit(f"\n\nAnswer: {direct_answer_block(direct)}")
-    prompt = build_prompt(generator, question, relevant[:prompt_sources], history, answer_tokens, system, examples)
+    prompt = build_prompt(generator, question, relevant[:settings.sources], history, settings.tokens, system,
+                          examples)
     stats = GenerationStats()
     kept_examples = (examples or [])[prompt.dropped_turns:]  # over budget, the examples went first
     marker = answer_prefix(kept_examples)  # the examples answer as a list: so does this answer, a sentence an item
-    request = GenerationRequest(prompt.messages, answer_tokens, temperature, seed, stop, repeat_penalty, marker)
+    request = GenerationRequest(prompt.messages, settings.tokens, settings.temperature, settings.seed, stop,
+                                settings.repeat_penalty, marker)
+    info["generation_start_s"] = round(time.perf_counter() - t0, 3)  # the model's first token: this + ttft_s
     verifier = Verifier(relevant[: len(prompt.sources)], question, embedder.embed)
     said = [e.text for e in evidence] + ([direct.text] if direct else [])
     checks: list[SentenceCheck] = []
@@ -238,7 +238,8 @@ def answer_question(
     lead = _join([c.shown() for c in checks if c.verified], marker)
     if any(c.reason == REFUSED for c in checks):
         data["model_refused"] = True
-        if not lead and (judgement.support is None or judgement.support < STRONG):
+        believed = capable is not None and capable(generator)  # small models say it of answerable questions too
+        if believed and not lead and (judgement.support is None or judgement.support < STRONG):
             # The model read the passages and found no answer in them, and the evidence is not strong enough to
             # say otherwise: the quotes shown were the closest passages, not an answer.
             judged = Judgement(False, "model", support=judgement.support, details=judgement.details)

@@ -182,9 +182,10 @@ class Verifier:
         for w in self._windows[n - 1]:
             missing = [f for f in sentence_facts if not self._has_fact(w, f)]
             if missing and all(self._asked_number(f) for f in missing) and any(
-                    self._has_fact(w, f) and not self._asked_number(f) for f in sentence_facts if _is_number(f)):
+                    self._has_fact(w, f) and not self._asked_number(f) and f.lower() not in self._qlower
+                    for f in sentence_facts):
                 # "The font size is 16 point on page two": "two" is the question's ("What font size is page two
-                # in?") and 16 the source's. A number the question gives may be said again beside one the source
+                # in?") and 16 the source's. A number the question gives may be said again beside a fact the source
                 # gives, never alone ("Is the torque 50 Nm?" is not answered "The torque is 50 Nm").
                 missing = []
             if missing:

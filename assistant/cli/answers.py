@@ -38,9 +38,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         also = " and ".join(f'"{printable(p)}"' for p in parts)
         print(f"Two things named: also searched as {also}, their passages taken in turn "
               "(setting split_questions).\n")
-    if hits and hits[0].rerank_score is not None and not a.settings.search_rerank:
+    if hits and hits[0].rerank_score is not None and not a.settings.search.rerank:
         print(f"The first two were a near-tie for hybrid search: the cross-encoder reordered the first "
-              f"{a.settings.search_rerank_ties} (setting search_rerank_ties; --rerank 0 to skip).\n")
+              f"{a.settings.search.rerank_ties} (setting search_rerank_ties; --rerank 0 to skip).\n")
     _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages")
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""
@@ -191,13 +191,13 @@ def cmd_models(args: argparse.Namespace) -> int:
             print_json(info.to_dict())
         else:
             print(f"added {info.name} ({info.size_mb:.1f} MB, {info.architecture}, ctx {info.context_length or '?'}, "
-                  f"{info.quantization}) to {a.settings.models_dir}; select it with --model {info.name} or "
+                  f"{info.quantization}) to {a.settings.models.dir}; select it with --model {info.name} or "
                   "llm_model in the config")
         return 0
     from assistant.catalog import CATALOG, by_file
 
     found = a.models()
-    chosen = a.settings.llm_model_path.name
+    chosen = a.settings.models.chat_path.name
     installed = {m.name for m in found if not isinstance(m, tuple)}
     if args.json:
         if args.installable:
@@ -207,8 +207,8 @@ def cmd_models(args: argparse.Namespace) -> int:
                     if hasattr(m, "to_dict") else {"path": str(m[0]), "error": m[1]} for m in found])
         return 0
     if not found:
-        print(f"No .gguf models in {a.settings.models_dir}. Run ./install.sh or copy a GGUF file there.")
-    adapter = a.settings.lora_adapter_path
+        print(f"No .gguf models in {a.settings.models.dir}. Run ./install.sh or copy a GGUF file there.")
+    adapter = a.settings.models.lora_path
     for m in found:
         if isinstance(m, tuple):
             print(f"  {m[0].name}: unreadable: {m[1]}")

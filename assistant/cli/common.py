@@ -22,17 +22,21 @@ def add_filters(sp: argparse.ArgumentParser) -> None:
 
 
 def add_rerank(sp: argparse.ArgumentParser, setting: str, also: str = "") -> None:
-    from assistant.config import Settings
+    """--rerank N for an answer (setting [answer] rerank) or for searches (setting [search] rerank)."""
+    from assistant.config import AnswerSettings, SearchSettings
     from assistant.search.rerank import TIE_MARGIN
 
-    sp.add_argument("--rerank", type=int, default=None, metavar="N",
-                    help=f"reorder the first N passages with the cross-encoder (setting {setting}, default "
-                         f"{getattr(Settings, setting)}{also}; 0 = off; about 30 ms a passage)"
-                    if setting == "rerank" else
-                    f"reorder the first N passages with the cross-encoder on every search (setting {setting}, "
-                    f"default {getattr(Settings, setting)}{also}; about 30 ms a passage). Without it, the first "
-                    f"{Settings.search_rerank_ties} are reordered only when hybrid search's first two score "
-                    f"within {TIE_MARGIN} of each other (setting search_rerank_ties); --rerank 0: never")
+    if setting == "rerank":
+        default = AnswerSettings.model_fields["rerank"].default
+        help_text = (f"reorder the first N passages with the cross-encoder (setting [answer] rerank, default "
+                     f"{default}{also}; 0 = off; about 30 ms a passage)")
+    else:
+        fields = SearchSettings.model_fields
+        help_text = (f"reorder the first N passages with the cross-encoder on every search (setting [search] rerank, "
+                     f"default {fields['rerank'].default}{also}; about 30 ms a passage). Without it, the first "
+                     f"{fields['rerank_ties'].default} are reordered only when hybrid search's first two score "
+                     f"within {TIE_MARGIN} of each other (setting [search] rerank_ties); --rerank 0: never")
+    sp.add_argument("--rerank", type=int, default=None, metavar="N", help=help_text)
 
 
 def search_rerank(n: int | None) -> dict[str, int | None]:

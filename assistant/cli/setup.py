@@ -17,9 +17,9 @@ def cmd_paths(args: argparse.Namespace) -> int:
         "config_file": str(s.paths.config_file),
         "index_file": str(s.paths.index_file),
         "log_dir": str(s.paths.log_dir),
-        "models_dir": str(s.models_dir),
-        "embedding_model": str(s.embedding_model_path),
-        "llm_model": str(s.llm_model_path),
+        "models_dir": str(s.models.dir),
+        "embedding_model": str(s.models.embedding_path),
+        "llm_model": str(s.models.chat_path),
         "assistant_home": os.environ.get("ASSISTANT_HOME"),
     }
     if args.json:

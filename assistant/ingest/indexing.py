@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.errors import ConfigError, DocumentError, IndexWriteError, NoTextError
+from assistant.config import IndexSettings
+from assistant.errors import DocumentError, IndexWriteError, NoTextError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.embedding import Embedder
 from assistant.ingest.ocr import OcrOptions
@@ -61,8 +62,7 @@ class Indexer:
     """Brings the index in step with some files or folders."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], max_bytes: int,
-        min_tokens: int = 48, overlap: int = 32, ocr_mode: str = "auto", ocr_max_pages: int = 20,
+        self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], settings: IndexSettings,
         pause: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
@@ -71,13 +71,11 @@ class Indexer:
         self.pause = pause or (lambda: None)
         self.open_store = open_store  # a second connection to the same index, for the embedding stage
         self.embedder = embedder
-        self.max_bytes = max_bytes
-        self.min_tokens = min_tokens
-        self.overlap = overlap
-        if ocr_mode not in ("auto", "off"):
-            raise ConfigError(f"unknown ocr setting {ocr_mode!r}; set ocr to auto or off")
-        self.ocr_mode = ocr_mode
-        self.ocr_max_pages = max(1, ocr_max_pages)
+        self.max_bytes = int(settings.max_file_mb * 1e6)
+        self.min_tokens = settings.chunk_min_tokens
+        self.overlap = settings.chunk_overlap_tokens
+        self.ocr_mode = settings.ocr
+        self.ocr_max_pages = max(1, settings.ocr_max_pages)
         self._deferred: list[tuple[FoundFile, str, OcrOptions]] = []  # files with scanned pages still to read
 
     def sync(

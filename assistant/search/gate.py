@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -153,3 +154,47 @@ def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int, p
     high = float(np.percentile(scores, PERCENTILE))
     threshold = min(CEILING, max(FLOOR, high + MARGIN))
     return Calibration(round(threshold, 4), chunks, round(float(np.median(scores)), 4), round(high, 4), params=params)
+
+
+class Gate:
+    """The relevance gate of one library, as one process keeps it: the calibration stored in the index (or, in a
+    process that cannot write the index, in memory), computed again when missing, stale or forced."""
+
+    def __init__(self, readonly: bool = False) -> None:
+        self.readonly = readonly
+        self._kept: Calibration | None = None  # a read-only process's own calibration
+        self._seen: tuple[Any, Calibration] | None = None  # (what it was checked against, it)
+
+    def threshold(self, store: Any, setting: str | float, params: str, probe: Callable[[list[str]], list[float]]
+                  ) -> float:
+        """The relevance a passage needs: the setting when it is a number, else this library's calibration."""
+        if setting != "auto":
+            return float(setting)
+        return self.calibration(store, params, probe).threshold
+
+    def calibration(self, store: Any, params: str, probe: Callable[[list[str]], list[float]],
+                    force: bool = False) -> Calibration:
+        """This library's calibration; `probe` gives the probes' best relevance (calibrate's best_relevance),
+        `params` the relevance settings it is computed with."""
+        epoch = (store.vector_epoch(), store.meta(GATE_META), params)
+        if not force and self._seen is not None and self._seen[0] == epoch:
+            return self._seen[1]  # no vector changed since the last look: counting is not needed
+        chunks = store.counts()["chunks"]
+        cal = Calibration.from_json(store.meta(GATE_META))
+        if cal is not None and not force and not cal.stale(chunks, params):
+            self._seen = (epoch, cal)
+            return cal
+        if self.readonly:  # this process cannot keep it in the index: it keeps it in memory
+            if self._kept is None or force or self._kept.stale(chunks, params):
+                self._kept = calibrate(probe, chunks, params)
+            return self._kept
+        old = cal
+        cal = calibrate(probe, chunks, params)
+        try:
+            with store.transaction():
+                store.set_meta(GATE_META, cal.to_json())
+                if old is None or old.threshold != cal.threshold:
+                    store.clear_answer_cache()  # which passages count as relevant has changed
+        except Exception:  # a busy index still answers; the next writer keeps it
+            pass
+        return cal

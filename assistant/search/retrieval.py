@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import ConfigError, EmptyQueryError
+from assistant.config import SearchSettings
+from assistant.errors import AssistantError, EmptyQueryError
 from assistant.store import Store
 from assistant.store.vectors import VectorIndex
-from assistant.text import STEM_LENGTH, STOPWORDS, WORD, Coverage, content_words, stem
+from assistant.text import STOPWORDS, WORD, Coverage, content_words, stem
 from assistant.types import DocumentHit, Hit
 
 RRF_K = 60
@@ -37,14 +38,12 @@ COMMON_SHARE, COMMON_MIN = 0.01, 2000
 # keyword stage's p50 went from 13-16 to 6-8 ms and hit@1 from 0.754 to 0.767 (its pool was filling with
 # passages that share only such words with the question); NFCorpus and 30k chunks unchanged (README "Scale").
 FREQUENT_SHARE, FREQUENT_MIN = 0.001, 1000
-COVERAGE_WEIGHT = 0.5  # default of the setting coverage_weight (stem_length's is text.STEM_LENGTH)
 MODES = ("hybrid", "bm25", "dense")
 DOCUMENT_POOL = 4  # candidate passages per list for each document asked for
 # Chunks from which a hybrid search runs FTS5 in a thread beside the vector scan (SQLite and ONNX Runtime
 # both let go of the GIL): at 1M chunks the two stages took 47 ms one after the other, 36 ms side by
 # side, on 2 cores (README "Scale"); below this the keyword search takes a millisecond or two.
 PARALLEL_MIN = 100_000
-FEEDBACK_SCOPES = ("documents", "always", "off")  # the setting query_feedback: which searches use feedback
 FEEDBACK_DOCUMENTS = 3  # documents whose best passage moves the query
 FEEDBACK_WEIGHT = 0.5  # how far (Rocchio's beta, the query's own weight being 1)
 # Document support (the setting document_support; _supported): the documents that can be lifted, and how many
@@ -132,25 +131,19 @@ class Candidate:
 class Retriever:
     """Runs one search mode over a Store."""
 
-    def __init__(
-        self, store: Store, vectors: VectorIndex, relevance_threshold: float, pool: int = 50,
-        fusion: str = "linear", weight: float = 0.75, coverage_weight: float = COVERAGE_WEIGHT,
-        stem_length: int = STEM_LENGTH, feedback: str = "documents", support: float = 0.0,
-    ) -> None:
-        if feedback not in FEEDBACK_SCOPES:
-            raise ConfigError(f"unknown query_feedback {feedback!r}; choose one of {', '.join(FEEDBACK_SCOPES)}")
-        if not 0.0 <= support <= 1.0:
-            raise ConfigError(f"document_support must be between 0 (off) and 1, not {support}")
-        self.support = support
-        self.feedback = feedback
-        self.coverage_weight = coverage_weight
-        self.stem_length = stem_length
-        self.fusion = fusion
-        self.weight = weight
+    def __init__(self, store: Store, vectors: VectorIndex, relevance_threshold: float,
+                 settings: SearchSettings | None = None) -> None:
+        settings = settings or SearchSettings()
+        self.support = settings.document_support
+        self.feedback = settings.query_feedback
+        self.coverage_weight = settings.coverage_weight
+        self.stem_length = settings.stem_length
+        self.fusion = settings.fusion
+        self.weight = settings.fusion_weight
         self.store = store
         self.vectors = vectors
         self.threshold = relevance_threshold
-        self.pool = pool
+        self.pool = settings.pool
 
     def search(
         self, query: str, vector: np.ndarray, k: int, mode: str = "hybrid", filters: Filters | None = None
@@ -235,9 +228,7 @@ class Retriever:
         if not query or not query.strip():
             raise EmptyQueryError("the query is empty; type some words to search for")
         if mode not in MODES:
-            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
-        if self.fusion not in ("linear", "rrf"):
-            raise ConfigError(f"unknown fusion {self.fusion!r}; set fusion to linear or rrf")
+            raise AssistantError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
         filters = filters or Filters()
         globs, exts, files = filters.globs(), filters.extensions(), filters.files
         cands: dict[int, Candidate] = {}

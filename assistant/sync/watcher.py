@@ -129,10 +129,10 @@ class Watcher:
         self.stop = stop or threading.Event()
         self.assistant = assistant
         s = assistant.settings  # timings not given come from the settings watch_*_s
-        self.debounce = s.watch_debounce_s if debounce is None else debounce
-        self.max_delay = s.watch_max_delay_s if max_delay is None else max_delay
-        self.poll_interval = s.watch_poll_s if poll_interval is None else poll_interval
-        self.reconcile_interval = s.watch_reconcile_s if reconcile_interval is None else reconcile_interval
+        self.debounce = s.watch.debounce_s if debounce is None else debounce
+        self.max_delay = s.watch.max_delay_s if max_delay is None else max_delay
+        self.poll_interval = s.watch.poll_s if poll_interval is None else poll_interval
+        self.reconcile_interval = s.watch.reconcile_s if reconcile_interval is None else reconcile_interval
         self.on_report = on_report
         self.on_status = on_status
         self.busy = busy  # set while the same process generates an answer: indexing waits

@@ -229,13 +229,13 @@ def test_set_model_switches_the_chat_model_on_next_use(home: Path, embedder, tmp
 
     models = tmp_path / "models"
     models.mkdir()
-    gguf = MODELS / Settings.load().llm_model  # the default model (the larger ones may be installed beside it)
+    gguf = MODELS / Settings.load().models.chat  # the default model (the larger ones may be installed beside it)
     (models / "other-copy.gguf").symlink_to(gguf)
     (models / gguf.name).symlink_to(gguf)
     a = Assistant(Settings.load({"models_dir": str(models)}), embedder=embedder)
     assert a.generator.model_id == gguf.name
     a.set_model("other-copy.gguf")
-    assert not a.generator_loaded and a.settings.llm_model == "other-copy.gguf"
+    assert not a.generator_loaded and a.settings.models.chat == "other-copy.gguf"
     assert a.generator.model_id == "other-copy.gguf"  # loaded from the new file on first use
     a.set_model("missing.gguf")
     with pytest.raises(ModelNotFoundError, match="missing.gguf"):

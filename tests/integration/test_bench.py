@@ -41,6 +41,13 @@ RUNS = {
     "split.py": (["--pairs", "3", "--json"],
                  lambda r: r["documents"] == 6 and r["pairs"] == 3 and r["split: Compare {a} with {b}"]["any@5"] > 0
                  and r["split search p50_ms"] > 0),
+    "answers.py": (["--docs", "CORPUS", "--questions", "QUESTIONS", "--models", "smollm2-135m", "--json"],
+                   lambda r: r["models"]["smollm2-135m"]["answer_contains_gold"] == 1.0
+                   and r["models"]["smollm2-135m"]["unanswerable_refused_rate"] == 1.0),
+    "models.py": (["--models", "smollm2-135m,no-such-model", "--questions", "2", "--busy", "4", "--json"],
+                  lambda r: r["models"]["smollm2-135m"]["quiet"]["answer_s"] > 0
+                  and r["models"]["smollm2-135m"]["busy"]["answer_s"] > 0
+                  and r["models"]["no-such-model"] == "not installed"),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }
@@ -59,6 +66,14 @@ def test_bench_script_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         (corpus / f"doc{i}.md").write_text(f"# Document {i}\n\n" + "\n\n".join(prose(i * 7 + j, 4) for j in range(5)))
     env = {**os.environ, "ASSISTANT_BENCH_CORPUS": str(corpus), "ASSISTANT_HOME": str(tmp_path / "home")}
     args, measured = RUNS[script]
+    if "QUESTIONS" in args:  # a fact the tiny corpus holds, and a question it does not answer
+        (corpus / "valve.md").write_text("# Valve\n\nThe Zephyr-9 inlet valve must be tightened to exactly 42 "
+                                         "newton-metres.\n")
+        questions = tmp_path / "questions.jsonl"
+        questions.write_text(json.dumps({"question": "What torque should the Zephyr-9 inlet valve be tightened to?",
+                                         "answers": ["42 newton-metres"]}) + "\n" + json.dumps(
+            {"question": "Who chaired the meeting?", "answers": [], "answerable": False}) + "\n")
+        args = [str(corpus) if a == "CORPUS" else str(questions) if a == "QUESTIONS" else a for a in args]
     if "BEIR" in args:  # a tiny BEIR-style set: a title line, a blank line, the text; queries with grades
         beir = tmp_path / "beir"
         (beir / "corpus").mkdir(parents=True)

@@ -49,9 +49,9 @@ def test_a_question_asked_again_comes_from_the_cache_until_its_document_changes(
     assert [h.chunk_id for h in again.sources] == [h.chunk_id for h in first.sources]
     assert again.chat_id != first.chat_id and a.chat_turns(again.chat_id)[0].answer.answer == first.answer
     # Another setting, another entry.
-    a.settings.prompt_sources = 1
+    a.settings.answer.sources = 1
     assert not a.ask("What torque should the Zephyr-9 inlet valve be tightened to?").stats.get("cached")
-    a.settings.prompt_sources = 2
+    a.settings.answer.sources = 2
     # A follow-up depends on its conversation: never cached.
     follow = a.ask("What torque should the Zephyr-9 inlet valve be tightened to?", chat_id=first.chat_id)
     assert not follow.stats.get("cached")

@@ -36,12 +36,12 @@ def peps(assistant: Assistant, library: Path) -> Assistant:
 def test_the_named_document_comes_first_and_without_the_name_it_does_not(peps: Assistant) -> None:
     hits = peps.search(QUESTION, k=3)
     assert hits[0].path.endswith("pep-0008.txt") and "79 characters" in hits[0].text
-    peps.settings.named_documents = False  # the words alone prefer the PEP that says "PEP 8" twice
+    peps.settings.search.named_documents = False  # the words alone prefer the PEP that says "PEP 8" twice
     assert peps.search(QUESTION, k=3)[0].path.endswith("pep-0584.txt")
 
 
 def test_the_cross_encoder_keeps_the_named_document_first(peps: Assistant) -> None:
-    peps.settings.answer_style = "quote"
+    peps.settings.answer.style = "quote"
     answer = peps.ask(QUESTION)
     assert answer.sources[0].path.endswith("pep-0008.txt") and answer.sources[0].rerank_score is not None
     assert "79 characters" in answer.answer and "80 columns" not in answer.answer.split("\n\n")[0]
@@ -61,7 +61,7 @@ def test_document_searches_put_the_named_document_first_and_search_says_so(peps:
     assert [r["best"]["named"] for r in rows[1:]] == [False] * (len(rows) - 1)
     code, out, _ = run_cli("search", "-k", "2", QUESTION, capsys=capsys)
     assert code == 0 and "Names pep-0008.txt: searched there first" in out
-    peps.settings.named_documents = False
+    peps.settings.search.named_documents = False
     assert peps.search_documents(QUESTION, k=3)[0].path.endswith("pep-0584.txt")
 
 
@@ -87,7 +87,7 @@ def test_a_follow_up_goes_on_about_the_document_its_conversation_named(peps: Ass
         "Style Guide for C Code\n\nWhat about indentation? Indentation in C code: indentation is 4 spaces, "
         "never tabs, and the indentation of continuation lines follows the opening parenthesis.\n")
     peps.index([library])
-    peps.settings.answer_style = "quote"
+    peps.settings.answer.style = "quote"
     first = peps.ask(QUESTION)
     assert first.sources[0].path.endswith("pep-0008.txt")
     follow = peps.ask("and what about indentation?", chat_id=first.chat_id)
@@ -106,10 +106,10 @@ def test_a_name_its_document_is_about_stays_in_the_question_searched_there(peps:
     peps.index([library])
     store = peps._bound_store()
     question = "Which player won the Oslo Chess Open?"
-    named, asked, _ = peps._named(store, question, peps.question_vector(question))
+    named, asked, _ = peps.searcher._named(store, question, peps.question_vector(question))
     assert [Path(p).name for p in named] == ["Oslo_Chess_Open.md"] and asked == question
     assert store.phrase_share(["Oslo Chess Open"], named) == 1.0
-    named, asked, _ = peps._named(store, QUESTION, peps.question_vector(QUESTION))
+    named, asked, _ = peps.searcher._named(store, QUESTION, peps.question_vector(QUESTION))
     assert [Path(p).name for p in named] == ["pep-0008.txt"]
     assert asked == "What does say about the maximum line length?"
     assert store.phrase_share(["PEP 8", "pep 8"], named) == 0.0

@@ -65,7 +65,7 @@ def test_images_and_the_limits(tmp_path: Path) -> None:
 
 def test_long_scans_wait_for_the_other_files_and_searches_cite_scanned_pages(
         assistant: Assistant, library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assistant.settings.ocr_max_pages = 1
+    assistant.settings.index.ocr_max_pages = 1
     write_scanned_pdf(library / "a-scan.pdf", [["The boiler was serviced in March."],
                                                ["The chimney sweep comes every October."]])
     write_pdf(library / "b-notes.pdf", ["The garden shed key is on the red hook."])

@@ -29,7 +29,7 @@ def oslo(assistant: Assistant, library: Path) -> Assistant:
 
 
 def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repeats_the_question() -> None:
-    path = MODELS / Settings.rerank_model
+    path = MODELS / Settings.load().models.reranker
     if not path.exists():
         pytest.fail(f"cross-encoder missing at {path}: run ./install.sh")
     scores = CrossEncoder(path, threads=2).score(
@@ -43,7 +43,7 @@ def test_the_cross_encoder_scores_the_answering_passage_above_one_that_only_repe
 def test_rerank_puts_the_passage_that_answers_first(oslo: Assistant) -> None:
     before = oslo.search(QUESTION, k=2)
     assert "held every spring" in before[0].text and before[0].rerank_score is None  # hybrid: the echo first
-    oslo.settings.search_rerank = 5
+    oslo.settings.search.rerank = 5
     hits = oslo.search(QUESTION, k=2)
     assert "Magnus Carlsen won" in hits[0].text
     assert hits[0].rerank_score is not None and hits[0].rerank_score > hits[1].rerank_score
@@ -51,20 +51,20 @@ def test_rerank_puts_the_passage_that_answers_first(oslo: Assistant) -> None:
 
 
 def test_rerank_reads_more_passages_than_it_returns(oslo: Assistant) -> None:
-    oslo.settings.search_rerank = 5
+    oslo.settings.search.rerank = 5
     (top,) = oslo.search(QUESTION, k=1)  # the answer was second for hybrid search: rerank still finds it
     assert "Magnus Carlsen" in top.text
 
 
 def test_answers_are_reordered_by_default_and_searches_only_on_a_near_tie(oslo: Assistant) -> None:
-    assert (oslo.settings.rerank, oslo.settings.search_rerank, oslo.settings.search_rerank_ties) == (10, 0, 3)
-    oslo.settings.answer_style = "quote"
+    assert (oslo.settings.answer.rerank, oslo.settings.search.rerank, oslo.settings.search.rerank_ties) == (10, 0, 3)
+    oslo.settings.answer.style = "quote"
     (first, second) = oslo.search(QUESTION, k=2)  # hybrid search is sure here (wrongly): no reordering
     assert "held every spring" in first.text and first.score - second.score > TIE_MARGIN
     assert first.rerank_score is None
     answer = oslo.ask(QUESTION, k=1)
     assert "Magnus Carlsen" in answer.sources[0].text and "Magnus Carlsen" in answer.answer
-    oslo.settings.rerank = 0  # and off: the passage that only repeats the question is the one source
+    oslo.settings.answer.rerank = 0  # and off: the passage that only repeats the question is the one source
     assert "held every spring" in oslo.ask(QUESTION, k=1).sources[0].text
 
 
@@ -96,11 +96,11 @@ def test_a_near_tie_is_settled_by_the_cross_encoder_by_default(postman: Assistan
     assert (result["hit@1"], result["reordered_rate"]) == (1.0, 1.0)
     result = run_cli_json("eval", str(questions), "--rerank", "0", capsys=capsys)
     assert (result["hit@1"], result["hit@k"], result["reordered_rate"]) == (0.0, 1.0, 0.0)
-    postman.settings.search_rerank_ties = 0
+    postman.settings.search.rerank_ties = 0
     assert postman.search(question, k=3)[0].chunk_id == hybrid[0].chunk_id
-    postman.settings.search_rerank_ties = -2
-    with pytest.raises(ConfigError, match="search_rerank_ties must be 0"):
-        postman.search(question)
+    with pytest.raises(ConfigError, match=r"\[search\] rerank_ties.*-2 is not allowed; it must be a whole number, "
+                                          "at least 0"):
+        Settings.load({"search_rerank_ties": -2})
 
 
 def test_without_the_cross_encoder_a_near_tie_keeps_hybrid_order(postman: Assistant, tmp_path: Path) -> None:
@@ -125,9 +125,10 @@ def test_a_missing_cross_encoder_or_a_negative_setting_says_what_to_do(oslo: Ass
     with pytest.raises(ModelNotFoundError, match=r"run \./install\.sh"):
         broken.search(QUESTION)
     broken.close()
-    oslo.settings.search_rerank = -1
-    with pytest.raises(ConfigError, match="search_rerank must be 0"):
-        oslo.search(QUESTION)
+    with pytest.raises(ConfigError, match=r"\[search\] rerank.*-1 is not allowed"):
+        Settings.load({"search_rerank": -1})
+    with pytest.raises(ConfigError, match="--rerank must be 0"):
+        oslo.search(QUESTION, rerank=-1)
 
 
 def test_doctor_tries_the_cross_encoder_when_rerank_is_on(home: Path, tmp_path: Path, monkeypatch, capsys) -> None:

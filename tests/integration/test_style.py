@@ -54,13 +54,13 @@ def test_examples_that_answer_in_lists_make_the_default_model_answer_in_lists(
     listed = a.ask("What do we know about the boiler?")
     items = _items(listed.answer)
     assert len(items) >= 2 and "Nordvarme" in listed.answer, listed.answer
-    assert listed.answer.rstrip().endswith(items[-1])  # the answer (after any quotes) is the list
+    assert listed.answer.split("\n\n> ")[0].rstrip().endswith(items[-1])  # the list leads; the quotes follow
     assert listed.stats["model_text"].startswith("- ")
 
 
 def test_instructions_follow_the_built_in_rules_and_examples_fit_the_budget(home: Path, generator) -> None:
     message = system_message("Answer in French.")
-    assert message.startswith("Answer the question using only the numbered sources") and message.endswith(
+    assert message.startswith("Answer the question from the numbered sources only") and message.endswith(
         "Answer in French.")
     examples = [Example(e["question"], e["answer"], tuple(e["sources"])) for e in BULLETS]
     from assistant.types import Hit

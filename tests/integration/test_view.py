@@ -111,8 +111,8 @@ def test_an_attachment_opens_from_a_private_temporary_copy(home, embedder, libra
     assert hit.path.endswith("offer.eml/schedule.pdf")
     copy, mode = tmp_path / "seen.pdf", tmp_path / "mode"
     monkeypatch.setenv("DISPLAY", ":99")  # a desktop, and a viewer that records what it was given
-    a.settings.viewer = f"sh -c 'cp \"$0\" {copy}; stat -c %a \"$0\" > {mode}; echo \"$1\" >> {mode}; sleep 3.5' " \
-                        "{path} {page}"
+    a.settings.open.viewer = (f"sh -c 'cp \"$0\" {copy}; stat -c %a \"$0\" > {mode}; echo \"$1\" >> {mode}; "
+                              "sleep 3.5' {path} {page}")
     opening = a.open_source(hit)
     temp = opening.file.path
     assert opening.file.temporary and temp.name == "schedule.pdf"

@@ -220,8 +220,8 @@ async def test_settings_are_saved_to_the_config(home, embedder, lib) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, SettingsScreen)
     saved = Settings.load()
-    assert (saved.search_k, saved.temperature) == (7, 0.3)
-    assert "search_k = 7" in (home / "config.toml").read_text()
+    assert (saved.search.k, saved.answer.temperature) == (7, 0.3)
+    assert "[search]\nk = 7" in (home / "config.toml").read_text()
 
 
 @pytest.mark.asyncio

@@ -132,3 +132,20 @@ def test_commands_options_and_file_names_must_be_in_the_source() -> None:
     assert typed.check("`assistant search ”QUERY”` prints the passages nearest to the query.", [1]).verified
     assert v.check("search_k in config.toml sets how many passages a search returns.", [1]).verified
     assert set(facts("Use `--json`, set search_k in config.toml, e.g. to 8.")) >= {"--json", "search_k", "config.toml"}
+
+
+def test_a_number_the_question_gives_may_be_said_again_beside_a_fact_of_the_source() -> None:
+    """ "What font size is page two in?" is answered "The font size is 16 point on page two": "two" is the
+    question's, 16 the source's. A question's number alone is never support: "Is the torque 50 Nm?" is not
+    answered "The torque is 50 Nm"."""
+    doc = Hit("/x/SampleDoc.doc", 1, 1.0, "I am Calibri (Body) in font size 11\n\nThis is page two\n\n"
+              "It’s Arial Black in 16 point\n\nIt’s also in blue", None, None, None, None)
+    assert Verifier([doc], "What font size is page two in?").check("The font size is 16 point in page two.",
+                                                                   []).verified
+    teams = Hit("/x/nyc.md", 1, 1.0, "The New York Islanders and the New York Rangers represent the city in the "
+                "National Hockey League.", None, None, None, None)
+    assert Verifier([teams], "There are two hockey teams located in NYC. What are they?").check(
+        "The two hockey teams located in NYC are the New York Islanders and the New York Rangers.", []).verified
+    valve = Hit("/x/v.md", 1, 1.0, "The valve is tightened to 42 newton-metres.", None, None, None, None)
+    check = Verifier([valve], "Is the torque 50 Nm?").check("The torque is 50 Nm.", [])
+    assert not check.verified and check.unsupported_facts == ["50"]
