@@ -37,7 +37,7 @@ class Attachment:
     """A file inside another (an e-mail attachment): `name` is its path below the container's path
     ("memo.pdf", or "message 3/memo.pdf" in an mbox), `label` what citations call it ("attachment
     memo.pdf of message Budget"). Either `document` is its parsed content or `error` says why it could
-    not be read."""
+    not be read (with `no_text`, why there is nothing to read: a photo, an empty file; a status, not an error)."""
 
     name: str
     label: str
@@ -46,6 +46,7 @@ class Attachment:
     content_hash: str
     document: Document | None = None
     error: str | None = None
+    no_text: bool = False
 
 
 @dataclass(frozen=True)

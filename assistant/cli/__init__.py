@@ -34,7 +34,7 @@ from assistant.cli.library import (
     cmd_roots,
     cmd_status,
 )
-from assistant.cli.setup import cmd_doctor, cmd_paths
+from assistant.cli.setup import cmd_doctor, cmd_paths, cmd_settings
 from assistant.errors import AssistantError
 from assistant.text import SafeStream, printable
 from assistant.version import __version__
@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "Protocol server on stdin/stdout: tools search, ask, status, documents.", json_flag=False)
     cmd("doctor", cmd_doctor, "Check Python, the SQLite driver, sqlite-vec, the models and offline mode.")
     cmd("paths", cmd_paths, "Print where the config, index, logs and models live.")
+    cmd("settings", cmd_settings, "Print every setting as it applies now, by group ([models], [search], ...): the "
+                                  "defaults, the config file and ASSISTANT_<GROUP>_<NAME> variables together.")
     return p
 
 

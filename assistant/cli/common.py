@@ -52,7 +52,12 @@ def filters(args: argparse.Namespace) -> Any:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    return Settings.load(overrides)
+    """The settings of this command (flags as overrides); a config file written with old setting names gets a
+    note on stderr saying the new ones."""
+    settings = Settings.load(overrides)
+    for note in settings.notes:
+        print(f"note: {printable(note)}", file=sys.stderr)
+    return settings
 
 
 def open_assistant(**overrides: Any) -> Any:

@@ -1,8 +1,9 @@
-"""Commands about the installation: paths, doctor."""
+"""Commands about the installation: paths, settings, doctor."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 from assistant.cli.common import (
@@ -27,6 +28,24 @@ def cmd_paths(args: argparse.Namespace) -> int:
     else:
         for k, v in data.items():
             print(f"{k:16} {v if v is not None else '(not set)'}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Every setting as it applies now (defaults, the config file, ASSISTANT_* variables), by group."""
+    s = load_settings()
+    data = s.to_dict()
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"# {s.paths.config_file}{'' if s.paths.config_file.exists() else ' (not written yet: all defaults)'}")
+    for group, values in data.items():
+        print(f"\n[{group}]")
+        for name, value in values.items():
+            shown = json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) \
+                else value
+            print(f"{name} = {shown}")
+    print("\n(docs/reference/configuration.md says what each one does; ASSISTANT_<GROUP>_<NAME> sets one)")
     return 0
 
 

@@ -255,11 +255,13 @@ class Indexer:
         f = p.found
         version = 0 if p.partial else CHUNKER_VERSION
         parts = [Part(a.name, a.format, a.data_size, a.content_hash, chunks,
-                      [have.get(c.content_hash) for c in chunks], a.error) for a, chunks in p.parts]
+                      [have.get(c.content_hash) for c in chunks], a.error, a.no_text) for a, chunks in p.parts]
         self.store.write_document(str(f.path), f.size, f.mtime_ns, p.digest, f.format, version, p.chunks,
                                   [have.get(c.content_hash) for c in p.chunks], parts)
         report.chunks_reused += sum(c.content_hash in have for c in every)
-        report.errors += [{"path": f"{f.path}/{a.name}", "error": a.error} for a, _ in p.parts if a.error]
+        report.errors += [{"path": f"{f.path}/{a.name}", "error": a.error} for a, _ in p.parts
+                          if a.error and not a.no_text]
+        report.no_text += sum(a.no_text for a, _ in p.parts)
         if not count:
             return
         if p.is_new:

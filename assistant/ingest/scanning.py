@@ -195,6 +195,14 @@ def _consider_file(path: Path, real_root: Path | None, max_bytes: int, result: S
     if is_editor_temp(name):
         result.skipped.append((path, "editor temporary or backup file"))
         return
+    if os.path.islink(path):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a -> b -> a: no file behind it, and not a file type either
+                why = f"a symbolic link loop ({path.name} -> {os.readlink(path)} leads back to itself)"
+                (result.errors if explicit else result.skipped).append((path, why))
+                return
     fmt = detect_format(path) or _sniff(path)
     if fmt is None:
         if explicit:

@@ -27,6 +27,7 @@ class Part:
     chunks: list[Chunk]
     vectors: list[bytes | None]
     error: str | None = None
+    no_text: bool = False  # nothing to read in it (a photo, an empty file): `error` says so, as a status
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ class LibraryTables(Database):
             self._write_chunks(c, doc_id, chunks, vectors)
             for part in parts:
                 n = len(part.chunks)
+                status = "no text" if part.no_text else "error" if part.error else "ok"
                 part_id = self._upsert(c, f"{path}/{part.name}", part.size, mtime_ns, part.content_hash, part.format,
-                                       "error" if part.error else "ok", part.error, chunker_version, n, doc_id)
+                                       status, part.error, chunker_version, n, doc_id)
                 self._write_chunks(c, part_id, part.chunks, part.vectors)
 
     def _write_chunks(self, c: Any, doc_id: int, chunks: list[Chunk], vectors: list[bytes | None]) -> None:

@@ -132,3 +132,19 @@ def test_models_folder_of_an_installed_package_is_in_the_user_data_folder(home: 
     assert paths.default_models_dir() == paths.REPO_ROOT / "models"  # a source checkout
     monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "site-packages")  # what a non-editable install sees
     assert paths.default_models_dir() == home.resolve() / "models"
+
+
+def test_the_settings_command_shows_them_by_group_and_notes_old_names(home: Path, capsys) -> None:
+    from conftest import run_cli, run_cli_json
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("search_k = 7\n")
+    data = run_cli_json("settings", capsys=capsys)
+    assert data["search"]["k"] == 7 and data["answer"]["style"] == "auto" and set(data) == set(GROUPS)
+    code, out, err = run_cli("settings", capsys=capsys)
+    assert code == 0 and "[search]\nk = 7" in out
+    assert "note: " in err and "search_k is now [search] k" in err
+    (home / "config.toml").write_text("[search]\nk = -4\n")
+    code, out, err = run_cli("settings", capsys=capsys)
+    assert code != 0 and "Traceback" not in err
+    assert "setting [search] k" in err and "-4 is not allowed; it must be a whole number, at least 1" in err

@@ -70,6 +70,8 @@ def parse(path: PurePath, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | N
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
+    if not data or (len(data) < 4096 and not data.strip()):  # 0 bytes or only white space: nothing to read
+        raise NoTextError("the file is empty")
     fmt = corrected_format(fmt, data)
     reader = READERS.get(fmt)
     if reader is None and fmt in ARCHIVE_FORMATS:

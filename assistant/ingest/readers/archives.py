@@ -118,9 +118,12 @@ def _members(fmt: str, data: bytes, outer: str):  # type: ignore[no-untyped-def]
                 if m.isfile():
                     yield m.name, m.size, None, False, (lambda m=m: _capped(tf.extractfile(m), m.name))
         else:
-            opener = {"gz": gzip.GzipFile, "bz2": bz2.BZ2File, "xz": lzma.LZMAFile}[fmt]
             inner = outer.rsplit(".", 1)[0] if "." in outer else outer
-            stream = opener(fileobj=io.BytesIO(data))  # type: ignore[operator]
+            raw = io.BytesIO(data)
+            # GzipFile's first argument is a file name (the stream is fileobj=); BZ2File and LZMAFile take the
+            # stream itself and have no fileobj (passing it was a TypeError for every .bz2 and .xz file).
+            stream = gzip.GzipFile(fileobj=raw) if fmt == "gz" else bz2.BZ2File(raw) if fmt == "bz2" \
+                else lzma.LZMAFile(raw)
             payload = _capped(stream, inner)
             yield inner, len(payload), len(data), False, (lambda: payload)
     except DocumentError:

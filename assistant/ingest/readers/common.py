@@ -8,7 +8,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, NoTextError
 from assistant.text import strip_ansi
 from assistant.types import Block
 
@@ -39,7 +39,7 @@ def decode_text(data: bytes) -> str:
         DocumentError: the bytes are not text (NUL bytes or mostly control characters).
     """
     if not data:
-        raise DocumentError("the file is empty")
+        raise NoTextError("the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -117,6 +117,8 @@ def corrupt(kind: str, exc: BaseException) -> DocumentError:
 
 MAX_MEMBERS = 10_000  # entries in a zip-based document
 MAX_UNPACKED = 512 * 2**20  # bytes, all entries together
+BOMB_MIN_SIZE = 32 * 2**20  # a part this large (bytes)...
+BOMB_RATIO = 100  # ...that packs more than this many times smaller is refused (text and XML pack 5-20 times)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary Office files, and every password-protected one
 
 
@@ -137,6 +139,10 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     if len(members) > MAX_MEMBERS:
         raise DocumentError(f"the {kind} holds {len(members)} parts (limit {MAX_MEMBERS}); refusing a possible "
                             "zip bomb")
+    for m in members:  # one part that unpacks far beyond what it packs (zeros, a repeated run): a bomb
+        if m.file_size > BOMB_MIN_SIZE and m.file_size > BOMB_RATIO * max(1, m.compress_size):
+            raise DocumentError(f"the {kind}'s part {m.filename} would unpack to {m.file_size / 2**20:.0f} MB from "
+                                f"{m.compress_size / 2**10:.0f} KB; refusing a possible zip bomb")
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_UNPACKED:
         raise DocumentError(f"the {kind} would unpack to {unpacked / 2**20:.0f} MB (limit "

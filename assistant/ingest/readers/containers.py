@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import PurePath, PurePosixPath
 
-from assistant.errors import DocumentError
+from assistant.errors import DocumentError, NoTextError
 from assistant.types import Attachment, Document
 
 Parse = Callable[[PurePath, bytes, str], Document]
@@ -43,6 +43,9 @@ def attach(name: str, label: str, fmt: str, payload: bytes) -> None:
     keep = PAYLOADS.set(None)  # the files inside this one are named below it; member_bytes asks for them again
     try:
         doc = parse(PurePosixPath(PurePosixPath(name).name), payload, fmt)
+    except NoTextError as exc:  # a photo, an empty file: nothing to read, and not an error
+        found.append(Attachment(name, label, fmt, len(payload), digest, error=str(exc), no_text=True))
+        return
     except DocumentError as exc:
         found.append(Attachment(name, label, fmt, len(payload), digest, error=str(exc)))
         return

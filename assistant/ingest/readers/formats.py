@@ -100,7 +100,9 @@ def sniff_format(data: bytes, text_too: bool = False) -> str | None:
             return "xlsx"
         if any(n.startswith("ppt/") for n in names):
             return "pptx"
-        kind = head[30:120]
+        # An OpenDocument or EPUB package says what it is in its "mimetype" member (stored first). Bytes that
+        # only look so (a zip holding an .odt stored uncompressed) are a plain zip: the mimetype must be its own.
+        kind = _mimetype(data) if "mimetype" in names else b""
         for marker, fmt in ((b"opendocument.text", "odt"), (b"opendocument.spreadsheet", "ods"),
                             (b"opendocument.presentation", "odp"),
                             (b"epub+zip", "epub")):
@@ -158,9 +160,25 @@ def format_of(path: PurePath, data: bytes) -> str | None:
     return sniff_format(data, text_too=True) if fmt is None else corrected_format(fmt, data)
 
 
+_PACKAGES = frozenset({"docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"})  # zips that are one document each
+
+
 def corrected_format(fmt: str, data: bytes) -> str:
+    """The format a binary file is read as: its name's, unless its bytes say it is another one ("report.pdf"
+    that is a Word file). A package (an Office, OpenDocument or e-book file) whose bytes read only as a zip
+    stays a package: it is one document, and when it cannot be read the file itself says why, instead of its
+    parts being read as an archive's members."""
     if fmt in _BINARY:
         sniffed = sniff_format(data)
-        if sniffed is not None and sniffed != fmt:
+        if sniffed is not None and sniffed != fmt and not (sniffed == "zip" and fmt in _PACKAGES):
             return sniffed
     return fmt
+
+
+def _mimetype(data: bytes) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("mimetype")
+            return zf.read(info)[:100] if info.file_size <= 200 else b""
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RuntimeError, NotImplementedError):
+        return b""
