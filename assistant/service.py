@@ -576,16 +576,17 @@ class Assistant:
             raise AssistantError(f"that answer has {len(answer.sources)} source(s), not a source {n}")
         return answer.sources[n - 1], [e.text for e in answer.evidence if e.source == n]
 
-    def open_source(self, hit: Hit) -> Opening:
+    def open_source(self, hit: Hit, dry: bool = False) -> Opening:
         """How to show a source in the program that can (an editor at the line, a PDF viewer at the page,
         the platform's opener); run it with .run(). A mail attachment or an archive member is first
-        copied to a private temporary file.
+        copied to a private temporary file. With `dry`, the command is given even where it could not run
+        now (no desktop): `open --print` shows it.
 
         Raises:
             AssistantError: the file is gone, or nothing here can show it (no desktop: the message says
                 what to do instead).
         """
-        return opening(hit.path, hit.page, hit.start_line, self.settings.open.viewer)
+        return opening(hit.path, hit.page, hit.start_line, self.settings.open.viewer, dry)
 
     def open_file(self, path: Path) -> Opening:
         """How to show a file of one's own (a page picture just written) with the platform's opener."""

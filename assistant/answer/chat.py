@@ -327,8 +327,10 @@ def sources_json(answer: Answer) -> str:
     """What a conversation keeps of an answer besides its text: sources, citations, evidence, checks."""
     kept = ("sources", "citations", "evidence", "checks", "direct_answer")  # answer_from_json adds back the rest
     data = {k: v for k, v in answer.to_dict().items() if k in kept}
-    if "judgement" in answer.stats:  # whether the documents answer it: the app and the export say so
-        data["stats"] = {"judgement": answer.stats["judgement"]}
+    # Whether the documents answer it, and whether it was stopped before its end: the app and the export say so.
+    stats = {k: answer.stats[k] for k in ("judgement", "stopped") if answer.stats.get(k)}
+    if stats:
+        data["stats"] = stats
     return json.dumps(data)
 
 

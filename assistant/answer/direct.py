@@ -79,7 +79,7 @@ QUANTITY_SPAN = re.compile(rf"(?<![\w.]){_NUM}{_SCALE}|\b(?:{'|'.join(NUMBER_WOR
 DATE_SPAN = re.compile(
     rf"\b(?:(?:{_DAYS}),?\s)?(?:(?:{MONTHS})\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)?\s"
     rf"(?:{MONTHS})(?:,?\s\d{{4}})?|(?:{MONTHS}),?\s\d{{4}}|(?:{MONTHS}))\b|\b(?:1[5-9]\d\d|20\d\d)s?\b|"
-    rf"\b(?:{_DAYS})\b|\b\d{{4}}-\d\d-\d\d\b")
+    rf"\b(?:{_DAYS})s?\b|\b\d{{4}}-\d\d-\d\d\b")
 # A name: capitalised words, joined by a few small words ("Bank of England", "Levi's Stadium").
 _CAP = r"(?:[A-Z][\w'’.&-]*|\d+(?:st|nd|rd|th)?)"
 NAME_SPAN = re.compile(rf"(?<![\w'’-])[A-Z][\w'’.&-]*(?:\s(?:(?:of|the|de|del|da|van|von|and|for|&)\s)?{_CAP})*")

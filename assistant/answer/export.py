@@ -34,10 +34,12 @@ def export_markdown(summary: ChatSummary, turns: list[Turn]) -> str:
         out += [f"## {i}. {_one_line(turn.question)}", ""]
         answer = turn.answer
         if answer is None:
-            out += ["*(no answer was saved)*", ""]
+            out += ["*(no answer: it was asked, and the app was closed or stopped before answering)*", ""]
             continue
         text, used = _footnoted(answer.answer.strip(), len(answer.sources), f"{i}-")
-        out += [text, ""]
+        out += [text or "*(the answer was stopped before it said anything)*", ""]
+        if answer.stats.get("stopped") == "cancelled":
+            out += ["*Stopped before its end (Esc, or the app was closed): the answer is as far as it got.*", ""]
         if not answer.grounded:
             out += [f"*{_ungrounded(answer)}*", ""]
         for n in used:

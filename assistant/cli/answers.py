@@ -155,7 +155,10 @@ def cmd_chats(args: argparse.Namespace) -> int:
     if action == "export":
         text = a.export_chat(chat_id, args.format)
         if args.output:
-            write_private(args.output.expanduser(), text)
+            out = args.output.expanduser()
+            if not out.parent.is_dir():  # a mistyped folder is not created behind your back
+                raise AssistantError(f"no such folder: {out.parent}; create it first, or choose another -o")
+            write_private(out, text)
             print(f"wrote conversation {chat_id} to {args.output} ({args.format})", file=sys.stderr)
         else:
             sys.stdout.write(text)
@@ -357,7 +360,7 @@ def _cited(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
 
 def cmd_open(args: argparse.Namespace) -> int:
     a, hit, _ = _cited(args)
-    opening = a.open_source(hit)
+    opening = a.open_source(hit, dry=args.print or args.json)
     cmd = opening.command
     if args.print or args.json:
         opening.file.remove()

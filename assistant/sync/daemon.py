@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import Settings
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IndexWriteError
 from assistant.paths import touch_private, write_private
+from assistant.sync.locks import written
 from assistant.sync.watcher import Watcher, WatchStatus
 from assistant.text import SafeFormatter
 
@@ -84,9 +85,12 @@ def run(settings: Settings, open_library: Callable[[Settings], Any], foreground_
     Raises:
         AssistantError: another daemon (or `assistant watch`) already serves this index.
     """
-    settings.paths.ensure()
     files = DaemonFiles(settings)
-    fd = os.open(files.pid, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        settings.paths.ensure()
+        fd = os.open(files.pid, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise IndexWriteError(f"the daemon cannot write its files in {files.pid.parent}: {written(exc)}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -94,8 +98,13 @@ def run(settings: Settings, open_library: Callable[[Settings], Any], foreground_
         other = running_pid(settings)
         raise AssistantError(f"a daemon is already watching this index (pid {other}); "
                              "`assistant daemon status` shows what it does, `assistant daemon stop` stops it") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+    except OSError as exc:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+        raise IndexWriteError(f"the daemon cannot write its pid file {files.pid}: {written(exc)}") from exc
     handler: logging.Handler = logging.StreamHandler(sys.stdout) if foreground_log else \
         logging.FileHandler(touch_private(files.log), encoding="utf-8")
     handler.setFormatter(SafeFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
@@ -158,9 +167,14 @@ def start(settings: Settings, wait: float = 60.0) -> int:
     pid = running_pid(settings)
     if pid is not None:
         raise AssistantError(f"a daemon is already running (pid {pid})")
-    settings.paths.ensure()
     files = DaemonFiles(settings)
-    log = open(touch_private(files.log), "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
+    try:
+        settings.paths.ensure()
+        _probe(files.status.with_name(".start-probe"))  # a full disk or a read-only folder: say so now
+        log = open(touch_private(files.log), "a", encoding="utf-8")  # noqa: SIM115 - handed to the child
+    except OSError as exc:
+        raise IndexWriteError(f"cannot start the daemon: its folder {files.log.parent} cannot be written: "
+                              f"{written(exc)}") from exc
     proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "daemon", "run"], stdin=subprocess.DEVNULL,
                             stdout=log, stderr=log, start_new_session=True, close_fds=True)
     log.close()
@@ -168,12 +182,30 @@ def start(settings: Settings, wait: float = 60.0) -> int:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = "".join(files.log.read_text(encoding="utf-8", errors="replace").splitlines(True)[-5:])
+            if not tail.strip():  # nothing in its log: it could not even write there
+                try:
+                    _probe(files.status.with_name(".start-probe"))
+                except OSError as exc:
+                    raise IndexWriteError(f"the daemon stopped right after starting: {written(exc)}") from exc
+                raise AssistantError(f"the daemon stopped right after starting and wrote nothing to {files.log}; "
+                                     "run `assistant daemon run` in a terminal to see why")
             raise AssistantError(f"the daemon stopped right after starting; end of {files.log}:\n{tail}")
         st = status(settings)
         if st["running"] and st.get("state") not in (None, "starting"):
             return proc.pid
         time.sleep(0.2)
     return proc.pid
+
+
+def _probe(path: Path) -> None:
+    """Write and remove a small file: raises OSError when the folder cannot take one (full, read-only)."""
+    try:
+        with open(path, "wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def stop(settings: Settings, wait: float = 60.0) -> int | None:

@@ -6,6 +6,7 @@ with its process, so a killed writer never leaves a stale lock behind. Readers n
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -15,8 +16,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import IndexBusyError
+from assistant.errors import IndexBusyError, IndexWriteError
 from assistant.paths import private_dir
+
+
+def written(exc: OSError) -> str:
+    """Why a write failed, with what to do: a full disk and a read-only folder say so plainly."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full; free some space and run the same command again"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"{exc.strerror} (a read-only file system, or no permission); check the folder"
+    return exc.strerror or str(exc)
 
 
 def _holder(path: Path) -> dict[str, Any]:
@@ -38,8 +48,11 @@ def writer_lock(
         IndexBusyError: another writer kept the lock longer than `wait`.
     """
     path = Path(str(index_file) + ".lock")
-    private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise IndexWriteError(f"cannot write beside the index in {path.parent}: {written(exc)}") from exc
     try:
         deadline = time.monotonic() + wait
         told = False
@@ -57,12 +70,18 @@ def writer_lock(
                         f"another process is writing to the index ({h.get('role', 'unknown')}, pid "
                         f"{h.get('pid', '?')}); try again when it has finished") from None
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "role": role, "since": time.time()}).encode(), 0)
+        try:  # who holds it, for the others to say: a nicety (the lock is the flock), so a full disk is no error
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "role": role, "since": time.time()}).encode(), 0)
+        except OSError:
+            pass
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

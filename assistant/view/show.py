@@ -69,11 +69,11 @@ def _format(path: Path) -> str | None:
         return detect_format(path)
 
 
-def opening(indexed_path: str, page: int | None, line: int | None, viewer: str = "") -> Opening:
+def opening(indexed_path: str, page: int | None, line: int | None, viewer: str = "", dry: bool = False) -> Opening:
     """The Opening for a source at `indexed_path` (see Assistant.open_source)."""
     file = readable(indexed_path)
     try:
-        return Opening(command_for(str(file.path), _format(file.path), page, line, viewer), file)
+        return Opening(command_for(str(file.path), _format(file.path), page, line, viewer, dry=dry), file)
     except AssistantError:
         file.remove()
         raise

@@ -56,8 +56,10 @@ def opener(platform: str | None = None, which: Callable[[str], str | None] = shu
 
 def command_for(path: str, fmt: str | None, page: int | None = None, line: int | None = None,
                 viewer: str = "", env: Mapping[str, str] | None = None, platform: str | None = None,
-                which: Callable[[str], str | None] = shutil.which) -> ViewCommand:
-    """The command that shows `path` (of format `fmt`) at `page` or `line`.
+                which: Callable[[str], str | None] = shutil.which, dry: bool = False) -> ViewCommand:
+    """The command that shows `path` (of format `fmt`) at `page` or `line`. A `viewer` you configured for PDFs
+    runs whether or not there is a desktop (a terminal PDF viewer, a script: you know what it needs). With
+    `dry` (`open --print`), the command is given as it would run on a desktop even when there is none.
 
     Raises:
         AssistantError: it needs a window and there is no desktop (over SSH, a bare console), or the
@@ -68,15 +70,16 @@ def command_for(path: str, fmt: str | None, page: int | None = None, line: int |
         editor = env.get("VISUAL") or env.get("EDITOR")
         args = [f"+{line or 1}", path]
         return ViewCommand(shlex.split(editor) + args if editor else ["less", *args], terminal=True)
-    if not has_desktop(env, platform):
+    desktop = has_desktop(env, platform)
+    if fmt == "pdf" and viewer.strip():  # the user's own viewer: without a desktop it runs in this terminal
+        return ViewCommand([a.format(path=path, page=page or 1) for a in shlex.split(viewer)], not desktop,
+                           "{page}" in viewer)
+    if not desktop and not dry:
         hint = "`assistant page` draws the cited page as a PNG you can copy over" if fmt == "pdf" else \
             "copy the file to a machine with a desktop"
         raise AssistantError(f"no desktop to open {os.path.basename(path)} on (no DISPLAY or WAYLAND_DISPLAY; "
                              f"over SSH?): {hint}")
     if fmt == "pdf":
-        if viewer.strip():
-            return ViewCommand([a.format(path=path, page=page or 1) for a in shlex.split(viewer)], False,
-                               "{page}" in viewer)
         for name, flags in PAGE_FLAGS:
             exe = which(name)
             if exe:

@@ -5,6 +5,7 @@ Assertions are on structure (grounded, sources, citations, refusal), not on a ti
 from __future__ import annotations
 
 import json
+import threading
 import os
 import subprocess
 import sys
@@ -216,9 +217,17 @@ def test_a_conversation_exports_to_markdown_and_json_and_back(answering: Assista
         # The command line writes the same file, private to the user.
         out = tmp_path / "exports" / "chat.md"
         code, _, err = run_cli("chats", "export", first.chat_id, "-o", str(out), capsys=capsys)
+        assert code == 1 and "no such folder" in err and not out.parent.exists()  # a typo makes no folders
+        out.parent.mkdir()
+        code, _, err = run_cli("chats", "export", first.chat_id, "-o", str(out), capsys=capsys)
         assert code == 0 and out.read_text() == md and (out.stat().st_mode & 0o777) == 0o600
         code, _, err = run_cli("chats", "export", "no-such-id", capsys=capsys)
         assert code == 1 and "no conversation with id" in err
+        # An answer stopped before its end (Esc, or the app closed) says so in the export.
+        stop = threading.Event()
+        stop.set()
+        answering.ask("When does the bakery sell rye bread?", chat_id=first.chat_id, cancel=stop)
+        assert "*Stopped before its end" in answering.export_chat(first.chat_id, "md").split("## 3.")[1]
     finally:
         os.umask(umask)
     assert_private(home)

@@ -139,6 +139,8 @@ def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path
         export ASSISTANT_HOME={home}
         {py} -m assistant.cli index {lib} --json > /dev/null 2> {tmp_path}/err.txt; echo "FIRST=$?"
         {check}
+        {py} -m assistant.cli index {lib} --json > /dev/null 2> {tmp_path}/again.txt; echo "AGAIN=$?"
+        {py} -m assistant.cli daemon start > /dev/null 2> {tmp_path}/daemon.txt; echo "DAEMON=$?"
         mount -o remount,size=64m {home}
         {py} -m assistant.cli index {lib} --json > {tmp_path}/second.json; echo "SECOND=$?"
         {check}
@@ -148,6 +150,11 @@ def test_full_disk_gives_a_clear_error_and_keeps_what_was_indexed(tmp_path: Path
     assert "FIRST=1" in out, out + p.stderr
     err = (tmp_path / "err.txt").read_text()
     assert "disk is full" in err and "files already indexed are kept" in err and "Traceback" not in err
+    # Run again on the still full disk: the same clear line (it was a raw OSError from the writer lock), and the
+    # daemon says why it cannot start (it said only "stopped right after starting", with an empty log).
+    again, daemon = (tmp_path / "again.txt").read_text(), (tmp_path / "daemon.txt").read_text()
+    assert "AGAIN=1" in out and "Traceback" not in again and "disk is full" in again, again
+    assert "DAEMON=1" in out and "Traceback" not in daemon and "disk is full" in daemon, daemon
     first_check, second_check = [line for line in out.splitlines() if line.startswith("CHECK")]
     kept = int(first_check.split()[-1])
     assert first_check.startswith("CHECK []") and 0 < kept < 60  # consistent, with the work done so far

@@ -59,6 +59,9 @@ def test_mcp_server_search_ask_status_documents(assistant: Assistant, library: P
         seen["status"] = await session.call_tool("status", {})
         seen["documents"] = await session.call_tool("documents", {})
         seen["empty"] = await session.call_tool("search", {"query": "   "})
+        seen["bad_mode"] = await session.call_tool("search", {"query": "valve torque", "mode": "magic"})
+        seen["huge_k"] = await session.call_tool("search", {"query": "valve torque", "k": 100000})
+        seen["off"] = await session.call_tool("ask", {"question": "Who chaired the meeting?"})
 
     errlog = tmp_path / "server.err"
     anyio.run(_session_run, home, errlog, steps)
@@ -85,6 +88,12 @@ def test_mcp_server_search_ask_status_documents(assistant: Assistant, library: P
     assert sorted(Path(d["path"]).name for d in docs) == ["bakery.md", "zephyr.md"]
 
     assert seen["empty"].is_error and "empty" in seen["empty"].content[0].text  # a clear error, not a crash
+    bad = seen["bad_mode"]  # it was "Error executing tool search", and a traceback on the server's stderr
+    assert bad.is_error and "unknown search mode 'magic'; choose one of hybrid, bm25, dense" in bad.content[0].text
+    assert len(seen["huge_k"].structured_content["passages"]) <= 50
+    off = seen["off"].structured_content  # nothing about meetings: said so, not answered
+    assert off["grounded"] is False and off["direct_answer"] is None and "**" not in off["answer"]
+    assert "Traceback" not in errlog.read_text()
 
     # Read-only: the index file was not written, and no conversation was saved.
     assert index.stat().st_mtime_ns == before[0]

@@ -139,6 +139,12 @@ def test_the_viewer_command_for_a_pdf_page_and_when_there_is_no_desktop(tmp_path
     assert cmd.argv == ["/usr/bin/xdg-open", "/d/a.docx"] and not cmd.page_shown
     with pytest.raises(AssistantError, match="assistant page"):  # over SSH: say so, offer the picture
         command_for("/d/a.pdf", "pdf", page=3, env={"SSH_CONNECTION": "1 2 3 4"}, platform="linux")
+    # A viewer you configured runs without a desktop too (a terminal PDF viewer, a script), in this terminal.
+    cmd = command_for("/d/a.pdf", "pdf", page=3, viewer="termpdf --page {page} {path}", env={}, platform="linux")
+    assert cmd.argv == ["termpdf", "--page", "3", "/d/a.pdf"] and cmd.terminal and cmd.page_shown
+    # `open --print` gives the command as it would run on a desktop, even with none.
+    cmd = command_for("/d/a.pdf", "pdf", page=3, env={}, platform="linux", which=found.get, dry=True)
+    assert cmd.argv == ["/usr/bin/evince", "--page-index=3", "/d/a.pdf"]
     cmd = command_for("/d/notes.md", "markdown", line=12, env={"EDITOR": "vim -R"})
     assert cmd.argv == ["vim", "-R", "+12", "/d/notes.md"] and cmd.terminal
     assert command_for("/d/notes.md", "markdown", line=12, env={}).argv == ["less", "+12", "/d/notes.md"]
@@ -159,9 +165,11 @@ def test_cli_open_and_page(home, embedder, library, tmp_path, monkeypatch, capsy
     if first.path.endswith(".md"):  # text: the editor at the cited line
         out = run_cli_json("open", chat, "1", capsys=capsys)
         assert out["argv"] == ["myeditor", f"+{first.start_line}", first.path] and out["terminal"]
-    else:  # a PDF with no desktop: the error says so and offers the page picture
+    else:  # a PDF with no desktop: the error says so and offers the page picture; --print still prints
         code, _, err = run_cli("open", chat, "1", capsys=capsys)
         assert code == 1 and "assistant page" in err
+        code, out, err = run_cli("open", chat, "1", "--print", capsys=capsys)
+        assert code == 0 and first.path in out, err
     out = run_cli_json("page", chat, "1", "-o", str(tmp_path / "p.png"), capsys=capsys) \
         if first.path.endswith(".pdf") else None
     assert out is None or out["found"] == 1.0
