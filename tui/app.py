@@ -184,6 +184,11 @@ class AssistantApp(App[None]):
 
     def _show_counts(self, *args: Any) -> None:
         self.query_one(StatusBar).show(*args)
+        documents = args[2]
+        # The first screen follows the library: it said "Nothing is indexed yet" after the sample (or a folder)
+        # had been indexed meanwhile, by the Library screen, the daemon or another terminal.
+        if any(w.documents is not None and w.documents != documents for w in self.query(Welcome)):
+            self.load_overview()
 
     def on_unmount(self) -> None:
         self.stop_watcher()
@@ -273,7 +278,9 @@ class AssistantApp(App[None]):
 
     @on(SourceList.Chosen)
     def open_source(self, event: SourceList.Chosen) -> None:
-        self.push_screen(SourceScreen(event.hit, event.spans))
+        # Closed (Esc), the passage gives the keys back to the question box: the next question typed is not lost
+        # on the source list.
+        self.push_screen(SourceScreen(event.hit, event.spans), lambda _: self.query_one(QuestionInput).focus())
 
     def on_index_changed(self, message: IndexChanged) -> None:
         if isinstance(self.screen, LibraryScreen):

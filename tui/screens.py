@@ -236,10 +236,27 @@ class LibraryScreen(CoreUser, Screen[None]):
 
     def on_mount(self) -> None:
         self._docs: dict[str, Any] = {}
-        table = self.query_one(DataTable)
-        table.add_columns("status", "chunks", "document", "error")
+        self._roots: list[str] = []
+        self._columns()
         self.query_one(ProgressBar).display = False
         self.refresh_data()
+
+    def _columns(self) -> None:
+        """The table's columns, the document and its error sharing the width (the error column was cut to a
+        few characters beside long paths); the whole error is under the table for the selected row."""
+        table = self.query_one(DataTable)
+        free = max(40, self.size.width - 24)
+        self._widths = (free * 11 // 20, free * 9 // 20)
+        table.clear(columns=True)
+        table.add_column("status", width=8)
+        table.add_column("chunks", width=6)
+        table.add_column("document", width=self._widths[0])
+        table.add_column("error", width=self._widths[1])
+
+    def on_resize(self) -> None:
+        if hasattr(self, "_widths"):
+            self._columns()
+            self._fill()
 
     @background("library-load")
     def refresh_data(self) -> None:
@@ -251,11 +268,24 @@ class LibraryScreen(CoreUser, Screen[None]):
         roots_list = self.query_one("#roots", OptionList)
         roots_list.clear_options()
         roots_list.add_options([Option(plain(r), id=r) for r in roots] or [Option("(no folders yet: press a)")])
+        self._roots = sorted(roots, key=len, reverse=True)
+        self._docs = {d.path: d for d in docs}
+        self._fill()
+
+    def _fill(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        self._docs = {d.path: d for d in docs}
-        for d in docs:
-            table.add_row(d.status, str(d.chunks), plain(d.path), plain(d.error or ""), key=d.path)
+        for d in self._docs.values():
+            table.add_row(d.status, str(d.chunks), Text(printable(self._short(d.path))), Text(printable(d.error or "")),
+                          key=d.path)
+
+    def _short(self, path: str) -> str:
+        """A document's path below the folder it is indexed from (its folder's name first): the table shows more
+        of what tells documents apart than of the folder they share."""
+        for root in self._roots:
+            if path.startswith(root.rstrip("/") + "/"):
+                return os.path.basename(root.rstrip("/")) + path[len(root.rstrip("/")):]
+        return path
 
     def action_add(self) -> None:
         def done(path: str | None) -> None:
@@ -446,15 +476,21 @@ class SettingsScreen(CoreUser, ModalScreen[None]):
         if event.button.id != "save":
             self.dismiss(None)
             return
+        model = str(self.query_one("#model", Select).value)
+        style = str(self.query_one("#style", Select).value)
         try:
-            model = str(self.query_one("#model", Select).value)
-            style = str(self.query_one("#style", Select).value)
-            k = int(self.query_one("#k", Input).value)
-            temperature = float(self.query_one("#temperature", Input).value)
-            if not 1 <= k <= 50 or not 0 <= temperature <= 2:
-                raise ValueError("sources must be 1-50 and temperature 0-2")
-        except ValueError as exc:
-            self.notify(f"invalid setting: {exc}", severity="error")
+            k = int(self.query_one("#k", Input).value.strip())
+            if not 1 <= k <= 50:
+                raise ValueError
+        except ValueError:
+            self.notify("Sources per answer must be a whole number from 1 to 50.", severity="error")
+            return
+        try:
+            temperature = float(self.query_one("#temperature", Input).value.strip())
+            if not 0 <= temperature <= 2:
+                raise ValueError
+        except ValueError:
+            self.notify("Temperature must be a number from 0 to 2 (0: always the likeliest word).", severity="error")
             return
         self.save(model, style, k, temperature)
 

@@ -101,7 +101,7 @@ class SourceList(OptionList):
         for i, h in enumerate(hits, 1):
             label = Text()
             label.append(f"[{i}]{'*' if i in cited else ' '} ", style="bold")
-            label.append(clean(os.path.basename(h.path)))
+            label.append(printable(os.path.basename(h.path)))  # one line: a newline in a file name is no new row
             label.append(f"  {where(h)}", style="dim")
             label.append("" if h.relevant else "  (not relevant)", style="italic dim")
             quoted = self.spans[i - 1]
@@ -211,6 +211,7 @@ class Welcome(Vertical):
         super().__init__(id="welcome")
         self.state = Static(Text("Reading the library…", style="dim"), id="welcome-state")
         self.questions: list[str] = []
+        self.documents: int | None = None  # how many documents it last showed (the app refreshes it on a change)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Ask about your documents", style="bold"))
@@ -220,6 +221,7 @@ class Welcome(Vertical):
         """Fill in the library's state and the example questions (overview: Assistant.overview())."""
         text = Text()
         docs, chunks = overview["documents"], overview["chunks"]
+        self.documents = docs
         if not docs:
             text.append("Nothing is indexed yet. ", style="bold")
             text.append("Add a folder: Ctrl+L, then a (or `assistant add ~/Documents` in a shell).")

@@ -42,7 +42,11 @@ def question_from(heading_path: str) -> str | None:
     if topic is None:
         return None
     if _QUESTION_START.match(topic):
-        return topic if topic.endswith("?") else f"{topic}?"
+        words = topic.rstrip("?").split()
+        if not topic.endswith("?") and words[0].lower() in ("what", "who") and len(words) > 2 \
+                and words[-1].lower() in ("is", "are"):
+            return f"{words[0]} {words[-1]} {' '.join(words[1:-1])}?"  # "What assistant is" -> "What is assistant?"
+        return topic if topic.endswith("?") else f"{topic}?"  # "How does incremental sync work", "How it works"
     title = _usable(parts[0]) if len(parts) > 1 else None
     return f"What does “{title}” say about {topic}?" if title else f"What do the documents say about {topic}?"
 

@@ -5,10 +5,10 @@ Assertions are on structure (grounded, sources, citations, refusal), not on a ti
 from __future__ import annotations
 
 import json
-import threading
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest

@@ -330,3 +330,85 @@ async def test_the_first_screen_shows_the_library_and_asks_an_example(home, embe
         await pilot.press("ctrl+n")  # a new conversation shows the way again
         await pilot.pause(0.3)
         assert list(app.query(Welcome))
+
+
+@pytest.mark.asyncio
+async def test_closing_a_source_gives_the_keys_back_to_the_question_box(home, embedder, lib) -> None:
+    """Tab to the sources, Enter on one, Esc: the next question typed went to the source list and was lost."""
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask(pilot, app, "Who built the lighthouse on Skerry Island?")
+        view.query_one(SourceList).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SourceScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SourceScreen)
+        assert isinstance(app.focused, Input) and app.focused.id == "question"
+        await pilot.press("w", "h", "o")
+        assert app.query_one("#question", Input).value == "who"
+
+
+@pytest.mark.asyncio
+async def test_a_newline_in_a_file_name_stays_on_its_source_row(home, embedder, library) -> None:
+    (library / "two\nlines.md").write_text(LIGHTHOUSE)
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), library), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask(pilot, app, "Who built the lighthouse on Skerry Island?")
+        first = view.query_one(SourceList).get_option_at_index(0).prompt
+        assert first.plain.split("\n")[0].startswith("[1]") and "two lines.md" in first.plain.split("\n")[0]
+
+
+@pytest.mark.asyncio
+async def test_the_first_screen_follows_the_library_and_asks_real_questions(home, embedder) -> None:
+    """It said "Nothing is indexed yet" after the sample had been indexed, and offered "What assistant is?"."""
+    from tui.widgets import Welcome
+
+    a = Assistant(Settings.load(), embedder=embedder, generator=ScriptedGenerator())
+    app = AssistantApp(a, watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        welcome = app.query_one(Welcome)
+        assert "Nothing is indexed yet" in str(welcome.state.content)
+        other = Assistant(Settings.load(), embedder=embedder)
+        other.index()  # the sample, indexed beside the app (another terminal, the daemon)
+        other.close()
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if "Nothing is indexed yet" not in str(welcome.state.content):
+                break
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "document(s)" in str(welcome.state.content) and "only the bundled sample" in str(welcome.state.content)
+        assert welcome.questions and "What assistant is?" not in welcome.questions
+
+
+@pytest.mark.asyncio
+async def test_settings_say_what_a_number_must_be_and_the_library_shows_whole_errors(home, embedder, lib) -> None:
+    from textual.widgets import DataTable
+
+    from tui.screens import SettingsScreen
+
+    (lib / "broken.docx").write_bytes(b"PK\x03\x04 not really a word document at all")
+    app = AssistantApp(make(home, embedder, ScriptedGenerator(), lib), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        app.screen.query_one("#k", Input).value = ""  # an emptied field: "invalid literal for int()" before
+        await pilot.click("#save")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen)
+        shown = [str(n.message) for n in app._notifications]
+        assert any("Sources per answer must be a whole number from 1 to 50" in m for m in shown), shown
+        assert not any("invalid literal" in m for m in shown)
+        await pilot.press("escape")
+        await pilot.press("ctrl+l")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        error_column = [c for c in table.columns.values() if str(c.label) == "error"][0]
+        assert error_column.width >= 30  # it was cut to ~11 characters beside the long paths
+        row = [table.get_row_at(i) for i in range(table.row_count) if "broken.docx" in str(table.get_row_at(i)[2])]
+        assert row and str(row[0][2]).startswith("library/")  # the path below its folder, the folder's name first

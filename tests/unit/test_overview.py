@@ -5,6 +5,7 @@ from assistant.view.overview import example_questions, question_from
 
 def test_questions_from_headings() -> None:
     assert question_from("How incremental sync works") == "How incremental sync works?"
+    assert question_from("The assistant sample library > What assistant is") == "What is assistant?"  # not "...is?"
     assert question_from("Using assistant > Offline by design") == \
         "What does “Using assistant” say about Offline by design?"
     assert question_from("2.1 Sizes and limits") == "What do the documents say about Sizes and limits?"
