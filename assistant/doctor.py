@@ -94,7 +94,7 @@ def _llm(settings: Settings) -> list[Check]:
 
 
 def _reranker(settings: Settings) -> Check:
-    """The cross-encoder: loaded and tried when setting rerank, search_rerank or search_rerank_ties asks for
+    """The cross-encoder: loaded and tried when setting [answer] rerank, search_rerank or search_rerank_ties asks for
     it, else looked for."""
     from assistant.search.rerank import CrossEncoder
 
@@ -118,7 +118,7 @@ def _ocr(settings: Settings) -> Check:
     from assistant.ingest import ocr
 
     if str(settings.index.ocr).lower() == "off":
-        return Check("ocr", True, "off (setting ocr): scanned pages and images are left out")
+        return Check("ocr", True, "off (setting [index] ocr): scanned pages and images are left out")
     if not ocr.available():
         return Check("ocr", False, "rapidocr-onnxruntime or pypdfium2 is missing: scanned pages and images "
                                    "cannot be read. Run ./install.sh (or set ocr = off)")

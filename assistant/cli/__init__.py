@@ -23,7 +23,7 @@ from assistant.cli.answers import (
     cmd_summarize,
 )
 from assistant.cli.background import cmd_daemon, cmd_mcp, cmd_watch
-from assistant.cli.common import add_filters, add_rerank
+from assistant.cli.common import add_filters, add_rerank, positive_int
 from assistant.cli.library import (
     cmd_add,
     cmd_compact,
@@ -118,26 +118,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp = cmd("search", cmd_search, "Show the passages of your documents that best match a query "
                                    "(keywords and meaning combined).")
     sp.add_argument("query", help="what to look for, in your own words (any text is fine); a file it names "
-                                  "('PEP 8' for pep-0008.rst) is searched first (setting named_documents)")
-    sp.add_argument("-k", type=int, default=None,
-                    help="number of passages, or of documents with --documents (default: setting search_k, 5)")
+                                  "('PEP 8' for pep-0008.rst) is searched first (setting [search] named_documents)")
+    sp.add_argument("-k", type=positive_int, default=None,
+                    help="number of passages, or of documents with --documents (default: setting [search] k, 5)")
     add_filters(sp)
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default=None,
                     help="hybrid (default): keywords + meaning; bm25: keywords only; dense: meaning only")
     sp.add_argument("--documents", action="store_true",
                     help="list documents instead of passages: one line each, ranked by its best passage, "
-                         "lifted toward the documents most like it that rank higher (setting document_support)")
+                         "lifted toward the documents most like it that rank higher "
+                         "(setting [search] document_support)")
     add_rerank(sp, "search_rerank")
 
     cmd("chat", cmd_chat, "Open the terminal chat app (also what plain `assistant` does).", json_flag=False)
 
     sp = cmd("ask", cmd_ask, "Answer a question from your documents with the local chat model, citing sources.")
     sp.add_argument("question", help="your question, in your own words; a file it names ('PEP 8' for pep-0008.rst) "
-                                     "is answered from first (setting named_documents)")
+                                     "is answered from first (setting [search] named_documents)")
     add_filters(sp)
     sp.add_argument("--chat", metavar="ID", help="continue this conversation (see `assistant chats`)")
-    sp.add_argument("--model", metavar="GGUF", help="chat model file in the models folder (default: setting llm_model)")
-    sp.add_argument("-k", type=int, default=None, help="passages to retrieve (default: setting search_k)")
+    sp.add_argument("--model", metavar="MODEL", help="chat model: a .gguf in the models folder, or the name of one "
+                                                     "./install.sh --model installs (default: setting [models] chat)")
+    sp.add_argument("-k", type=positive_int, default=None, help="passages to retrieve (default: setting [search] k)")
     sp.add_argument("--style", choices=["auto", "quote", "generate"], default=None,
                     help="auto (default): the model's answer, every sentence checked against the sources, with "
                          "the quoted evidence; quote: the evidence only (instant, no chat model); generate: the "
@@ -175,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                       "NAME-pageN.png here)")
     sp.add_argument("--open", action="store_true", help="then open the picture with the desktop's viewer")
 
-    sp = cmd("cache", cmd_cache, "The answer cache (setting answer_cache): `assistant cache clear` empties it.")
+    sp = cmd("cache", cmd_cache, "The answer cache (setting [answer] cache): `assistant cache clear` empties it.")
     sp.add_argument("action", choices=["clear"], help="clear: forget every cached answer")
 
     sp = cmd("models", cmd_models, "List the .gguf chat models found (size, architecture, context, quantization) "
@@ -201,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "find a passage its answer cited; downvoted answers are listed with their sources")
     sp.add_argument("--docs", type=Path, action="append", default=[],
                     help="index this folder first (incrementally); repeatable")
-    sp.add_argument("--k", type=int, default=5, help="passages per question (default 5)")
+    sp.add_argument("--k", type=positive_int, default=5, help="passages per question (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     sp.add_argument("--documents", action="store_true",
                     help="also rank documents (search --documents, k of them) for the questions that give their "

@@ -32,16 +32,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     named = sorted({os.path.basename(h.path) for h in hits if h.named})
     if named:
-        print(f"Names {printable(', '.join(named))}: searched there first (setting named_documents).\n")
+        print(f"Names {printable(', '.join(named))}: searched there first (setting [search] named_documents).\n")
     parts = a.question_parts(args.query)
     if parts and hits:
         also = " and ".join(f'"{printable(p)}"' for p in parts)
         print(f"Two things named: also searched as {also}, their passages taken in turn "
-              "(setting split_questions).\n")
+              "(setting [search] split_questions).\n")
     if hits and hits[0].rerank_score is not None and not a.settings.search.rerank:
         print(f"The first two were a near-tie for hybrid search: the cross-encoder reordered the first "
-              f"{a.settings.search.rerank_ties} (setting search_rerank_ties; --rerank 0 to skip).\n")
-    _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages")
+              f"{a.settings.search.rerank_ties} (setting [search] rerank_ties; --rerank 0 to skip).\n")
+    _say_if_nothing(len(hits), any(h.relevant for h in hits), "passages", args)
     for i, h in enumerate(hits, 1):
         head = f" — {h.heading}" if h.heading else ""
         mark = "" if h.relevant else ", not relevant"
@@ -59,7 +59,7 @@ def _search_documents(args: argparse.Namespace) -> int:
     if args.json:
         print_json([d.to_dict() for d in docs])
         return 0
-    _say_if_nothing(len(docs), any(d.best.relevant for d in docs), "documents")
+    _say_if_nothing(len(docs), any(d.best.relevant for d in docs), "documents", args)
     for i, d in enumerate(docs, 1):
         h = d.best
         mark = "" if h.relevant else ", not relevant"
@@ -71,9 +71,13 @@ def _search_documents(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say_if_nothing(found: int, relevant: bool, noun: str) -> None:
+def _say_if_nothing(found: int, relevant: bool, noun: str, args: argparse.Namespace) -> None:
     """What a search prints above its results when it found nothing, or nothing relevant."""
-    if not found:
+    if not found and (args.path or args.type):  # the filter left nothing, not the library
+        given = (("--path", args.path), ("--type", args.type))
+        limits = " and ".join(f"{flag} {printable(v)}" for flag, values in given for v in values)
+        print(f"No {noun} found with {limits}: no indexed document matches it (`assistant docs` lists them).")
+    elif not found:
         print(f"No {noun} found. Is anything indexed? Try `assistant status`.")
     elif not relevant:
         print(f"Nothing in your documents seems to be about this. The closest {noun}:\n")

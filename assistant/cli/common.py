@@ -45,6 +45,17 @@ def search_rerank(n: int | None) -> dict[str, int | None]:
     return {"search_rerank": n, "search_rerank_ties": 0 if n == 0 else None}
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 ("-k -3" is refused with a line saying so)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: it must be at least 1")
+    return value
+
+
 def filters(args: argparse.Namespace) -> Any:
     from assistant.search.retrieval import Filters
 
@@ -91,15 +102,23 @@ def progress_bar(enabled: bool, unit: str = "file", desc: str | None = None,
         return lambda *args: None, lambda: None
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False, desc=desc, position=position)
+    bars: list[Any] = []  # drawn at the first update: not "reading: 0file" while the run waits to start
 
     def update(done: int, total: int, current: str = "") -> None:
+        if not bars:
+            bars.append(tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False, desc=desc,
+                             position=position))
+        bar = bars[0]
         bar.total = total
         bar.n = done
         bar.set_postfix_str(printable(os.path.basename(current))[-40:], refresh=False)
         bar.refresh()
 
-    return update, bar.close
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return update, close
 
 
 def daemon_line(st: dict[str, Any]) -> str:

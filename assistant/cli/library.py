@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from assistant.cli.common import (
     daemon_line,
@@ -24,8 +25,14 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not args.paths and not a.roots():
         print("No folder registered yet: indexing the bundled sample library. "
               "Run `assistant index ~/Documents` to index your own files.", file=sys.stderr)
+    def waiting(holder: dict[str, Any]) -> None:
+        who = f"{holder.get('role', 'another writer')} (pid {holder.get('pid', '?')})" if holder else "another writer"
+        print(f"waiting: {printable(who)} is writing to this index; this run starts when it has finished "
+              "(Ctrl-C to stop waiting)", file=sys.stderr, flush=True)
+
     try:
-        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild, on_embed=embedding)
+        report = a.index(args.paths or None, progress=progress, rebuild=args.rebuild, on_embed=embedding,
+                         on_wait=waiting)
     finally:
         close_embedding()
         close()

@@ -189,3 +189,18 @@ def test_no_escape_sequence_reaches_the_terminal_and_coloured_logs_are_text(home
     assert "\x1b" in hits[0]["path"]  # JSON keeps the real name, escaped: scripts can still open the file
     assert b"disk quota exceeded on volume tern" in search.stdout
     assert b"library/ci.log" in docs.stdout
+
+
+def test_search_says_what_a_filter_left_and_refuses_a_negative_k(assistant, library: Path, capsys) -> None:
+    """`search --path /nonexistent` and `-k -3` answered "Is anything indexed?"."""
+    from conftest import run_cli
+
+    (library / "a.md").write_text("# A\n\nA note about kestrels nesting on the church tower.\n")
+    assistant.index([library])
+    assistant.close()
+    code, out, _ = run_cli("search", "kestrels", "--path", "/nonexistent", capsys=capsys)
+    assert code == 0 and "No passages found with --path /nonexistent: no indexed document matches it" in out
+    assert "Is anything indexed" not in out
+    with pytest.raises(SystemExit) as stopped:
+        run_cli("search", "kestrels", "-k", "-3", capsys=capsys)
+    assert stopped.value.code == 2 and "-3 is not allowed: it must be at least 1" in capsys.readouterr().err

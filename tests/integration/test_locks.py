@@ -45,3 +45,27 @@ def test_forget_waits_for_the_writer_lock(assistant: Assistant, library: Path) -
     t.join()
     assert removed == 1 and order == ["writer done", "forget done"]
     assert [d.path for d in assistant.documents()] == []
+
+
+@pytest.mark.slow  # subprocesses
+def test_a_second_index_run_says_it_waits_for_the_first(home: Path, library: Path) -> None:
+    """Two `index` runs at once: the second showed "reading: 0file" for ~19 s and never said it was waiting."""
+    import subprocess
+    import sys
+    import time
+
+    (library / "a.md").write_text("# A\n\nA note about kestrels.\n")
+    env = {**os.environ, "ASSISTANT_HOME": str(home)}
+    home.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from assistant.sync.locks import writer_lock\n"
+        f"with writer_lock({str(home / 'index.sqlite')!r}, 'daemon'):\n"
+        "    print('held', flush=True); time.sleep(3)")], stdout=subprocess.PIPE, text=True, env=env)
+    assert holder.stdout.readline().strip() == "held"
+    start = time.monotonic()
+    p = subprocess.run([sys.executable, "-m", "assistant.cli", "index", str(library)], capture_output=True,
+                       text=True, env=env, timeout=120)
+    holder.wait(30)
+    assert p.returncode == 0 and time.monotonic() - start >= 1.0
+    assert f"waiting: daemon (pid {holder.pid}) is writing to this index" in p.stderr, p.stderr
+    assert "added 1" in p.stdout
