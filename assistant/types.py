@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,16 @@ class IndexReport:
         del data["skipped_files"]  # the JSON reports the count; `index -v` lists them
         return data
 
+    def add(self, other: IndexReport) -> None:
+        """Count another run's work into this report (a sync of several roots)."""
+        for name in ("added", "updated", "removed", "moved", "unchanged", "skipped", "no_text", "chunks_embedded",
+                     "chunks_reused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.chunks_pending = other.chunks_pending  # a count of the whole index, not of the run
+        self.errors += other.errors
+        self.skipped_files += other.skipped_files
+        self.interrupted = self.interrupted or other.interrupted
+
 
 @dataclass(frozen=True)
 class DocumentInfo:
@@ -272,3 +285,17 @@ class Turn:
     def to_dict(self) -> dict[str, Any]:
         return {"question": self.question, "asked_at": self.asked_at,
                 "answer": self.answer.to_dict() if self.answer else None}
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors and knows how many tokens the model really reads."""
+
+    model_id: str
+    dim: int
+    max_tokens: int  # tokens of text the model reads per input, special tokens excluded
+
+    def count_tokens(self, texts: list[str]) -> list[int]: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...

@@ -157,8 +157,7 @@ class AssistantApp(App[None]):
             self.post_message(WatchState(indexing="" if st.state == "watching" else f"{st.state}…"))
 
         try:
-            Watcher(self.assistant, on_report=on_report, on_status=on_status, busy=self.assistant.generating,
-                    stop=self._stop_watcher).run()
+            Watcher(self.assistant, on_report=on_report, on_status=on_status, stop=self._stop_watcher).run()
         except AssistantError as exc:
             self.post_message(WatchState(watching="off"))
             self.call_from_thread(self.notify, str(exc), severity="warning")

@@ -225,12 +225,16 @@ def judge(
     if support is not None and typed:  # a how or why question's answer spans sentences: not read
         score = max(support(question, [e.text for e, _ in held]))
         details["support"] = round(score, 3)
-        passage = max((sources[e.source - 1].rerank_score for e, _ in held
-                       if sources[e.source - 1].rerank_score is not None), default=None)
-        if passage is not None:
+        if score < WEAK and share < WEAK_FOCUS:
+            # The passages read whole, with this question (a follow-up's were ranked with the question before it
+            # too, so their scores from the search say nothing here).
+            passages = list(dict.fromkeys(e.source for e, _ in held))
+            texts = [f"{sources[n - 1].heading}\n{sources[n - 1].text}" if sources[n - 1].heading
+                     else sources[n - 1].text for n in passages]
+            passage = max(support(question, texts))
             details["passage_support"] = round(passage, 3)
-        if score < WEAK and (passage is None or passage < WEAK_PASSAGE) and share < WEAK_FOCUS:
-            return Judgement(False, "weak", support=score, details=details)
+            if passage < WEAK_PASSAGE:
+                return Judgement(False, "weak", support=score, details=details)
     return Judgement(True, support=score, details=details)
 
 

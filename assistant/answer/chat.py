@@ -35,8 +35,7 @@ from assistant.answer.verify import (
 )
 from assistant.config import AnswerSettings
 from assistant.errors import ModelNotFoundError
-from assistant.ingest.embedding import Embedder
-from assistant.types import Answer, DirectAnswer, Hit
+from assistant.types import Answer, DirectAnswer, Embedder, Hit
 
 NOT_COVERED = "Your documents do not seem to cover this, so I will not answer from general knowledge."
 

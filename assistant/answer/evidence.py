@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.ingest.embedding import Embedder
 from assistant.text import Coverage, content_words, stem
-from assistant.types import Evidence, Hit
+from assistant.types import Embedder, Evidence, Hit
 
 # Weights chosen on the first half of superbowl50's questions, checked on the second (README: "Answers
 # you can check").

@@ -20,6 +20,7 @@ from assistant.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
 RETHREAD_EVERY = 16  # tokens between looks at how many cores are free
+CAPABLE_MB = 1000.0  # chat models this large (on disk) pick the direct answer and are believed on "not in them"
 
 
 @dataclass
@@ -180,6 +181,16 @@ class LlamaCppGenerator:
 
             lib.llama_set_n_threads(self.llm._ctx.ctx, n, n)
             self.threads = n
+
+
+def capable(generator: Generator, choice: str = "auto") -> bool:
+    """Whether a chat model picks the direct answer's words itself and is believed when it says the documents do
+    not say (setting [answer] direct): "auto" for a model of at least CAPABLE_MB on disk (the 135M and 0.5B models
+    answer the copying question with a sentence, and say "the documents do not say" of answerable questions too:
+    docs/benchmarks/answers.md), "model" always, "rules" never."""
+    if choice == "auto":
+        return getattr(getattr(generator, "info", None), "size_mb", 0.0) >= CAPABLE_MB
+    return choice == "model"
 
 
 def free_cores(limit: int, samples: int = 3) -> int:

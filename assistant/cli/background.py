@@ -16,21 +16,19 @@ from assistant.text import printable
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from assistant.service import Assistant
     from assistant.sync import daemon
 
     print("watching the registered folders; Ctrl-C stops", file=sys.stderr)
-    return daemon.run(load_settings(), Assistant, foreground_log=True, nice=0)
+    return daemon.run(load_settings(), foreground_log=True, nice=0)
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    from assistant.service import Assistant
     from assistant.sync import daemon
 
     s = load_settings()
     files = daemon.DaemonFiles(s)
     if args.action == "run":
-        return daemon.run(s, Assistant)
+        return daemon.run(s)
     if args.action == "start":
         pid = daemon.start(s)
         print(f"daemon started (pid {pid}); log: {files.log}")

@@ -9,32 +9,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import threading
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple
 
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
+from assistant.onnx import load_onnx, onnx_feed
+from assistant.types import Embedder
 
 log = logging.getLogger(__name__)
-
-
-class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors and knows how many tokens the model really reads."""
-
-    model_id: str
-    dim: int
-    max_tokens: int  # tokens of text the model reads per input, special tokens excluded
-
-    def count_tokens(self, texts: list[str]) -> list[int]: ...
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
 class SentenceTransformerEmbedder:
@@ -169,55 +155,6 @@ class OnnxEmbedder:
         return out
 
 
-def load_onnx(model: Path, tokenizer: Path, threads: int, what: str) -> tuple[Any, Any, set[str]]:
-    """A BERT-like model file on ONNX Runtime (CPU) with its tokenizer (padding off): (tokenizer, session,
-    the names of the session's inputs), as every model here runs.
-
-    Raises:
-        ModelNotFoundError: either file cannot be loaded (`what` names the model in the message).
-        ImportError: ONNX Runtime or tokenizers is not installed (the caller says what to do).
-    """
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
-    try:
-        vocab = Tokenizer.from_file(str(tokenizer))
-        session = ort.InferenceSession(str(model), _session_options(ort, threads), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
-        raise ModelNotFoundError(f"cannot load {what} {model}: {exc}") from exc
-    vocab.no_padding()
-    return vocab, session, {i.name for i in session.get_inputs()}
-
-
-def _session_options(ort: Any, threads: int) -> Any:
-    options = ort.SessionOptions()
-    if threads > 0:
-        options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    # Idle threads sleep instead of spin-waiting for the next batch: on 2 cores a spinning pool takes
-    # the CPU from the chat model (and from other processes) between calls.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # errors only: its warnings would reach the TUI's terminal
-    return options
-
-
-def onnx_feed(rows: list[list[int]], inputs: set[str], types: list[list[int]] | None = None) -> dict[str, np.ndarray]:
-    """A BERT model's inputs for token id rows, padded to the longest: input_ids, attention_mask, and
-    token_type_ids when the model takes them (`types`, the segment of each id; all 0 when None)."""
-    width = max(len(r) for r in rows)
-    ids = np.zeros((len(rows), width), dtype=np.int64)
-    mask, segments = np.zeros_like(ids), np.zeros_like(ids)
-    for row, r in enumerate(rows):
-        ids[row, : len(r)] = r
-        mask[row, : len(r)] = 1
-        if types is not None:
-            segments[row, : len(r)] = types[row]
-    feed = {"input_ids": ids, "attention_mask": mask}
-    if "token_type_ids" in inputs:
-        feed["token_type_ids"] = segments
-    return feed
-
-
 class _StConfig(NamedTuple):
     max_seq_length: int
     mean: bool  # mean pooling (else the CLS token)
@@ -282,31 +219,3 @@ def load_embedder(path: Path, backend: str = "auto", threads: int = 0, batch_siz
             if (Path(path) / "config.json").exists():  # a real model folder, just without a usable export
                 log.warning("embedding on PyTorch (slower): %s", exc)
     return SentenceTransformerEmbedder(path, threads=threads, batch_size=batch_size)
-
-
-_WORD = re.compile(r"\w+|[^\w\s]")
-
-
-class HashEmbedder:
-    """A deterministic bag-of-words embedder for fast unit tests of pure logic; not for real use."""
-
-    def __init__(self, dim: int = 64, max_tokens: int = 254) -> None:
-        self.dim = dim
-        self.max_tokens = max_tokens
-        self.model_id = f"hash-{dim}"
-
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(_WORD.findall(t)) for t in texts]
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return [m.span() for m in _WORD.finditer(text)]
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
-                out[i, h % self.dim] += 1.0
-            norm = np.linalg.norm(out[i])
-            out[i] = out[i] / norm if norm else out[i]
-        return out

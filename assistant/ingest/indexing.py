@@ -24,12 +24,11 @@ import numpy as np
 from assistant.config import IndexSettings
 from assistant.errors import DocumentError, IndexWriteError, NoTextError
 from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
-from assistant.ingest.embedding import Embedder
 from assistant.ingest.ocr import OcrOptions
 from assistant.ingest.readers import parse
 from assistant.ingest.scanning import FoundFile, scan
 from assistant.store import Part, Store, StoredDocument
-from assistant.types import Attachment, Chunk, Document, IndexReport
+from assistant.types import Attachment, Chunk, Document, Embedder, IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +79,13 @@ class Indexer:
 
     def sync(
         self, roots: list[Path], progress: ProgressFn | None = None, scope: list[Path] | None = None,
-        on_embed: EmbedProgressFn | None = None,
+        on_embed: EmbedProgressFn | None = None, stop: threading.Event | None = None,
     ) -> IndexReport:
         """Index new and changed files under the roots, drop deleted ones, follow moves, and embed every
         chunk still waiting for a vector (this run's, and any a killed run left).
+
+        Setting `stop` (the watcher's, when its daemon is told to stop) ends the run at the next file or batch
+        boundary, as Ctrl-C does: what was written stays, and the report says it was interrupted.
 
         With `scope` (paths below the roots, existing or not), only those paths are brought in step:
         this is how the watcher applies a burst of file events.
@@ -116,6 +118,8 @@ class Indexer:
                 vanished.pop(str(path), None)
                 self._fail(report, str(path), reason, known.get(str(path)))
             for done, f in enumerate(found.files, start=1):
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 if progress:
                     progress(done - 1, total, str(f.path))
                 self.pause()
@@ -125,6 +129,8 @@ class Indexer:
                     stage.wake()
                 stage.check()
             while self._deferred:  # the pages of long scans left for after every other file
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 found_file, digest, opts = self._deferred.pop(0)
                 if progress:
                     progress(total, total, f"{found_file.path} (OCR: {opts.skipped} more pages)")
@@ -137,8 +143,8 @@ class Indexer:
                 progress(total, total, "")
             if vanished:
                 report.removed += self.store.delete_documents(list(vanished))
-            stage.finish()
-        except KeyboardInterrupt:
+            stage.finish(stop)
+        except (KeyboardInterrupt, _Stopped):
             report.interrupted = True
             stage.stop()
         except Exception as exc:
@@ -329,6 +335,10 @@ class Indexer:
         )
 
 
+class _Stopped(Exception):
+    """The run's stop event was set: it ends at this boundary, as Ctrl-C does."""
+
+
 class _EmbeddingStage:
     """The embedding stage of one sync: a thread with its own connection that embeds waiting chunks while
     the reader writes documents."""
@@ -365,11 +375,13 @@ class _EmbeddingStage:
         if self._error is not None:
             raise self._error
 
-    def finish(self) -> None:
-        """The reader is done: embed what is left, and wait for it (Ctrl-C still stops cleanly)."""
+    def finish(self, stop: threading.Event | None = None) -> None:
+        """The reader is done: embed what is left, and wait for it (Ctrl-C or `stop` still stops cleanly)."""
         self.reading = False
         self._wake.set()
         while self._thread is not None and self._thread.is_alive():
+            if stop is not None and stop.is_set():
+                raise _Stopped
             self._thread.join(0.2)
         self.check()
 

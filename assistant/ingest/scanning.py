@@ -199,9 +199,9 @@ def _consider_file(path: Path, real_root: Path | None, max_bytes: int, result: S
         try:
             os.stat(path)
         except OSError as exc:
-            if exc.errno == errno.ELOOP:  # a -> b -> a: no file behind it, and not a file type either
-                why = f"a symbolic link loop ({path.name} -> {os.readlink(path)} leads back to itself)"
-                (result.errors if explicit else result.skipped).append((path, why))
+            if exc.errno == errno.ELOOP:  # a -> b -> a: no file behind it (not "unsupported file type")
+                result.errors.append((path, f"a symbolic link loop ({path.name} -> {os.readlink(path)} leads "
+                                            "back to itself)"))
                 return
     fmt = detect_format(path) or _sniff(path)
     if fmt is None:
@@ -218,11 +218,8 @@ def _consider_file(path: Path, real_root: Path | None, max_bytes: int, result: S
         else:
             result.errors.append((path, "file not found (it vanished or the path is wrong)"))
         return
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            result.errors.append((path, "symlink loop (the link points back to itself)"))
-        else:
-            result.errors.append((path, f"cannot read file information: {exc.strerror or exc}"))
+    except OSError as exc:  # a symbolic link loop is named above
+        result.errors.append((path, f"cannot read file information: {exc.strerror or exc}"))
         return
     if not stat.S_ISREG(st.st_mode):
         result.skipped.append((path, "not a regular file"))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
-from assistant.ingest.embedding import load_onnx, onnx_feed
+from assistant.onnx import load_onnx, onnx_feed
 from assistant.types import Hit
 
 TIE_MARGIN = 0.02  # fused scores this close are a near-tie (setting search_rerank_ties; README "Reordering...")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -268,6 +269,13 @@ class LibraryTables(Database):
                                         (quoted,)).fetchone()
                 known[word] = int(row[0])
         return {w: known[w] for w in words}
+
+    def rarity(self, words: list[str]) -> dict[str, float]:
+        """How rare each word is in this library: log(chunks / chunks holding it), at least 0.1 (a word in every
+        passage still counts a little)."""
+        span = self.chunk_id_span()
+        held = self.keyword_frequencies(words, span)
+        return {w: max(0.1, math.log((span + 1) / (held.get(w, 0) + 0.5))) for w in words}
 
     def chunk_id_span(self) -> int:
         """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""

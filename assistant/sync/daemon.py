@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from typing import Any
 from assistant.config import Settings
 from assistant.errors import AssistantError, IndexWriteError
 from assistant.paths import touch_private, write_private
-from assistant.sync.locks import written
+from assistant.service import Assistant
+from assistant.store.locks import written
 from assistant.sync.watcher import Watcher, WatchStatus
 from assistant.text import SafeFormatter
 
@@ -75,12 +75,9 @@ def _write_status(path: Path, st: WatchStatus) -> None:
     write_private(path, json.dumps(asdict(st)))
 
 
-def run(settings: Settings, open_library: Callable[[Settings], Any], foreground_log: bool = False,
-        nice: int = 10) -> int:
-    """Watch every registered root until SIGTERM/SIGINT. Refuses to start beside another daemon.
-
-    Args:
-        open_library: makes the Assistant to keep in step (the front end passes it: sync sits below it).
+def run(settings: Settings, foreground_log: bool = False, nice: int = 10) -> int:
+    """Watch every registered root until SIGTERM/SIGINT, logging to the daemon's log (to stdout with
+    foreground_log). Refuses to start beside another daemon.
 
     Raises:
         AssistantError: another daemon (or `assistant watch`) already serves this index.
@@ -126,7 +123,7 @@ def run(settings: Settings, open_library: Callable[[Settings], Any], foreground_
                 os.nice(nice)  # polite: indexing yields the CPU to interactive work
             except OSError:
                 pass
-        assistant = open_library(settings)
+        assistant = Assistant(settings)
 
         def on_report(report: Any, scope: list[Path]) -> None:
             what = ", ".join(f"{n} {k}" for k, n in (("added", report.added), ("updated", report.updated),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.ingest.scanning import is_editor_temp
+from assistant.service import Assistant
 from assistant.types import IndexReport
 
 log = logging.getLogger(__name__)
@@ -120,11 +121,10 @@ class Watcher:
     """Follows every registered root of an Assistant until `stop` is set."""
 
     def __init__(
-        self, assistant: Any, *, debounce: float | None = None, max_delay: float | None = None,
+        self, assistant: Assistant, *, debounce: float | None = None, max_delay: float | None = None,
         poll_interval: float | None = None, reconcile_interval: float | None = None,
         on_report: Callable[[IndexReport, list[Path]], None] | None = None,
-        on_status: Callable[[WatchStatus], None] | None = None, busy: threading.Event | None = None,
-        stop: threading.Event | None = None,
+        on_status: Callable[[WatchStatus], None] | None = None, stop: threading.Event | None = None,
     ) -> None:
         self.stop = stop or threading.Event()
         self.assistant = assistant
@@ -135,7 +135,6 @@ class Watcher:
         self.reconcile_interval = s.watch.reconcile_s if reconcile_interval is None else reconcile_interval
         self.on_report = on_report
         self.on_status = on_status
-        self.busy = busy  # set while the same process generates an answer: indexing waits
         self.status = WatchStatus()
         self.pending = _Pending()
         self._watches: dict[str, Any] = {}
@@ -149,19 +148,12 @@ class Watcher:
             self.on_status(self.status)
 
     def _sync(self, scope: list[Path] | None, roots: list[str]) -> None:
-        while self.busy is not None and self.busy.is_set():
-            time.sleep(0.2)  # an answer is being generated in this process: let it have the CPU
+        # While an answer is being made from this index (in this process or another), the indexer steps aside
+        # between files and batches (store/locks.answering); told to stop, it stops at the next such boundary.
         self._publish("indexing" if scope is not None else "reconciling")
-
-        def progress(done: int, total: int, path: str) -> None:
-            if self.stop.is_set():
-                raise KeyboardInterrupt  # the indexer stops between files: the current one is committed
-
         last = [0.0]
 
         def on_embed(done: int, total: int) -> None:  # from the embedding thread
-            if self.stop.is_set():
-                raise KeyboardInterrupt  # ... or between batches of vectors
             self.status.embedding = f"{done} of {total}" if done < total else ""
             if time.monotonic() - last[0] >= 1.0 or not self.status.embedding:
                 last[0] = time.monotonic()
@@ -169,10 +161,10 @@ class Watcher:
 
         try:
             if scope is None:
-                report = self.assistant.index([Path(r) for r in roots], role="watcher", progress=progress,
-                                              on_embed=on_embed)
+                report = self.assistant.index([Path(r) for r in roots], role="watcher", on_embed=on_embed,
+                                              stop=self.stop)
             else:
-                report = self.assistant.sync_paths(scope, progress=progress, on_embed=on_embed)
+                report = self.assistant.sync_paths(scope, on_embed=on_embed, stop=self.stop)
         except Exception as exc:  # keep watching; the next event or rescan retries
             log.exception("sync failed")
             self.status.last_error = f"{type(exc).__name__}: {exc}"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from docgen import prose, write_docx, write_pdf
+from hashembed import HashEmbedder
 
 from assistant import Assistant, AssistantError, IndexMismatchError, IndexReport, Settings
-from assistant.ingest.embedding import HashEmbedder
 from assistant.search.retrieval import Filters
 
 
@@ -137,8 +137,8 @@ def _bad_library(library: Path) -> dict[str, str]:
     (library / "node_modules").mkdir()
     (library / "node_modules" / "x.js").write_text("var a;")
     return {
-        "corrupt.pdf": "PDF", "binary.txt": "binary", "empty.txt": "empty", "big.txt": "over the",
-        "broken.txt": "broken symlink", "loop_a.txt": "symlink loop", "loop_b.txt": "symlink loop",
+        "corrupt.pdf": "PDF", "binary.txt": "binary", "big.txt": "over the",  # empty.txt: no text, not an error
+        "broken.txt": "broken symlink", "loop_a.txt": "symbolic link loop", "loop_b.txt": "symbolic link loop",
         "image.png": "corrupt or unreadable image",
     }
 
@@ -151,7 +151,7 @@ def test_bad_inputs_get_per_file_errors_and_the_rest_is_indexed(home: Path, embe
     assert set(errors) == set(expected)
     for name, fragment in expected.items():
         assert fragment in errors[name], (name, errors[name])
-    assert report.added == 3  # good.md, good2.txt and the latin-1 file
+    assert report.added == 3 and report.no_text == 1  # good.md, good2.txt and the latin-1 file; empty.txt
     assert report.skipped >= 3  # exe, hidden file, node_modules
     assert "grève" in a.search("general strike at Christmas", k=1)[0].text
     docs = {Path(d.path).name: d for d in a.documents()}
@@ -162,11 +162,14 @@ def test_bad_inputs_get_per_file_errors_and_the_rest_is_indexed(home: Path, embe
     again = a.index([library])
     assert {Path(e["path"]).name for e in again.errors} == set(expected)
     assert again.unchanged == 3 and again.chunks_embedded == 0
-    # Fixing a file clears its error.
+    # Fixing a file clears its error; words in an empty file make it a document.
     (library / "empty.txt").write_text("Now the empty file has words about zebras.\n")
     touch_later(library / "empty.txt")
+    (library / "binary.txt").write_text("The binary file is text now, about giraffes.\n")
+    touch_later(library / "binary.txt")
     fixed = a.index([library])
-    assert fixed.updated == 1 and "empty.txt" not in {Path(e["path"]).name for e in fixed.errors}
+    assert fixed.updated == 2 and "binary.txt" not in {Path(e["path"]).name for e in fixed.errors}
+    assert "zebras" in a.search("zebras", k=1)[0].text
     assert a.store.check() == []
 
 
@@ -319,7 +322,7 @@ def test_the_embedding_stage_never_misses_the_readers_last_document(assistant: A
 
     store.pending_chunks = pending_chunks  # type: ignore[method-assign]
     report = IndexReport()
-    assistant.indexer().embed_waiting(store, report, more=lambda: state["reading"])
+    assistant.library.indexer().embed_waiting(store, report, more=lambda: state["reading"])
     assert store.pending_count() == 0 and report.chunks_embedded == 1
     assert assistant.search("badgers", k=1)[0].cosine is not None
     store.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, IndexBusyError
-from assistant.sync.locks import writer_lock
+from assistant.store.locks import writer_lock
 
 
 def test_a_second_writer_is_told_who_holds_the_lock(home: Path) -> None:
@@ -58,7 +58,7 @@ def test_a_second_index_run_says_it_waits_for_the_first(home: Path, library: Pat
     env = {**os.environ, "ASSISTANT_HOME": str(home)}
     home.mkdir(parents=True, exist_ok=True)
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from assistant.sync.locks import writer_lock\n"
+        "import sys, time; from assistant.store.locks import writer_lock\n"
         f"with writer_lock({str(home / 'index.sqlite')!r}, 'daemon'):\n"
         "    print('held', flush=True); time.sleep(3)")], stdout=subprocess.PIPE, text=True, env=env)
     assert holder.stdout.readline().strip() == "held"

@@ -74,7 +74,7 @@ def test_a_symbolic_link_loop_is_named_as_one(assistant: Assistant, library: Pat
     (library / "real.md").write_text("# Real\n\nThe tide tables of the bay.\n")
     assistant.index([library])
     assistant.close()
-    code, out, err = run_cli("index", str(library), "-v", capsys=capsys)
+    code, out, err = run_cli("index", str(library), capsys=capsys)
     assert "loop_a: a symbolic link loop (loop_a -> loop_b leads back to itself)" in out + err
     assert "unsupported file type" not in out + err
     code, out, err = run_cli("index", str(library / "loop_a"), capsys=capsys)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from docgen import prose
+from hashembed import HashEmbedder
 
 from assistant.ingest.chunking import chunk_document
-from assistant.ingest.embedding import HashEmbedder
 from assistant.types import Block, Document
 
 

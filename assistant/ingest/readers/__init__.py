@@ -70,8 +70,10 @@ def parse(path: PurePath, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | N
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
-    if not data or (len(data) < 4096 and not data.strip()):  # 0 bytes or only white space: nothing to read
+    if not data:  # a 0-byte file (a PDF, a document, a text): nothing to read, and not an error
         raise NoTextError("the file is empty")
+    if len(data) < 4096 and not data.strip():
+        raise NoTextError("no text found in the file (it is empty or holds only whitespace)")
     fmt = corrected_format(fmt, data)
     reader = READERS.get(fmt)
     if reader is None and fmt in ARCHIVE_FORMATS:
