@@ -47,6 +47,9 @@ WEAK = -2.0  # the cross-encoder's best logit over the evidence sentences below 
 WEAK_PASSAGE = 4.0  # ...unless it read one of their passages as answering at least this well...
 WEAK_FOCUS = 1.0  # ...or a sentence holds this share of the question's focus words (all of them: it is about them)
 STRONG = 4.0  # at or above it the evidence is believed even when the model says the documents do not say
+CONTEXT_SHARE = 0.05  # a name this share of a quoted document's passages say is its context (see judge)
+NAMES_SCOPE = "sentence"  # where the question's names must stand: one quoted "sentence", any of the "quotes", or
+# any quote or its "passages"
 SMALL_NUMBERS = 12  # numbers up to this count the thing asked for ("which two teams"), not a fact to find
 
 # "How do I see how many documents there are?", "Where do I change the settings?": how to do something, whatever
@@ -151,6 +154,12 @@ class _Window:
         acronym = re.fullmatch(r"([A-Z]{2,6})s?", fact)
         return bool(acronym) and acronym.group(1).lower() in self.initials
 
+    def in_passage(self, fact: str) -> bool:
+        """Whether every word of the fact is somewhere in the sentence's whole passage."""
+        words = [w for w in WORD.findall(fold(fact)) if w not in STOPWORDS]
+        have = set(WORD.findall(self.passage))
+        return all(_word_in(w, have, numbers(self.passage), exact=True) for w in words)
+
 
 def _word_in(word: str, words: set[str], nums: set[str], exact: bool = False) -> bool:
     """Whether a (folded) word of the question is among a sentence's words. Content words match by their
@@ -188,7 +197,7 @@ def _initials(text: str) -> set[str]:
 def judge(
     question: str, sources: list[Hit], evidence: list[Evidence],
     support: Callable[[str, list[str]], list[float]] | None = None, rarity: Callable[[list[str]], dict[str, float]]
-    | None = None,
+    | None = None, share: Callable[[str, list[str]], float] | None = None,
 ) -> Judgement:
     """Whether the evidence answers the question (see the module's rules).
 
@@ -202,12 +211,24 @@ def judge(
     if not evidence:
         return Judgement(False, "names")
     facts = question_facts(question)
+    if share is not None and facts:
+        # A name the documents quoted say throughout (their context: the season, the team, the product) need
+        # not be repeated in the sentence that answers: "How many touchdowns did Newton have in 2015?"
+        paths = list(dict.fromkeys(sources[e.source - 1].path for e in evidence))
+        facts = [f for f in facts if share(f, paths) < CONTEXT_SHARE]
     windows = [(e, _Window(sources[e.source - 1], e.text)) for e in evidence]
-    held = [(e, w) for e, w in windows if all(w.holds(f) for f in facts)]
-    if not held:
-        # The facts no single sentence holds, by the sentence that holds most of them.
-        best = max(windows, key=lambda ew: sum(ew[1].holds(f) for f in facts))[1]
-        return Judgement(False, "names", tuple(f for f in facts if not best.holds(f)))
+    if NAMES_SCOPE == "sentence":
+        held = [(e, w) for e, w in windows if all(w.holds(f) for f in facts)]
+        if not held:
+            # The facts no single sentence holds, by the sentence that holds most of them.
+            best = max(windows, key=lambda ew: sum(ew[1].holds(f) for f in facts))[1]
+            return Judgement(False, "names", tuple(f for f in facts if not best.holds(f)))
+    else:
+        missing = tuple(f for f in facts if not any(w.holds(f) for _, w in windows)
+                        and not (NAMES_SCOPE == "passages" and any(w.in_passage(f) for _, w in windows)))
+        if missing:
+            return Judgement(False, "names", missing)
+        held = windows
     kind = None if _PROCEDURAL.search(question) else question_kind(question)
     if kind is not None and kind.kind in ("person", "date", "quantity", "place"):
         qstems = {stem(w.lower()) for w in WORD.findall(question) if w.lower() not in STOPWORDS}

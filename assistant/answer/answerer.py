@@ -88,6 +88,7 @@ class Answerer:
                     self._generator, self._embedder(), question, hits, history, chat_id or "", settings.answer,
                     on_token=on_token, cancel=cancel, examples=examples, on_sources=on_sources,
                     support=self._support(), rarity=store.rarity,
+                    share=lambda fact, paths: store.phrase_share([fact], paths),
                     capable=lambda generator: capable(generator, settings.answer.direct),
                 )
         if save and chat_id:

@@ -45,6 +45,7 @@ SourcesFn = Callable[[list[Hit], list[Evidence], "DirectAnswer | None"], None]
 SupportFn = Callable[[str, list[str]], list[float]]
 """The cross-encoder: (question, sentences) -> one relevance logit each."""
 RarityFn = Callable[[list[str]], dict[str, float]]
+ShareFn = Callable[[str, list[str]], float]  # (a name, the quoted files) -> the share of their passages saying it
 """Words -> how rare each is in the library (higher: rarer)."""
 
 
@@ -128,7 +129,7 @@ def answer_question(
     history: list[tuple[str, str]], chat_id: str, settings: AnswerSettings, *, on_token: TokenFn | None = None,
     cancel: threading.Event | None = None, examples: list[Example] | None = None,
     on_sources: SourcesFn | None = None, support: SupportFn | None = None, rarity: RarityFn | None = None,
-    capable: Callable[[Generator], bool] | None = None,
+    share: ShareFn | None = None, capable: Callable[[Generator], bool] | None = None,
 ) -> Answer:
     """Answer from the relevant hits: evidence first, then (style auto/generate) the model's checked text.
 
@@ -157,8 +158,8 @@ def answer_question(
         emit(text)
         return Answer(text, False, hits, [], chat_id, asdict(GenerationStats()) | {"answer_style": style})
     t0 = time.perf_counter()
-    evidence = select_evidence(embedder, question, relevant)
-    judgement = judge(question, relevant, evidence, support, rarity)
+    evidence = select_evidence(embedder, question, relevant, support=support)
+    judgement = judge(question, relevant, evidence, support, rarity, share)
     info: dict[str, object] = {"answer_style": style, "evidence_ms": round((time.perf_counter() - t0) * 1000, 1),
                                "judgement": judgement.to_dict()}
     if not judgement.answered:

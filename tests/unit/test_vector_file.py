@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.store import Store
+from assistant.store import Store, vector_scorer
 from assistant.store import db as store_mod
 from assistant.store.vectors import VectorIndex
 from assistant.types import Chunk
@@ -240,8 +240,8 @@ def test_a_large_file_is_cut_into_lists_and_a_query_scans_the_nearest(
     assert base is not None and len(base.centroids) == int(np.sqrt(2400))  # 48 lists
     assert not np.all(base.ids[1:] > base.ids[:-1])  # rows are grouped by list, not by id
     scanned: list[int] = []
-    top_rows = vectors_mod._top_rows
-    monkeypatch.setattr(vectors_mod, "_top_rows", lambda codes, *a: scanned.append(len(codes)) or top_rows(codes, *a))
+    top_rows = vectors_mod.top_rows
+    monkeypatch.setattr(vectors_mod, "top_rows", lambda codes, *a: scanned.append(len(codes)) or top_rows(codes, *a))
     recall = []
     for q in topics[:20] + 0.2 * unit(rng, 20):
         q = q / np.linalg.norm(q)
@@ -290,6 +290,4 @@ def test_vectors_read_back_from_the_file_and_from_memory(store: Store) -> None:
 def test_the_stored_scoring_graph_is_what_the_builder_makes() -> None:
     """Searches load the scoring graph's bytes (importing onnx costs a new process 1.3 s); they must stay
     what scorer_model() builds with the onnx package."""
-    from assistant.store import vectors
-
-    assert vectors.scorer_model() == vectors.SCORER_MODEL
+    assert vector_scorer.scorer_model() == vector_scorer.SCORER_MODEL
