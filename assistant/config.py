@@ -1,7 +1,8 @@
 """Settings: defaults < TOML config file < ASSISTANT_* environment variables < command-line flags.
 
 Each setting is declared once, here, in the group of the room it steers: `[models]`, `[index]`, `[search]`,
-`[answer]`, `[watch]` and `[open]` in config.toml, each a typed object (pydantic) that the room receives whole.
+`[answer]`, `[watch]`, `[open]`, `[store]` in config.toml, each a typed object (pydantic) that the room
+receives whole.
 Its type (a `Literal` for a choice), its range and its docstring (with its unit) are the only definition: the
 values are checked when the settings load, and a wrong one stops with one line naming the setting, the value
 and what is allowed; docs/reference/configuration.md is generated from the same declarations
@@ -15,6 +16,7 @@ setting they became (LEGACY); a config file that uses them gets a note saying th
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 import typing
@@ -224,8 +226,30 @@ class OpenSettings(_Group):
     first known viewer on PATH (zathura, evince, okular, atril, qpdfview, mupdf, xpdf), else xdg-open/open."""
 
 
+class StoreSettings(_Group):
+    """[store] Where the library is kept: this workstation's index file, or a team's PostgreSQL server."""
+
+    url: str = ""
+    """Empty: the index file in the assistant's home. A libpq URL (postgresql://alice@db.example.org/assistant;
+    postgresql://alice@/assistant?host=/run/postgresql through a Unix socket; postgresql:///assistant?service=team
+    from a service file): the team index on that server (docs/guide/team.md), while chats, ratings and the answer
+    cache stay in the file. Never a password: libpq reads it from ~/.pgpass (or PGPASSFILE) or a service file."""
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        text = str(value).strip()
+        if text and not re.match(r"postgres(ql)?://", text):
+            raise ValueError("must be empty (this workstation's own index) or a postgresql:// URL")
+        if re.search(r"://[^/@?]*:[^/@?]*@", text) or re.search(r"[?&]password=", text):
+            raise ValueError("holds a password: put it in ~/.pgpass (or the file PGPASSFILE names) instead, so it "
+                             "never shows in the config file, `ps` or the logs")
+        return text
+
+
 GROUPS: dict[str, type[_Group]] = {"models": ModelSettings, "index": IndexSettings, "search": SearchSettings,
-                                   "answer": AnswerSettings, "watch": WatchSettings, "open": OpenSettings}
+                                   "answer": AnswerSettings, "watch": WatchSettings, "open": OpenSettings,
+                                   "store": StoreSettings}
 # The flat names of earlier versions (config.toml keys, ASSISTANT_<NAME>, overrides) and what they became.
 LEGACY: dict[str, tuple[str, str]] = {
     "models_dir": ("models", "dir"), "embedding_model": ("models", "embedding"),
@@ -249,7 +273,7 @@ LEGACY: dict[str, tuple[str, str]] = {
     "repeat_penalty": ("answer", "repeat_penalty"), "seed": ("answer", "seed"),
     "watch_debounce_s": ("watch", "debounce_s"), "watch_max_delay_s": ("watch", "max_delay_s"),
     "watch_poll_s": ("watch", "poll_s"), "watch_reconcile_s": ("watch", "reconcile_s"),
-    "viewer": ("open", "viewer"),
+    "viewer": ("open", "viewer"), "store_url": ("store", "url"),
 }
 
 
@@ -262,6 +286,7 @@ class Settings:
     answer: AnswerSettings
     watch: WatchSettings
     open: OpenSettings
+    store: StoreSettings
 
     def __init__(self, paths: Paths | None = None, **groups: _Group) -> None:
         self.paths = paths or Paths.discover()
@@ -399,6 +424,9 @@ def _config_error(group: str, exc: ValidationError, given: dict[str, Any], where
     err = exc.errors()[0]
     name = str(err["loc"][0]) if err["loc"] else "?"
     value = given.get(name, err.get("input"))
+    if isinstance(value, str):  # a password given in a URL is not repeated
+        value = re.sub(r"(://[^/@?]*:)[^/@?]*@", r"\1***@", value)
+        value = re.sub(r"([?&]password=)[^&]*", r"\1***", value)
     origin = where.get((group, name))
     allowed = _allowed(GROUPS[group], name, err)
     return ConfigError(f"setting [{group}] {name}" + (f" (from {origin})" if origin else "")

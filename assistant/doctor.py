@@ -26,7 +26,28 @@ def run_checks(settings: Settings) -> list[Check]:
     checks.append(_ocr(settings))
     checks.append(_offline())
     checks.append(_state(settings))
+    checks.append(_store(settings))
     return checks
+
+
+def _store(settings: Settings) -> Check:
+    """Which store holds the library, and (the team index) whether its server answers."""
+    if not settings.store.url:
+        return Check("store", True, f"this workstation's index file {settings.paths.index_file}")
+    from assistant.errors import AssistantError
+    from assistant.store.postgres import PgLibrary
+
+    try:
+        server = PgLibrary(settings.store.url)
+    except AssistantError as exc:
+        return Check("store", False, str(exc))
+    try:
+        readable = len(server.conn.execute("SELECT assistant.visible_folders()").fetchone()[0] or [])
+        version = server.conn.execute("SHOW server_version").fetchone()[0]
+        return Check("store", True, f"team index at {server.path} answers (PostgreSQL {version}, as {server.user}; "
+                                    f"embedding model {server.meta('embedding_model')}; {readable} folders readable)")
+    finally:
+        server.close()
 
 
 def _sqlite() -> list[Check]:

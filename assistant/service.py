@@ -70,10 +70,18 @@ class Assistant:
 
     @property
     def store(self) -> Store:
+        """This thread's store: the index file, or with [store] url the team index (store/team.py), which answers
+        the same methods."""
         store = getattr(self._local, "store", None)
         if store is None:
             index = self.settings.paths.index_file
-            if self.readonly:
+            if self.settings.store.url:
+                from assistant.store.team import TeamStore
+
+                if not self.readonly:
+                    self.settings.paths.ensure()
+                store = TeamStore(self.settings.store.url, index, readonly=self.readonly and index.exists())
+            elif self.readonly:
                 if not index.exists():
                     raise AssistantError(f"there is no index at {index} yet; build one with `assistant index PATH`")
                 store = Store(index, readonly=True)
@@ -388,7 +396,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""
         store = self._bound_store()
-        self.vectors.sync(store)
+        store.search_vectors(self.vectors).sync(store)
         _ = self.generator
 
     def models(self) -> list[Any]:
@@ -441,16 +449,36 @@ class Assistant:
     def roots(self) -> list[str]:
         return self.store.roots()
 
+    def team_status(self) -> dict[str, Any]:
+        """The team index: server, person, embedding model, folders with owners and shares, writes queued."""
+        from assistant.store.pg_admin import status
+
+        return status(self._team().server()) | {"queued": self._team().queued()}
+
+    def share_folder(self, folder: Path, role: str, remove: bool = False) -> dict[str, Any]:
+        """Let a role read (or, remove, stop reading) one of this person's folders in the team index."""
+        from assistant.store.pg_admin import share
+
+        return share(self._team().server(), os.path.realpath(folder), role, remove)
+
+    def _team(self) -> Any:
+        if self.store.engine == "sqlite":
+            raise AssistantError("no team index is set: set [store] url (ASSISTANT_STORE_URL) to its postgresql:// "
+                                 "URL (docs/guide/team.md)")
+        return self.store
+
     def status(self) -> dict[str, Any]:
         store = self.store
         counts = store.counts()
-        vector_file = store.path.with_suffix(".vectors")
+        vector_file = Path(f"{store.path}").with_suffix(".vectors") if store.engine == "sqlite" else None
         return {
             **counts,
             **store.disk(),
-            "vector_file_bytes": vector_file.stat().st_size if vector_file.exists() else 0,
+            "vector_file_bytes": vector_file.stat().st_size if vector_file and vector_file.exists() else 0,
             "index_path": str(store.path),
-            "embedding_model": store.meta("embedding_model") or self.settings.models.embedding,
+            "store": store.engine,
+            "embedding_model": (store.server().meta("embedding_model") if store.engine != "sqlite"
+                                else store.meta("embedding_model")) or self.settings.models.embedding,
             "llm_model": self.settings.models.chat,
             "roots": store.roots(),
         }

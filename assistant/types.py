@@ -222,6 +222,7 @@ class IndexReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     chunks_pending: int = 0  # chunks still waiting for a vector at the end (a stopped run: the next embeds them)
+    queued: int = 0  # writes waiting in the outbox for the team index's server (store/team.py)
     errors: list[dict[str, str]] = field(default_factory=list)
     interrupted: bool = False
     skipped_files: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), for `index -v`

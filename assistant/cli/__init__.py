@@ -35,6 +35,7 @@ from assistant.cli.library import (
     cmd_status,
 )
 from assistant.cli.setup import cmd_doctor, cmd_paths, cmd_settings
+from assistant.cli.team import add_team_parser
 from assistant.errors import AssistantError
 from assistant.text import SafeStream, printable
 from assistant.version import __version__
@@ -54,6 +55,7 @@ examples:
   assistant mcp                        serve the library to other tools over MCP (stdio, read-only)
   assistant eval questions.jsonl --k 5 measure retrieval quality on your own question set
   assistant status --json              counts and paths, for scripts
+  assistant team status                the team index (setting [store] url): folders, owners, shares
   assistant doctor                     check the installation
 
 State lives in the platform's config/data folders; ASSISTANT_HOME=DIR moves all of it.
@@ -247,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "Protocol server on stdin/stdout: tools search, ask, status, documents.", json_flag=False)
     cmd("doctor", cmd_doctor, "Check Python, the SQLite driver, sqlite-vec, the models and offline mode.")
     cmd("paths", cmd_paths, "Print where the config, index, logs and models live.")
+    add_team_parser(sub)
     cmd("settings", cmd_settings, "Print every setting as it applies now, by group ([models], [search], ...): the "
                                   "defaults, the config file and ASSISTANT_<GROUP>_<NAME> variables together.")
     return p

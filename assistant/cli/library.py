@@ -44,6 +44,9 @@ def cmd_index(args: argparse.Namespace) -> int:
               f"chunks embedded {report.chunks_embedded}, reused {report.chunks_reused}")
         for e in report.errors:
             print(f"  error: {printable(e['path'])}: {printable(e['error'])}")
+        if report.queued:
+            print(f"the team index does not answer: {report.queued} writes wait on this workstation and are sent "
+                  "when it answers (the next `assistant index`, search or the daemon sends them)")
         if args.verbose:
             for path, reason in report.skipped_files:
                 print(f"  skipped: {printable(path)}: {printable(reason)}")
@@ -88,7 +91,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(st)
         return 0
-    print(f"index:           {st['index_path']}")
+    print(f"index:           {st['index_path']}" + (" (team index on PostgreSQL)" if st["store"] != "sqlite" else ""))
     print(f"documents:       {st['documents']} ({st['errors']} with errors"
           + (f", {st['no_text']} with no text in them: photos, blank scans" if st.get("no_text") else "") + ")")
     waiting = f" (embedding: {st['chunks'] - st['pending']} of {st['chunks']} have vectors; the rest are " \

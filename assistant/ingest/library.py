@@ -73,13 +73,15 @@ class Library:
                     targets = [sample_library()]
                     store.add_root(str(targets[0].resolve()))
             report = self.indexer().sync(targets, progress, on_embed=on_embed, stop=stop)
-            self._after_write()
+            report.queued = store.queued()
+            if not report.queued:  # (writes waiting for the team index's server changed nothing there yet)
+                self._after_write()
             return report
 
     def indexer(self) -> Indexer:
         """An Indexer over this thread's store (callers hold the writer lock while using it)."""
         store = self._bound()
-        return Indexer(store, self._embedder(), open_store=lambda: Store(store.path), settings=self._settings(),
+        return Indexer(store, self._embedder(), open_store=store.reopen, settings=self._settings(),
                        pause=lambda: wait_while_answering(self.index_file))
 
     def sync_paths(self, paths: list[Path], role: str = "watcher", progress: ProgressFn | None = None,
@@ -96,7 +98,9 @@ class Library:
         with writer_lock(self.index_file, role):
             for root, scope in by_root.items():
                 total.add(self.indexer().sync([root], progress, scope=scope, on_embed=on_embed, stop=stop))
-            self._after_write()
+            total.queued = self._store().queued()
+            if not total.queued:
+                self._after_write()
         return total
 
     def add_root(self, path: Path) -> bool:

@@ -189,7 +189,8 @@ class Searcher:
         return f"coverage_weight={s.coverage_weight} stem_length={s.stem_length}"
 
     def _retriever(self, threshold: float) -> Retriever:
-        return Retriever(self._store(), self.vectors, threshold, self._settings())
+        store = self._store()  # the team index searches its vectors on its server (store/postgres.py)
+        return Retriever(store, store.search_vectors(self.vectors), threshold, self._settings())
 
     def _probe_relevance(self, probes: list[str]) -> list[float]:
         if self._probe_vectors is None:

@@ -2,10 +2,15 @@
 
 The only package that writes SQL, split by what it keeps: db (connection, transactions, migrations),
 schema, library (roots, documents, chunks, keywords), vector_tables, chats, cache (answers); vectors is
-the in-process vector index that follows the stored vectors. Every statement is parameterised.
+the in-process vector index that follows the stored vectors (vector_scorer scores its int8 codes). The team
+index on PostgreSQL: postgres (the library there), pg_schema (its schema and row-level security), pg_admin
+(setting it up, people and shares), terms (keyword terms as FTS5 makes them), team (the store a workstation
+uses: the server, its own local file, the outbox). Every statement is parameterised.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from assistant.store.cache import CacheTables
 from assistant.store.chats import ChatTables
@@ -17,7 +22,24 @@ __all__ = ["Database", "Part", "Store", "StoredDocument", "sqlite_driver"]
 
 
 class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
-    """One connection to the index file, over every table. Use one Store per thread."""
+    """One connection to the index file, over every table. Use one Store per thread.
+
+    The team index (store_url; team.TeamStore) answers the same methods, the library's on a PostgreSQL server.
+    """
+
+    engine = "sqlite"
+
+    def reopen(self) -> Store:
+        """Another connection to the same index (the indexer's embedding thread)."""
+        return Store(self.path, readonly=self.readonly)
+
+    def queued(self) -> int:
+        """Writes waiting to be sent: none (the team index's store keeps an outbox)."""
+        return 0
+
+    def search_vectors(self, shared: Any) -> Any:
+        """The vector search over this store: the process's in-process index (`shared`, a vectors.VectorIndex)."""
+        return shared
 
     def reset(self) -> None:
         """Forget every document, chunk and vector and the embedding model binding (roots are kept)."""

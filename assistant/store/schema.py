@@ -180,4 +180,27 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     """,
     _migrate_no_text_status,
     _migrate_document_names,
+    # 12: with a team index (store_url), the writes waiting for its server, and what this workstation wrote there
+    # (store/team.py)
+    """
+    CREATE TABLE outbox(
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        server TEXT NOT NULL,
+        op TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        queued_at REAL NOT NULL
+    );
+    CREATE TABLE team_documents(
+        server TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER,
+        mtime_ns INTEGER,
+        content_hash TEXT,
+        format TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        chunker_version INTEGER,
+        PRIMARY KEY (server, path)
+    );
+    """,
 ]

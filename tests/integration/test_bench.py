@@ -48,6 +48,12 @@ RUNS = {
                   lambda r: r["models"]["smollm2-135m"]["quiet"]["answer_s"] > 0
                   and r["models"]["smollm2-135m"]["busy"]["answer_s"] > 0
                   and r["models"]["no-such-model"] == "not installed"),
+    "team.py": (["all", "--docs", "CORPUS", "--questions", "QUESTIONS", "--clients", "2", "--seconds", "2",
+                 "--sizes", "300", "--queries", "5", "--json"],
+                lambda r: r["quality"]["sqlite"]["hit@1"] == r["quality"]["postgresql"]["hit@1"] == 1.0
+                and r["load"]["2_clients"]["searches"] > 0 and r["load"]["2_clients"]["errors"] == 0
+                and r["load"]["2_clients"]["private_passages_seen"] == 0
+                and r["scale"]["300"]["postgresql"]["p50_ms"] > 0 and r["scale"]["300"]["sqlite"]["p50_ms"] > 0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
 }
