@@ -28,6 +28,7 @@ from assistant.search.retrieval import Filters, merge_hits
 from assistant.search.searcher import Searcher
 from assistant.store import Store
 from assistant.store.locks import answering
+from assistant.store.protocol import LibraryStore
 from assistant.store.vectors import VectorIndex
 from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Embedder, Hit, IndexReport, Turn
 from assistant.view.overview import example_questions
@@ -37,8 +38,8 @@ from assistant.view.show import Opening, PagePicture, opening, picture
 class Assistant:
     """Index, search and (later) answer over one index, built from Settings.
 
-    Heavy models load on first use, so constructing an Assistant is instant. A Store (SQLite
-    connection) is kept per thread.
+    Heavy models load on first use, so constructing an Assistant is instant. A store connection (the
+    index file's, or the team index's) is kept per thread.
     """
 
     def __init__(
@@ -69,7 +70,7 @@ class Assistant:
     # --- parts -------------------------------------------------------------------------------------
 
     @property
-    def store(self) -> Store:
+    def store(self) -> LibraryStore:
         """This thread's store: the index file, or with [store] url the team index (store/team.py), which answers
         the same methods."""
         store = getattr(self._local, "store", None)
@@ -131,7 +132,7 @@ class Assistant:
     def generator_loaded(self) -> bool:
         return self._generator is not None
 
-    def _bound_store(self) -> Store:
+    def _bound_store(self) -> LibraryStore:
         store = self.store
         if store.dim is None:
             e = self.embedder

@@ -22,7 +22,7 @@ from assistant.answer.generation import Generator, capable
 from assistant.answer.prompts import Example, load_examples
 from assistant.config import Settings
 from assistant.errors import AssistantError, EmptyQueryError
-from assistant.store import Store
+from assistant.store.protocol import LibraryStore
 from assistant.types import Answer, Embedder, Hit
 
 SearchFn = Callable[..., list[Hit]]
@@ -43,7 +43,7 @@ class Answerer:
     """
 
     def __init__(self, search: SearchFn, named: Callable[[str], list[str]],
-                 merge: Callable[[list[list[Hit]], int], list[Hit]], store: Callable[[], Store],
+                 merge: Callable[[list[list[Hit]], int], list[Hit]], store: Callable[[], LibraryStore],
                  settings: Callable[[], Settings], generator: Callable[[], Generator], embedder: Callable[[], Embedder],
                  given: Callable[[], Generator | None], support: Callable[[], Any],
                  answering: Callable[[], contextlib.AbstractContextManager[None]], readonly: bool = False) -> None:

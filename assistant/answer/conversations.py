@@ -12,14 +12,14 @@ from typing import Any
 from assistant.answer.chat import answer_from_json
 from assistant.answer.export import FORMATS, export_json, export_markdown
 from assistant.errors import AssistantError
-from assistant.store import Store
+from assistant.store.protocol import LibraryStore
 from assistant.types import ChatSummary, Hit, Turn
 
 
 class Conversations:
     """The conversations of one index (`store`: this thread's connection)."""
 
-    def __init__(self, store: Callable[[], Store]) -> None:
+    def __init__(self, store: Callable[[], LibraryStore]) -> None:
         self._store = store
 
     def history(self, chat_id: str) -> list[tuple[str, str]]:

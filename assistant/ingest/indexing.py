@@ -27,7 +27,8 @@ from assistant.ingest.chunking import CHUNKER_VERSION, chunk_document
 from assistant.ingest.ocr import OcrOptions
 from assistant.ingest.readers import parse
 from assistant.ingest.scanning import FoundFile, scan
-from assistant.store import Part, Store, StoredDocument
+from assistant.store import Part, StoredDocument
+from assistant.store.protocol import LibraryStore
 from assistant.types import Attachment, Chunk, Document, Embedder, IndexReport
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class Indexer:
     """Brings the index in step with some files or folders."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, *, open_store: Callable[[], Store], settings: IndexSettings,
+        self, store: LibraryStore, embedder: Embedder, *, open_store: Callable[[], LibraryStore],
+        settings: IndexSettings,
         pause: Callable[[], object] | None = None,
     ) -> None:
         self.store = store
@@ -275,7 +277,7 @@ class Indexer:
         else:
             report.updated += 1
 
-    def embed_waiting(self, store: Store, report: IndexReport, on_embed: EmbedProgressFn | None = None,
+    def embed_waiting(self, store: LibraryStore, report: IndexReport, on_embed: EmbedProgressFn | None = None,
                       stop: threading.Event | None = None, more: Callable[[], bool] = lambda: False,
                       wake: threading.Event | None = None) -> None:
         """Give every chunk waiting for a vector its vector, EMBED_GROUP at a time (one transaction each);

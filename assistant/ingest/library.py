@@ -18,8 +18,8 @@ from assistant.config import IndexSettings
 from assistant.errors import AssistantError
 from assistant.ingest.indexing import EmbedProgressFn, Indexer, ProgressFn
 from assistant.paths import sample_library
-from assistant.store import Store
 from assistant.store.locks import wait_while_answering, writer_lock
+from assistant.store.protocol import LibraryStore
 from assistant.types import Embedder, IndexReport
 
 
@@ -36,7 +36,8 @@ class Library:
         after_write: called, still holding the lock, after a run that may have changed the library a lot.
     """
 
-    def __init__(self, store: Callable[[], Store], bound: Callable[[], Store], embedder: Callable[[], Embedder],
+    def __init__(self, store: Callable[[], LibraryStore], bound: Callable[[], LibraryStore],
+                 embedder: Callable[[], Embedder],
                  settings: Callable[[], IndexSettings], index_file: Path, on_reset: Callable[[], object],
                  after_write: Callable[[], object]) -> None:
         self._store, self._bound, self._embedder, self._settings = store, bound, embedder, settings

@@ -26,8 +26,7 @@ import numpy as np
 
 from assistant.config import SearchSettings
 from assistant.errors import AssistantError, EmptyQueryError
-from assistant.store import Store
-from assistant.store.vectors import VectorIndex
+from assistant.store.protocol import LibraryStore, VectorSearch
 from assistant.text import STOPWORDS, WORD, Coverage, content_words, stem
 from assistant.types import DocumentHit, Hit
 
@@ -129,9 +128,9 @@ class Candidate:
 
 
 class Retriever:
-    """Runs one search mode over a Store."""
+    """Runs one search mode over a store (the local index or the team index: store/protocol.py)."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, relevance_threshold: float,
+    def __init__(self, store: LibraryStore, vectors: VectorSearch, relevance_threshold: float,
                  settings: SearchSettings | None = None) -> None:
         settings = settings or SearchSettings()
         self.support = settings.document_support

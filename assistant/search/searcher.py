@@ -21,7 +21,7 @@ from assistant.search.gate import Calibration, Gate
 from assistant.search.parts import question_parts
 from assistant.search.rerank import CrossEncoder, near_tie, reorder
 from assistant.search.retrieval import Filters, Retriever, merge_parts
-from assistant.store import Store
+from assistant.store.protocol import LibraryStore
 from assistant.store.vectors import VectorIndex
 from assistant.text import content_words
 from assistant.types import DocumentHit, Hit
@@ -38,7 +38,7 @@ class Searcher:
         readonly: this process cannot write the index (the gate's calibration is then kept in memory).
     """
 
-    def __init__(self, store: Callable[[], Store], embed: Callable[[list[str]], np.ndarray],
+    def __init__(self, store: Callable[[], LibraryStore], embed: Callable[[list[str]], np.ndarray],
                  reranker: Callable[[], CrossEncoder], settings: Callable[[], SearchSettings],
                  readonly: bool = False) -> None:
         self._store, self._embed, self._reranker, self._settings = store, embed, reranker, settings
@@ -128,13 +128,13 @@ class Searcher:
         the setting named_documents is off)."""
         return self._names(self._store(), question)[0]
 
-    def _names(self, store: Store, question: str) -> tuple[list[str], str, list[str]]:
+    def _names(self, store: LibraryStore, question: str) -> tuple[list[str], str, list[str]]:
         """names.find, when the setting named_documents is on; else ([], question, [])."""
         if not self._settings().named_documents:
             return [], question, []
         return names.find(question, store.documents_named)
 
-    def _named(self, store: Store, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
+    def _named(self, store: LibraryStore, query: str, vector: np.ndarray) -> tuple[list[str], str, np.ndarray]:
         """The documents the question names (setting named_documents; names.py), and the question to search
         them with, embedded. Inside them a name that is only a label says nothing more ("What does PEP 8
         say about line length?" reads "What does say about line length?" in pep-0008.rst, whose passages

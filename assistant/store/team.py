@@ -112,11 +112,11 @@ class TeamStore:
         self._failed_at = time.monotonic()
         return unavailable(self.url, exc)
 
-    def _read(self, name: str, *args: Any) -> Any:
+    def _read(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """A read on the server; a broken connection raises StoreUnavailableError."""
         server = self.server()
         try:
-            return getattr(server, name)(*args)
+            return getattr(server, name)(*args, **kwargs)
         except self.driver.OperationalError as exc:
             raise self._lost(exc) from exc
 
@@ -325,7 +325,7 @@ class TeamStore:
 
     def __getattr__(self, name: str) -> Any:
         if name in _SERVER_READS:
-            return lambda *args: self._read(name, *args)
+            return lambda *args, **kwargs: self._read(name, *args, **kwargs)
         if name in _LOCAL:
             return getattr(self.local, name)
         raise AttributeError(name)

@@ -186,6 +186,15 @@ def test_row_level_security_holds_for_any_query(team, folders, tmp_path, embedde
     assert team.sql(queries[0], person="dave")[0][0] == 1
     bob.share_folder(private, "dave", remove=True)
     assert team.sql(queries[0], person="dave")[0][0] == 0
+    team.sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'finance') THEN CREATE ROLE finance "
+             "NOLOGIN; END IF; END $$")
+    team.sql("GRANT finance TO dave")
+    try:
+        bob.share_folder(private, "finance")  # a group role: its members read the folder
+        assert team.sql(queries[0], person="dave")[0][0] == 1
+        assert team.sql(queries[0], person="carol")[0][0] == 0
+    finally:
+        team.sql("REVOKE finance FROM dave")
     with pytest.raises(AssistantError, match="belongs to bob"):
         person(team, "dave", tmp_path, embedder).share_folder(private, "dave")
     bob.close()
@@ -394,6 +403,12 @@ def test_administration_from_the_command_line(pg_server, embedder, tmp_path, fol
         code, _, err = run_cli("status", capsys=capsys)
         assert code == 1 and "~/.pgpass" in err and PG_PASSWORD not in err
         monkeypatch.delenv("ASSISTANT_STORE_URL")
+        # Any libpq URL: here the server's Unix socket (its folder as host), the login trusted locally.
+        from assistant.store.postgres import PgLibrary
+
+        over_socket = PgLibrary(f"postgresql://erin@/cli_team?host={pg_server.data}&port={pg_server.port}")
+        assert over_socket.roots() == [str(handbook)]
+        over_socket.close()
         log = (pg_server.data / "log").read_text(errors="replace")
         assert "CREATE ROLE" in log and "erins-secret-pw" not in log
         assert "erins-secret-pw" not in (tmp_path / "erin" / "config.toml").read_text()
