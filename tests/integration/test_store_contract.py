@@ -87,7 +87,8 @@ def test_folders_documents_and_what_is_inside_them(store) -> None:
     fill(store)
     assert store.roots() == [ROOT]
     under = store.documents_under([ROOT])
-    assert set(under) == {TRAVEL, MAIL, f"{ROOT}/Travel Policy 2027.md"}  # files on disk; what is inside them comes and goes with them
+    # Files on disk: what is inside them comes and goes with them.
+    assert set(under) == {TRAVEL, MAIL, f"{ROOT}/Travel Policy 2027.md"}
     assert (under[TRAVEL].size, under[TRAVEL].content_hash, under[TRAVEL].status, under[TRAVEL].chunker_version,
             under[TRAVEL].format) == (100, "h-travel", "ok", 5, "markdown")
     docs = {d.path: d for d in store.list_documents()}

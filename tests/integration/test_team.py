@@ -186,7 +186,7 @@ def test_row_level_security_holds_for_any_query(team, folders, tmp_path, embedde
     assert team.sql(queries[0], person="dave")[0][0] == 1
     bob.share_folder(private, "dave", remove=True)
     assert team.sql(queries[0], person="dave")[0][0] == 0
-    team.sql(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'finance') THEN CREATE ROLE finance "
+    team.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'finance') THEN CREATE ROLE finance "
              "NOLOGIN; END IF; END $$")
     team.sql("GRANT finance TO dave")
     try:
