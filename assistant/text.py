@@ -11,6 +11,8 @@ import re
 import unicodedata
 from typing import Any
 
+from assistant import language
+
 # CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST), and two-byte escapes.
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 # C0 and C1 control characters except tab and newline, DEL, and the bidirectional overrides
@@ -84,7 +86,7 @@ STOPWORDS = frozenset(
 def content_words(text: str) -> list[str]:
     """The words of a text that carry meaning: lower-cased, stop words dropped (all words if only
     stop words)."""
-    words = [w.lower() for w in WORD.findall(text)]
+    words = language.words(text)  # Chinese, Japanese, Korean, Thai: character pairs
     return [w for w in words if w not in STOPWORDS] or words
 
 
@@ -105,16 +107,19 @@ class Coverage:
 
     def __init__(self, query_stems: set[str], length: int = STEM_LENGTH) -> None:
         self.stems, self.length = query_stems, length
-        alternatives = "|".join(re.escape(s) for s in sorted(query_stems, key=len, reverse=True))
-        self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.UNICODE) if query_stems else None
+        spaced = sorted((s for s in query_stems if not language.UNSPACED.match(s)), key=len, reverse=True)
+        self.pairs = {s for s in query_stems if language.UNSPACED.match(s)}  # character pairs: found anywhere
+        alternatives = "|".join(re.escape(s) for s in spaced)
+        self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.UNICODE) if spaced else None
 
     def __call__(self, text: str) -> float:
-        if not self.pattern:
+        if not self.stems:
             return 0.0
         low = text.lower()
-        words = set(self.pattern.findall(low))
+        words = set(self.pattern.findall(low)) if self.pattern else set()
+        words |= {p for p in self.pairs if p in low}
         if words & STOPWORDS:  # a stop word counts only in a passage of stop words alone: the full rule
-            words = set(WORD.findall(low))
+            words = set(language.words(low))
             words = words - STOPWORDS or words
         return len(self.stems & {w[: self.length] for w in words}) / len(self.stems)
 

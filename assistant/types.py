@@ -293,10 +293,13 @@ class Embedder(Protocol):
 
     model_id: str
     dim: int
-    max_tokens: int  # tokens of text the model reads per input, special tokens excluded
+    max_tokens: int  # tokens of a passage the model reads per input, special tokens and its prefix excluded
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
     def token_spans(self, text: str) -> list[tuple[int, int]]: ...
 
-    def embed(self, texts: list[str]) -> np.ndarray: ...
+    def embed(self, texts: list[str], query: bool = False) -> np.ndarray:
+        """Passages' vectors, or (query) questions': a model trained with prefixes (E5: "query: ",
+        "passage: ") reads them with theirs."""
+        ...

@@ -40,6 +40,17 @@ def embedder():
     return load_embedder(path, "auto", threads=2)
 
 
+@pytest.fixture(scope="session")
+def multilingual_embedder():
+    """The multilingual embedding model (multilingual-e5-small, int8 ONNX), made by ./install.sh --multilingual."""
+    from assistant.ingest.embedding import load_embedder
+
+    path = MODELS / "multilingual-e5-small"
+    if not path.exists():
+        pytest.fail(f"multilingual embedding model missing at {path}: run ./install.sh --multilingual")
+    return load_embedder(path, "auto", threads=2)
+
+
 @pytest.fixture
 def assistant(home: Path, embedder):
     from assistant import Assistant, Settings

@@ -197,7 +197,7 @@ def _initials(text: str) -> set[str]:
 def judge(
     question: str, sources: list[Hit], evidence: list[Evidence],
     support: Callable[[str, list[str]], list[float]] | None = None, rarity: Callable[[list[str]], dict[str, float]]
-    | None = None, share: Callable[[str, list[str]], float] | None = None,
+    | None = None, share: Callable[[str, list[str]], float] | None = None, english: bool = True,
 ) -> Judgement:
     """Whether the evidence answers the question (see the module's rules).
 
@@ -207,10 +207,15 @@ def judge(
         evidence: the quoted sentences, best first.
         support: the cross-encoder (question, sentences) -> logits, or None when it is not installed.
         rarity: content word -> weight (how rare it is in the library; 1.0 when not given).
+        english: the question and the passages are English. When not, only the numbers the question names must
+            be held (another language capitalises its nouns, or names things in words of its own), and the rules
+            that read English (the kind of thing asked for, the focus, the cross-encoder) are not applied.
     """
     if not evidence:
         return Judgement(False, "names")
     facts = question_facts(question)
+    if not english:
+        facts = [f for f in facts if re.fullmatch(r"[\d.,]+", f)]
     if share is not None and facts:
         # A name the documents quoted say throughout (their context: the season, the team, the product) need
         # not be repeated in the sentence that answers: "How many touchdowns did Newton have in 2015?"
@@ -229,6 +234,8 @@ def judge(
         if missing:
             return Judgement(False, "names", missing)
         held = windows
+    if not english:
+        return Judgement(True)
     kind = None if _PROCEDURAL.search(question) else question_kind(question)
     if kind is not None and kind.kind in ("person", "date", "quantity", "place"):
         qstems = {stem(w.lower()) for w in WORD.findall(question) if w.lower() not in STOPWORDS}

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
+from assistant import language
 from assistant.answer.answerable import STRONG, Judgement, judge
 from assistant.answer.direct import direct_answer, direct_answer_block, question_kind, span_answer
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
@@ -158,8 +159,13 @@ def answer_question(
         emit(text)
         return Answer(text, False, hits, [], chat_id, asdict(GenerationStats()) | {"answer_style": style})
     t0 = time.perf_counter()
+    # The cross-encoder and the rules that read a question's words (its names, the kind of thing it asks for, the
+    # direct answer's span) know English alone: another language's question or passages are answered by the
+    # language-neutral rules (numbers, the relevance gate) and the quotes.
+    english = language.english(question, *(h.text for h in relevant[:3]))
+    support = support if english else None
     evidence = select_evidence(embedder, question, relevant, support=support)
-    judgement = judge(question, relevant, evidence, support, rarity, share)
+    judgement = judge(question, relevant, evidence, support, rarity, share, english=english)
     info: dict[str, object] = {"answer_style": style, "evidence_ms": round((time.perf_counter() - t0) * 1000, 1),
                                "judgement": judgement.to_dict()}
     if not judgement.answered:
@@ -168,7 +174,7 @@ def answer_question(
         if on_sources:
             on_sources(relevant, [], None)
         return Answer(text, False, relevant, [], chat_id, asdict(GenerationStats()) | info)
-    direct = direct_answer(question, relevant, evidence)
+    direct = direct_answer(question, relevant, evidence) if english else None
     quotes = quote_block(evidence)
     if style != "generate":
         emit((f"{direct_answer_block(direct)}\n\n" if direct else "") + quotes)
@@ -188,7 +194,10 @@ def answer_question(
 
     stop = cancel or threading.Event()
     system = system_message(settings.instructions)
-    if capable is not None and capable(generator) and question_kind(question) is not None:
+    asked_in = language.detect(question)
+    if asked_in != "en" and asked_in in language.NAMES:
+        system += f" Answer in {language.NAMES[asked_in]}, the language of the question."
+    if english and capable is not None and capable(generator) and question_kind(question) is not None:
         picked = _model_direct(generator, system, question, relevant, evidence, stop)
         info["direct_by"] = "model"
         if picked != direct:

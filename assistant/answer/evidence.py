@@ -41,8 +41,16 @@ CE_WEIGHT = 0.1  # times the cross-encoder's logit, when it is installed (docs/b
 MAX_EMBED = 8  # sentences whose meaning is compared (those scoring best on everything else): keeps `quote` fast
 MAX_CHARS = 400  # a "sentence" longer than this (a table, a run-on list) is cut at a clause boundary
 
-_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|Prof|St|No|Fig|approx|Inc|Ltd|Jr|Sr)|\b[A-Z])\.$")
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]`*_]*\s+(?=[\"'“‘(\[`*_]*[A-Z0-9`])|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|Prof|St|No|Fig|approx|Inc|Ltd|Jr|Sr|"
+                     r"z|d|bzw|ca|usw|vgl|Nr|Str|evtl|ggf|inkl|sog|Sra|Srta|aprox|pág|núm|Mme|Mlle)"
+                     r"|\b[A-Z])\.$")
+# "am 7. Februar": a German date's day is written with a full stop
+_DAY_MONTH = re.compile(r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
+                        r"Dezember)\b")
+_BOUNDARY = re.compile(
+    r"(?<=[.!?])[\"'”’)\]`*_»]*\s+(?=[\"'“‘(\[`*_¿¡«„]*[A-Z0-9`À-ÖØ-ÞА-ЯЁΑ-Ω])"  # Latin, Cyrillic, Greek capitals
+    r"|(?<=[。！？])\s*(?=[^\s”’」』）)])|(?<=[。！？][”’」』）)])\s*"  # Chinese and Japanese: no space, any letter
+    r"|\n\s*\n|\n(?=\s*(?:[-*+•]|\d+[.)])\s)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _NAME = re.compile(r"(?<![\w'’])[A-Z][\w'’-]+")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
@@ -71,7 +79,8 @@ def split_sentences(text: str) -> list[Sentence]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if _ABBREV.search(text[max(start, m.start() - 8): m.start()]):
+        before = text[max(start, m.start() - 8): m.start()]
+        if _ABBREV.search(before) or (re.search(r"(?<!\d)\d{1,2}\.$", before) and _DAY_MONTH.match(text, m.end())):
             continue
         spans.append((start, m.start()))
         start = m.end()
@@ -179,6 +188,8 @@ def sentence_cosines(embedder: Embedder, question: str, items: list[tuple[str | 
     CBS aired the game ..."): the heading says what the sentence is about, which raised the evidence's
     gold rate by 3-4 points on both halves of superbowl50 and answered more natural questions."""
     texts = [f"{heading}: {s.text}" if heading else s.text for heading, s in items]
+    if getattr(embedder, "query_prefix", "") or getattr(embedder, "passage_prefix", ""):  # E5: each with its prefix
+        return (embedder.embed(texts) @ embedder.embed([question], query=True)[0]).astype(np.float32)
     vectors = embedder.embed([question] + texts)  # one batch: one forward pass
     return (vectors[1:] @ vectors[0]).astype(np.float32)
 

@@ -103,10 +103,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"disk:            {st['index_bytes'] / mb:.1f} MB index + {st['vector_file_bytes'] / mb:.1f} MB "
           f"vector file{spare}")
     print(f"embedding model: {st['embedding_model']}")
+    if st["languages"]:
+        print(f"languages:       {languages_line(st['languages'], st['embedding_model'])}")
     print(f"chat model:      {st['llm_model']}")
     print(f"folders:         {', '.join(st['roots']) or '(none registered)'}")
     print(f"watching:        {daemon_line(st['daemon'])}")
     return 0
+
+
+def languages_line(shares: dict[str, float], model: str) -> str:
+    """'English 62%, German 38%', and the multilingual model suggested when a fifth or more of the library is
+    not English while an English-only model embeds it."""
+    from assistant.language import NAMES
+    from assistant.search.retrieval import CROSS_LINGUAL
+
+    line = ", ".join(f"{NAMES.get(lang, lang)} {share:.0%}" for lang, share in list(shares.items())[:5]
+                     if share >= 0.005) or "-"
+    if 1.0 - shares.get("en", 0.0) >= 0.2 and model not in CROSS_LINGUAL:
+        line += ("\n                 (a multilingual embedding model would serve it better: ./install.sh "
+                 "--multilingual; docs/guide/languages.md)")
+    return line
 
 
 def cmd_compact(args: argparse.Namespace) -> int:

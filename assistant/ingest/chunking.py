@@ -106,7 +106,7 @@ def _pack(pieces: list[_Piece], budget: int, min_tokens: int) -> list[list[_Piec
     return groups
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*|\n+")  # Chinese and Japanese need no space
 
 
 def _split_block(block: Block, counter: TokenCounter, budget: int, overlap: int) -> list[_Piece]:

@@ -56,12 +56,16 @@ class SentenceTransformerEmbedder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
         special = self.tokenizer.num_special_tokens_to_add(pair=False)
-        self.max_tokens = int(self.model.max_seq_length) - special
+        self.query_prefix, self.passage_prefix = _prompts(path)
+        self.max_tokens = int(self.model.max_seq_length) - special - self._prefix_tokens(self.passage_prefix)
         self.model_id = path.name
         self.backend = "torch"
         # Indexing counts tokens in one thread while another embeds; a Hugging Face fast tokenizer changes
         # its own settings on every call, and two threads inside it fail ("Already borrowed").
         self._lock = threading.Lock()
+
+    def _prefix_tokens(self, prefix: str) -> int:
+        return len(self.tokenizer(prefix, add_special_tokens=False)["input_ids"]) if prefix else 0
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         if not texts:
@@ -75,9 +79,11 @@ class SentenceTransformerEmbedder:
             enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         return [tuple(span) for span in enc["offset_mapping"]]  # type: ignore[misc]
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], query: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = self.query_prefix if query else self.passage_prefix
+        texts = [prefix + t for t in texts] if prefix else texts
         with self._lock:
             vectors = self.model.encode(
                 texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
@@ -109,12 +115,16 @@ class OnnxEmbedder:
             raise ModelNotFoundError(f"no ONNX export of the embedding model at {model}; run ./install.sh "
                                      "(or `python -m assistant.ingest.onnx_export MODEL_FOLDER`) to make it")
         config = _st_config(path)
-        self.max_tokens = config.max_seq_length - 2  # [CLS] ... [SEP]
         self._mean = config.mean
         self._normalize = config.normalize
         self.tokenizer, self.session, self._inputs = load_onnx(
             model, path / "tokenizer.json", threads, "the embedding model's ONNX export")
         self.tokenizer.no_truncation()
+        self.query_prefix, self.passage_prefix = _prompts(path)
+        self._window = config.max_seq_length - 2  # [CLS] ... [SEP]
+        prefix_tokens = len(self.tokenizer.encode(self.passage_prefix, add_special_tokens=False).ids) \
+            if self.passage_prefix else 0
+        self.max_tokens = self._window - prefix_tokens  # a passage's own tokens: its prefix takes the rest
         self.dim = config.dim
         self.model_id = path.name  # the same id as on PyTorch: their vectors agree to cosine ~0.99
         self.backend = "onnx-int8"
@@ -127,12 +137,15 @@ class OnnxEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return [tuple(o) for o in self.tokenizer.encode(text, add_special_tokens=False).offsets]  # type: ignore[misc]
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str], query: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encoded = self.tokenizer.encode_batch(texts, add_special_tokens=True)
-        ids = [e.ids[: self.max_tokens + 1] + e.ids[-1:] if len(e.ids) > self.max_tokens + 2 else e.ids
+        prefix = self.query_prefix if query else self.passage_prefix
+        encoded = self.tokenizer.encode_batch([prefix + t for t in texts] if prefix else texts,
+                                              add_special_tokens=True)
+        window = self._window
+        ids = [e.ids[: window + 1] + e.ids[-1:] if len(e.ids) > window + 2 else e.ids
                for e in encoded]  # truncated as sentence-transformers does: [CLS] first pieces ... [SEP]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         start = 0
@@ -153,6 +166,18 @@ class OnnxEmbedder:
         if self._normalize:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def _prompts(path: Path) -> tuple[str, str]:
+    """The (query, passage) prefixes a model folder asks for (sentence-transformers' prompts: E5's "query: " and
+    "passage: "); ("", "") for models trained without them."""
+    import json
+
+    try:
+        prompts = json.loads((path / "config_sentence_transformers.json").read_text()).get("prompts") or {}
+    except (OSError, ValueError):
+        return "", ""
+    return str(prompts.get("query", "")), str(prompts.get("passage", prompts.get("document", "")))
 
 
 class _StConfig(NamedTuple):

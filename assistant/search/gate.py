@@ -24,6 +24,11 @@ import numpy as np
 PERCENTILE = 90.0
 MARGIN = 0.03  # above the percentile, so a question has to beat the probes clearly
 FLOOR, CEILING = 0.30, 0.62  # the threshold stays within these, whatever the probes score
+# ...unless the library's embedding model scores every pair of texts higher: multilingual-e5-small's cosines lie
+# between ~0.7 (unrelated) and ~0.95. On XQuAD's German articles a ceiling of 0.85 let through all German
+# questions and 89% of English ones, and held back 60% of the probes and 40% of off-topic German questions (0.90:
+# 99%, 83%, 71%, 40%; 0.80: 100%, 96%, 56%, 5%; docs/benchmarks/languages.md).
+RANGES = {"multilingual-e5-small": (0.75, 0.85)}
 RECALIBRATE_CHANGE = 0.2  # share of chunks added or removed since the last calibration
 VERSION = 1  # bump when the probes or the formula change, so stored thresholds are recomputed
 GATE_META = "gate_calibration"  # meta key the calibration is kept under
@@ -140,19 +145,21 @@ class Calibration:
                 or (chunks > 0) != (self.chunks > 0) or params != self.params)
 
 
-def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int, params: str = "") -> Calibration:
+def calibrate(best_relevance: Callable[[list[str]], list[float]], chunks: int, params: str = "",
+              floor: float = FLOOR, ceiling: float = CEILING) -> Calibration:
     """Compute the threshold from the probes' best relevance against this library.
 
     Args:
         best_relevance: given the probe questions, the relevance of each one's best passage.
         chunks: the library's chunk count now.
         params: the relevance settings it is computed with (a changed setting makes it stale).
+        floor, ceiling: the range the threshold stays within (the embedding model's: RANGES).
     """
     if chunks == 0:
-        return Calibration(CEILING, chunks, 0.0, 0.0, params=params)
+        return Calibration(ceiling, chunks, 0.0, 0.0, params=params)
     scores = np.asarray(best_relevance(list(PROBES)), dtype=np.float64)
     high = float(np.percentile(scores, PERCENTILE))
-    threshold = min(CEILING, max(FLOOR, high + MARGIN))
+    threshold = min(ceiling, max(floor, high + MARGIN))
     return Calibration(round(threshold, 4), chunks, round(float(np.median(scores)), 4), round(high, 4), params=params)
 
 
@@ -176,6 +183,10 @@ class Gate:
                     force: bool = False) -> Calibration:
         """This library's calibration; `probe` gives the probes' best relevance (calibrate's best_relevance),
         `params` the relevance settings it is computed with."""
+        model = store.meta("embedding_model") or ""
+        floor, ceiling = RANGES.get(model, (FLOOR, CEILING))
+        if model in RANGES:
+            params = f"{params} range={floor},{ceiling}"
         epoch = (store.vector_epoch(), store.meta(GATE_META), params)
         if not force and self._seen is not None and self._seen[0] == epoch:
             return self._seen[1]  # no vector changed since the last look: counting is not needed
@@ -186,10 +197,10 @@ class Gate:
             return cal
         if self.readonly:  # this process cannot keep it in the index: it keeps it in memory
             if self._kept is None or force or self._kept.stale(chunks, params):
-                self._kept = calibrate(probe, chunks, params)
+                self._kept = calibrate(probe, chunks, params, floor, ceiling)
             return self._kept
         old = cal
-        cal = calibrate(probe, chunks, params)
+        cal = calibrate(probe, chunks, params, floor, ceiling)
         try:
             with store.transaction():
                 store.set_meta(GATE_META, cal.to_json())

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from assistant import language
 from assistant.config import SearchSettings
 from assistant.errors import AssistantError, EmptyQueryError
 from assistant.store.protocol import LibraryStore, VectorSearch
-from assistant.text import STOPWORDS, WORD, Coverage, content_words, stem
+from assistant.text import STOPWORDS, Coverage, content_words, stem
 from assistant.types import DocumentHit, Hit
 
 RRF_K = 60
@@ -38,6 +39,7 @@ COMMON_SHARE, COMMON_MIN = 0.01, 2000
 # passages that share only such words with the question); NFCorpus and 30k chunks unchanged (README "Scale").
 FREQUENT_SHARE, FREQUENT_MIN = 0.001, 1000
 MODES = ("hybrid", "bm25", "dense")
+CROSS_LINGUAL = frozenset({"multilingual-e5-small"})  # embedding models trained to match meaning across languages
 DOCUMENT_POOL = 4  # candidate passages per list for each document asked for
 # Chunks from which a hybrid search runs FTS5 in a thread beside the vector scan (SQLite and ONNX Runtime
 # both let go of the GIL): at 1M chunks the two stages took 47 ms one after the other, 36 ms side by
@@ -82,19 +84,35 @@ class Filters:
         return ["." + t.lower().lstrip(".") for t in self.types]
 
 
-def fts_query(text: str, common: Collection[str] = ()) -> str | None:
+def fts_query(text: str, common: Collection[str] = (), languages: Sequence[str] = ("en",)) -> str | None:
     """A safe FTS5 MATCH expression for free text: its content words, and each pair of adjacent content
-    words as a phrase (chunks holding the exact phrase rank higher), quoted and OR-ed. Stop words are
-    left out: their posting lists cover nearly every chunk and would make every query slow. So are the
-    `common` words (see common_words), and phrases made only of them. None when the text has no words.
+    words as a phrase (chunks holding the exact phrase rank higher), quoted and OR-ed, as the keyword index
+    holds them in each of `languages` (language.analyze: an English word as it is, another language's as its
+    stem, Chinese as character pairs; the first is the question's own, whose stop words every reading leaves
+    out). Stop words are left out: their posting lists cover nearly every chunk
+    and would make every query slow. So are the `common` words (see common_words), and phrases made only of
+    them. None when the text has no words.
     """
-    words = [w.lower() for w in WORD.findall(text)]
-    if not words:
-        return None
-    terms = [f'"{w}"' for w in dict.fromkeys(content_words(text)) if w not in common]
-    pairs = [f'"{a} {b}"' for a, b in zip(words, words[1:], strict=False)
-             if a not in STOPWORDS and b not in STOPWORDS and not (a in common and b in common)]
+    terms: list[str] = []
+    pairs: list[str] = []
+    for lang in languages:
+        toks = language.analyze(text, lang)
+        stop = STOPWORDS | language.stopwords(languages[0]) | language.stopwords(lang)
+        content = [f for w, f in toks if w not in stop] or [f for _, f in toks]
+        terms += [f'"{f}"' for f in content if f not in common]
+        pairs += [f'"{fa} {fb}"' for (a, fa), (b, fb) in zip(toks, toks[1:], strict=False)
+                  if a not in stop and b not in stop and not (fa in common and fb in common)]
     return " OR ".join(dict.fromkeys(terms + pairs)) or None
+
+
+def keyword_forms(text: str, languages: Sequence[str] = ("en",)) -> list[str]:
+    """The forms of a text's content words fts_query looks for (for common_words)."""
+    out: list[str] = []
+    for lang in languages:
+        toks = language.analyze(text, lang)
+        stop = STOPWORDS | language.stopwords(languages[0]) | language.stopwords(lang)
+        out += [f for w, f in toks if w not in stop] or [f for _, f in toks]
+    return list(dict.fromkeys(out))
 
 
 def common_words(
@@ -235,15 +253,16 @@ class Retriever:
         span, match, scored = 0, None, None
         if mode in ("hybrid", "bm25"):
             span = self.store.chunk_id_span()
-            words = content_words(query)
+            langs = language.question_languages(query, self.store.languages())
+            words = keyword_forms(query, langs)
 
             def frequencies(ws: list[str]) -> dict[str, int]:
                 return self.store.keyword_frequencies(ws, span)
 
             common = common_words(words, frequencies, span)
-            match = fts_query(query, common)
+            match = fts_query(query, common, langs)
             frequent = common_words(words, frequencies, span, FREQUENT_SHARE, FREQUENT_MIN) - common
-            scored = fts_query(query, common | frequent) if match and frequent else None
+            scored = fts_query(query, common | frequent, langs) if match and frequent else None
         allowed = self.store.allowed_chunk_ids(globs, exts, files) if mode in ("hybrid", "dense") else None
         keywords: Future[list[tuple[int, float]]] | None = None
         if match and mode == "hybrid" and span >= PARALLEL_MIN:  # FTS5 in a thread while the vectors are scanned
@@ -264,7 +283,8 @@ class Retriever:
                 c.bm25_rank, c.bm25 = rank, -score
         if not cands:
             return [], {}
-        ranked, rows = self._fused(cands, vector, mode)
+        weight = self._weight(query) if mode == "hybrid" else self.weight
+        ranked, rows = self._fused(cands, vector, mode, weight=weight)
         if feedback > 0 and mode in ("hybrid", "dense"):
             moved = self._moved_query(vector, ranked, rows, feedback)
             if moved is not None:
@@ -272,22 +292,39 @@ class Retriever:
                     cands.setdefault(cid, Candidate(cid, vector_rank=rank))
                 for cid, cos in self.vectors.cosines(list(cands), moved).items():
                     cands[cid].feedback = cos
-                ranked, rows = self._fused(cands, vector, mode, rows)
-        covered = Coverage({stem(w, self.stem_length) for w in content_words(query)}, self.stem_length)
+                ranked, rows = self._fused(cands, vector, mode, rows, weight)
+        stop = language.stopwords(language.detect(query))  # a German question's "der", "wie": not its content
+        words = [w for w in content_words(query) if w not in stop] or content_words(query)
+        covered = Coverage({stem(w, self.stem_length) for w in words}, self.stem_length)
         for c in ranked:
             r = rows[c.chunk_id]
             c.relevance = (c.cosine or 0.0) + self.coverage_weight * covered(f"{r['heading'] or ''} {r['text']}")
         return ranked, rows
 
+    def _weight(self, query: str) -> float:
+        """The cosine's weight in the fusion for this question. With an embedder that matches meaning across
+        languages (CROSS_LINGUAL), keywords count by the share of the library written in the question's
+        language: an English question over German documents shares only names and numbers with them, and on
+        XQuAD those matches put the wrong passage first (English questions over the German articles: hit@1
+        0.67 with keywords at their usual weight, 0.86 without; docs/benchmarks/languages.md)."""
+        if self.store.meta("embedding_model") not in CROSS_LINGUAL:
+            return self.weight
+        shares = self.store.language_shares()
+        if not shares:
+            return self.weight
+        return 1.0 - (1.0 - self.weight) * shares.get(language.detect(query), 0.0)
+
     def _fused(
-        self, cands: dict[int, Candidate], vector: np.ndarray, mode: str, rows: dict[int, dict[str, Any]] | None = None
+        self, cands: dict[int, Candidate], vector: np.ndarray, mode: str, rows: dict[int, dict[str, Any]] | None = None,
+        weight: float | None = None,
     ) -> tuple[list[Candidate], dict[int, dict[str, Any]]]:
         """Every candidate's cosine (to the question itself), fused score and row, best first; the rows
         already read (by a first pass) are not read again."""
         missing = [c.chunk_id for c in cands.values() if c.cosine is None]
         for cid, cos in self.vectors.cosines(missing, vector).items():
             cands[cid].cosine = cos
-        fuse(list(cands.values()), {"hybrid": self.fusion, "bm25": "bm25", "dense": "dense"}[mode], self.weight)
+        fuse(list(cands.values()), {"hybrid": self.fusion, "bm25": "bm25", "dense": "dense"}[mode],
+             self.weight if weight is None else weight)
         if mode == "hybrid" and missing:  # chunks still waiting for a vector (being indexed): keywords alone
             top = max((c.bm25 for c in cands.values()), default=0.0) or 1.0
             for c in cands.values():

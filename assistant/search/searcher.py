@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from assistant import language
 from assistant.config import SearchSettings
 from assistant.errors import ConfigError, EmptyQueryError, ModelNotFoundError
 from assistant.search import names
@@ -115,6 +116,8 @@ class Searcher:
                 seen = {h.chunk_id for h in inside}
                 hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
                 first = len(inside)
+        if (top or (ties and near_tie(hits))) and not language.english(query, *(h.text for h in hits[:top or ties])):
+            return hits  # the cross-encoder was trained on English alone (docs/benchmarks/languages.md)
         if not top and ties and near_tie(hits):
             try:
                 encoder = self._reranker()

@@ -91,6 +91,10 @@ class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
                 q("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
             except Exception as exc:  # the driver's DatabaseError: the keyword index disagrees with the chunks
                 problems.append(f"keyword index: {exc}")
+            keyed = q("SELECT count(*) FROM chunks_fts").fetchone()[0]
+            chunks = q("SELECT count(*) FROM chunks").fetchone()[0]
+            if keyed != chunks:
+                problems.append(f"the keyword index holds {keyed} passages of {chunks}")
         if self.meta("embedding_model") is not None:
             nchunks = q("SELECT count(*) FROM chunks").fetchone()[0]
             npending = q("SELECT count(*) FROM pending_vectors").fetchone()[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from assistant import language
 from assistant.errors import SqliteDriverError
 from assistant.paths import private_dir
 from assistant.store.schema import MIGRATIONS
@@ -64,6 +65,7 @@ class Database:
 
         sqlite_vec.load(self.conn)
         self.conn.enable_load_extension(False)
+        language.register(self.conn)  # the keyword index's triggers call language() and keywords()
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:

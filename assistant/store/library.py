@@ -277,6 +277,17 @@ class LibraryTables(Database):
         held = self.keyword_frequencies(words, span)
         return {w: max(0.1, math.log((span + 1) / (held.get(w, 0) + 0.5))) for w in words}
 
+    def language_shares(self) -> dict[str, float]:
+        """Each language's share of the library's passages (schema migration 13), most first; {} when empty."""
+        rows = self.conn.execute("SELECT lang, chunks FROM chunk_languages WHERE chunks > 0 ORDER BY chunks DESC")
+        counts = [(str(lang), int(n)) for lang, n in rows]
+        total = sum(n for _, n in counts)
+        return {lang: n / total for lang, n in counts}
+
+    def languages(self, share: float = 0.1) -> list[str]:
+        """The languages of at least `share` of the library's passages, most first."""
+        return [lang for lang, s in self.language_shares().items() if s >= share]
+
     def chunk_id_span(self) -> int:
         """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""
         row = self.conn.execute("SELECT max(id) FROM chunks").fetchone()

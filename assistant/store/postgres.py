@@ -367,6 +367,15 @@ class PgLibrary:
 
     # --- keywords -----------------------------------------------------------------------------------
 
+    def languages(self, share: float = 0.1) -> list[str]:
+        """The library's main languages: not counted on the server (a question's keywords are analyzed in its
+        own language and English)."""
+        return []
+
+    def language_shares(self) -> dict[str, float]:
+        """Not counted on the server: {} (keywords keep their weight whatever the question's language)."""
+        return {}
+
     def chunk_id_span(self) -> int:
         """The passages this person may read (the local store's "highest chunk id" stands for the same)."""
         return int(self._one("SELECT coalesce(sum(chunks), 0) FROM assistant.folders "

@@ -69,6 +69,44 @@ def _migrate_document_names(c: Any) -> None:
                   [(key, i) for i, p in rows if (key := file_name_key(p)) is not None])
 
 
+KEYWORD_TRIGGERS = """
+    CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+        INSERT INTO chunks_fts(rowid, text, heading)
+            SELECT new.id, keywords(new.text, l), keywords(coalesce(new.heading, ''), l)
+            FROM (SELECT language(new.text) AS l);
+        INSERT INTO chunk_languages(lang, chunks) VALUES (language(new.text), 1)
+            ON CONFLICT(lang) DO UPDATE SET chunks = chunks + 1;
+    END;
+    CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+        DELETE FROM chunks_fts WHERE rowid = old.id;
+        UPDATE chunk_languages SET chunks = max(chunks - 1, 0) WHERE lang = language(old.text);
+    END;
+"""
+
+
+def _migrate_languages(c: Any) -> None:
+    """13: keywords in every language (assistant/language.py): the keyword index is fed each passage as its
+    language reads it (an English passage as it is; another language's words as their stems; Chinese,
+    Japanese, Korean and Thai as character pairs), through the SQL functions language() and keywords() that
+    every connection registers (db.py). The index no longer reads its text from `chunks` (what it holds is not
+    the passage's text): a contentless FTS5 table whose rows are deleted by rowid. The passages' languages
+    are counted (chunk_languages: which stemmers a question is analyzed with, and whether the library would
+    be served better by the multilingual embedder)."""
+    c.execute("DROP TRIGGER IF EXISTS chunks_ai")
+    c.execute("DROP TRIGGER IF EXISTS chunks_ad")
+    c.execute("DROP TABLE IF EXISTS chunks_fts")
+    c.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(text, heading, content='', contentless_delete=1, "
+              "tokenize='porter unicode61 remove_diacritics 2')")
+    c.execute("CREATE TABLE chunk_languages(lang TEXT PRIMARY KEY, chunks INTEGER NOT NULL)")
+    c.execute("CREATE TEMP TABLE chunk_lang AS SELECT id, language(text) AS l FROM chunks")
+    c.execute("INSERT INTO chunks_fts(rowid, text, heading) SELECT c.id, keywords(c.text, t.l), "
+              "keywords(coalesce(c.heading, ''), t.l) FROM chunks c JOIN temp.chunk_lang t ON t.id = c.id")
+    c.execute("INSERT INTO chunk_languages(lang, chunks) SELECT l, count(*) FROM temp.chunk_lang GROUP BY l")
+    c.execute("DROP TABLE temp.chunk_lang")
+    for statement in KEYWORD_TRIGGERS.split("END;")[:-1]:
+        c.execute(statement + "END;")
+
+
 MIGRATIONS: list[str | Callable[[Any], None]] = [
     # 1: documents, chunks, keyword index
     """
@@ -203,4 +241,5 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
         PRIMARY KEY (server, path)
     );
     """,
+    _migrate_languages,
 ]

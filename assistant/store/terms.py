@@ -3,7 +3,8 @@
 SQLite's keyword index tokenizes with `porter unicode61 remove_diacritics 2`: letters and digits are
 token characters (anything else separates), text is lower-cased and Latin letters lose their diacritics,
 then the Porter stemmer (the original algorithm; PyStemmer's "porter") stems tokens of 3 to 64 characters.
-Here the same tokens are made in Python on the workstation, so the server only stores and counts them:
+Each passage is first read as its language reads it (language.index_text, as the local index's trigger
+feeds FTS5). Here the same tokens are made in Python on the workstation, so the server only stores and counts them:
 each term is kept as a 64-bit hash (no word list of a private folder is stored in the clear), and so is each
 pair of adjacent tokens that are not stop words (a question's two-word phrases, retrieval.fts_query, are
 looked up as one term: FTS5 matches them by position, a table of positions would cost more than the pairs).
@@ -17,6 +18,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
+from assistant import language
 from assistant.text import STOPWORDS
 
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)  # runs of letters and digits: "_" and marks separate, as in unicode61
@@ -66,8 +68,9 @@ def passage_terms(text: str, heading: str | None) -> tuple[dict[int, float], int
     frequencies (heading words count HEADING_WEIGHT), and its length in tokens (text and heading)."""
     freq: Counter[int] = Counter()
     length = 0
+    lang = language.detect(text)  # fed to the tokens as the local index's keywords() feeds FTS5
     for column, weight in ((text, 1.0), (heading or "", HEADING_WEIGHT)):
-        toks = tokens(column)
+        toks = tokens(language.index_text(column, lang))
         length += len(toks)
         for i, (raw, stemmed) in enumerate(toks):
             freq[term_id(stemmed)] += weight

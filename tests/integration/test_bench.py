@@ -54,8 +54,25 @@ RUNS = {
                 and r["load"]["2_clients"]["searches"] > 0 and r["load"]["2_clients"]["errors"] == 0
                 and r["load"]["2_clients"]["private_passages_seen"] == 0
                 and r["scale"]["300"]["postgresql"]["p50_ms"] > 0 and r["scale"]["300"]["sqlite"]["p50_ms"] > 0),
+    "languages.py": (["--data", "XQUAD", "--languages", "en", "de", "--json"],
+                     lambda r: r["models"]["multilingual-e5-small"]["de"]["monolingual"]["hit@1"] == 1.0
+                     and r["models"]["multilingual-e5-small"]["de"]["en_questions"]["hit@k"] == 1.0
+                     and r["models"]["all-MiniLM-L6-v2"]["en"]["monolingual"]["hit@1"] == 1.0),
     "generate.py": (["--runs", "1", "--max-tokens", "8", "--turns", "1", "--busy", "6", "--json"],
                     lambda r: bool(r["machine"]) and "busy_raw_tokens_per_s" in r),
+}
+
+
+XQUAD = {
+    "en": [("Valves", "The Zephyr-9 inlet valve must be tightened to 42 newton-metres. Check it every month.",
+            "What torque does the Zephyr-9 inlet valve need?", "42 newton-metres"),
+           ("Bees", "Honey bees visit about two million flowers to make one pound of honey.",
+            "How many flowers do bees visit for a pound of honey?", "two million")],
+    "de": [("Ventile", "Das Einlassventil des Zephyr-9 muss mit 42 Newtonmetern angezogen werden. Prüfen Sie es "
+            "jeden Monat.", "Mit welchem Drehmoment wird das Einlassventil des Zephyr-9 angezogen?",
+            "42 Newtonmetern"),
+           ("Bienen", "Honigbienen besuchen etwa zwei Millionen Blüten, um ein Pfund Honig herzustellen.",
+            "Wie viele Blüten besuchen Bienen für ein Pfund Honig?", "zwei Millionen")],
 }
 
 
@@ -93,6 +110,15 @@ def test_bench_script_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         queries.append(json.dumps({"id": "Q9", "question": both, "relevant": {"D0": 2, "D1": 2}}))
         (beir / "queries.jsonl").write_text("\n".join(queries) + "\n")
         args = [str(beir) if a == "BEIR" else a for a in args]
+    if "XQUAD" in args:  # the same two questions over the same two articles, in English and in German
+        xquad = tmp_path / "xquad"
+        xquad.mkdir()
+        for lang, texts in XQUAD.items():
+            data = [{"title": title, "paragraphs": [{"context": context, "qas": [
+                {"id": f"q{i}", "question": question, "answers": [{"text": answer, "answer_start": 0}]}]}]}
+                for i, (title, context, question, answer) in enumerate(texts)]
+            (xquad / f"xquad.{lang}.json").write_text(json.dumps({"data": data}), encoding="utf-8")
+        args = [str(xquad) if a == "XQUAD" else a for a in args]
     p = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, env=env,
                        timeout=600, cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-3000:]

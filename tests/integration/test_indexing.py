@@ -263,9 +263,9 @@ def test_documents_are_keyword_searchable_before_their_vectors_exist(home: Path,
             self.model_id, self.dim, self.max_tokens = embedder.model_id, embedder.dim, embedder.max_tokens
             self.count_tokens, self.token_spans = embedder.count_tokens, embedder.token_spans
 
-        def embed(self, texts: list[str]):
+        def embed(self, texts: list[str], query: bool = False):
             door.wait(120)
-            return embedder.embed(texts)
+            return embedder.embed(texts, query)
 
     writer = Assistant(Settings.load(), embedder=HeldAtTheDoor())
     reader = Assistant(Settings.load(), embedder=embedder)
