@@ -15,7 +15,7 @@ from assistant.answer.chat import SourcesFn
 from assistant.answer.generation import Generator, LlamaCppGenerator
 from assistant.answer.models import discover
 from assistant.answer.prompts import Example
-from assistant.answer.summary import summarize_texts
+from assistant.answer.summary import summarize_document
 from assistant.config import Settings
 from assistant.errors import AssistantError, ModelNotFoundError
 from assistant.ingest.embedding import load_embedder
@@ -31,7 +31,7 @@ from assistant.store.locks import answering
 from assistant.store.protocol import LibraryStore
 from assistant.store.vectors import VectorIndex
 from assistant.types import Answer, ChatSummary, DocumentHit, DocumentInfo, Embedder, Hit, IndexReport, Turn
-from assistant.view.overview import example_questions
+from assistant.view.overview import library_overview
 from assistant.view.show import Opening, PagePicture, opening, picture
 
 
@@ -382,17 +382,8 @@ class Assistant:
         return picture(hit.path, hit.page, passages or [hit.text], out, scanned=hit.ocr)
 
     def overview(self) -> dict[str, Any]:
-        """What the first screen shows: the registered folders, counts, when the index last changed, whether
-        it holds only the bundled sample library, and three example questions from the library's headings."""
-        store = self.store
-        counts = store.counts()
-        roots = store.roots()
-        sample = str(sample_library())
-        only_sample = all(r == sample for r in roots)
-        docs = [d.path for d in store.list_documents() if d.status == "ok" and d.container is None]
-        return {**counts, "roots": roots, "last_indexed": store.last_indexed(),
-                "sample_only": only_sample and bool(docs) and all(p.startswith(sample) for p in docs),
-                "questions": example_questions(store.headings(), paths=docs[:2000])}
+        """What the first screen shows (view/overview.py: library_overview)."""
+        return library_overview(self.store, str(sample_library()))
 
     def warm_up(self) -> None:
         """Load the models and the vector index now (front ends call this in the background at start)."""
@@ -404,28 +395,6 @@ class Assistant:
         """The .gguf files in the models folder with their header information (or read errors)."""
         return discover(self.settings.models.dir)
 
-    def add_model(self, path: Path, sha256: str | None = None,
-                  progress: Callable[[int, int, str], None] | None = None) -> Any:
-        """Copy a GGUF file into the models folder (verified, atomic); returns its header information.
-
-        Raises:
-            AssistantError: not a GGUF file, a checksum mismatch, or the copy failed.
-        """
-        from assistant.answer.model_files import add_model
-
-        return add_model(path, self.settings.models.dir, sha256, progress)
-
-    def pull_model(self, url: str, sha256: str, progress: Callable[[int, int, str], None] | None = None) -> Any:
-        """Download a GGUF model into the models folder (resumable, checksum-verified, atomic). The only
-        call that uses the network, and only when the user runs it.
-
-        Raises:
-            AssistantError: no network, an HTTP error, a checksum mismatch, or not a GGUF file.
-        """
-        from assistant.answer.model_files import pull_model
-
-        return pull_model(url, self.settings.models.dir, sha256, progress)
-
     def summarize(
         self, path: Path, on_token: Callable[[str], None] | None = None,
         progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
@@ -435,14 +404,7 @@ class Assistant:
         Raises:
             AssistantError: the file is not in the index.
         """
-        real = os.path.realpath(path)
-        texts = self.store.document_chunks(real)
-        if not texts:
-            raise AssistantError(f"{path} is not indexed (or has no text); run `assistant index {path}` first")
-        s = self.settings
-        return summarize_texts(self.generator, texts, s.answer.tokens, s.answer.temperature, s.answer.seed,
-                               on_token=on_token, progress=progress, cancel=cancel,
-                               repeat_penalty=s.answer.repeat_penalty)
+        return summarize_document(self.store, self.generator, path, self.settings.answer, on_token, progress, cancel)
 
     def documents(self) -> list[DocumentInfo]:
         return self.store.list_documents()
@@ -471,11 +433,9 @@ class Assistant:
     def status(self) -> dict[str, Any]:
         store = self.store
         counts = store.counts()
-        vector_file = Path(f"{store.path}").with_suffix(".vectors") if store.engine == "sqlite" else None
         return {
             **counts,
             **store.disk(),
-            "vector_file_bytes": vector_file.stat().st_size if vector_file and vector_file.exists() else 0,
             "index_path": str(store.path),
             "store": store.engine,
             "embedding_model": (store.server().meta("embedding_model") if store.engine != "sqlite"

@@ -190,8 +190,10 @@ def cmd_models(args: argparse.Namespace) -> int:
             raise AssistantError(f"assistant models {args.action} needs a {'FILE' if args.action == 'add' else 'URL'}")
         progress, close = progress_bar(sys.stderr.isatty(), unit="B")
         try:
-            info = a.add_model(Path(args.target), args.sha256, progress) if args.action == "add" else \
-                a.pull_model(args.target, args.sha256, progress)
+            from assistant.answer.model_files import add_model, pull_model
+
+            info = add_model(Path(args.target), a.settings.models.dir, args.sha256, progress) if args.action == "add" \
+                else pull_model(args.target, a.settings.models.dir, args.sha256, progress)
         finally:
             close()
         if args.json:

@@ -10,6 +10,7 @@ uses: the server, its own local file, the outbox). Every statement is parameteri
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from assistant.store.cache import CacheTables
@@ -54,12 +55,14 @@ class Store(LibraryTables, VectorTables, ChatTables, CacheTables):
         self.dim = None
 
     def disk(self) -> dict[str, int]:
-        """Bytes the index file takes, and how many of them are free pages (from deleted documents or an
-        older format) that `compact` gives back."""
+        """Bytes the index file takes, how many of them are free pages (from deleted documents or an older
+        format) that `compact` gives back, and the bytes of the vector file beside it (vectors.py)."""
         q = self.conn.execute
         page = int(q("PRAGMA page_size").fetchone()[0])
+        vector_file = Path(self.path).with_suffix(".vectors")
         return {"index_bytes": int(q("PRAGMA page_count").fetchone()[0]) * page,
-                "reclaimable_bytes": int(q("PRAGMA freelist_count").fetchone()[0]) * page}
+                "reclaimable_bytes": int(q("PRAGMA freelist_count").fetchone()[0]) * page,
+                "vector_file_bytes": vector_file.stat().st_size if vector_file.exists() else 0}
 
     def compact(self) -> int:
         """Rewrite the index file without its free pages (SQLite's VACUUM); returns the bytes given back.

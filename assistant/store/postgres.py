@@ -18,13 +18,13 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from assistant.errors import AssistantError, IndexMismatchError
 from assistant.store.library import Part, StoredDocument
+from assistant.store.pg_filters import SqlFilter, filter_sql, like_prefix
 from assistant.store.pg_schema import migrations
 from assistant.store.terms import match_terms, passage_terms, phrase_term
 from assistant.text import file_name_key
@@ -72,14 +72,6 @@ def unavailable(url: str, exc: BaseException) -> StoreUnavailableError:
         f"the team index at {display_url(url)} does not answer ({first}). Check that the server runs and that "
         "store_url is right (the password belongs in ~/.pgpass), or set store_url to \"\" to use this "
         "workstation's own index")
-
-
-@dataclass(frozen=True)
-class SqlFilter:
-    """What search filters allow, as a condition on `d` (documents), for the server to apply."""
-
-    where: str
-    params: tuple[Any, ...]
 
 
 class PgLibrary:
@@ -189,7 +181,7 @@ class PgLibrary:
     def documents_under(self, roots: Iterable[str]) -> dict[str, StoredDocument]:
         out: dict[str, StoredDocument] = {}
         for root in roots:
-            prefix = _like_prefix(root.rstrip(os.sep) + os.sep)
+            prefix = like_prefix(root.rstrip(os.sep) + os.sep)
             for row in self._rows(
                     "SELECT id, path, size, mtime_ns, content_hash, status, error, chunker_version, format "
                     "FROM assistant.documents WHERE (path = %s OR path LIKE %s) AND container_id IS NULL",
@@ -395,7 +387,7 @@ class PgLibrary:
     def allowed_chunk_ids(self, globs: Iterable[str], exts: Iterable[str], files: Iterable[str] = ()
                           ) -> SqlFilter | None:
         """The filters as a condition the server applies (PgVectors.search, keyword_search)."""
-        where, params = _filter_sql(globs, exts, files)
+        where, params = filter_sql(globs, exts, files)
         return SqlFilter(where, tuple(params)) if where else None
 
     def keyword_search(
@@ -408,7 +400,7 @@ class PgLibrary:
         if not terms:
             return []
         finding = match_terms(scored) if scored else terms
-        where, params = _filter_sql(globs, exts, files)
+        where, params = filter_sql(globs, exts, files)
         restrict = (f" AND c.document_id IN (SELECT d.id FROM assistant.documents d WHERE {where})" if where else "")
         sql = f"""
             WITH stats AS (
@@ -434,7 +426,7 @@ class PgLibrary:
 
     def phrase_share(self, phrases: Iterable[str], files: Iterable[str]) -> float:
         terms = [t for t in (phrase_term(p) for p in phrases) if t is not None]
-        where, params = _filter_sql((), (), files)
+        where, params = filter_sql((), (), files)
         if not terms or not where:
             return 0.0
         args: dict[str, Any] = {"terms": terms, **{f"f{i}": v for i, v in enumerate(params)}}
@@ -514,7 +506,8 @@ class PgLibrary:
         self.conn.execute(f"DELETE FROM assistant.documents WHERE folder_id = {OWNED}")
 
     def disk(self) -> dict[str, int]:
-        return {"index_bytes": int(self._one("SELECT pg_database_size(current_database())")), "reclaimable_bytes": 0}
+        return {"index_bytes": int(self._one("SELECT pg_database_size(current_database())")), "reclaimable_bytes": 0,
+                "vector_file_bytes": 0}
 
     def compact(self) -> int:
         return 0  # the server's autovacuum gives space back
@@ -571,55 +564,3 @@ class PgVectors:
             return {}
         return {int(i): np.asarray(v.to_numpy(), dtype=np.float32) for i, v in self.store._rows(
             "SELECT id, embedding FROM assistant.chunks WHERE id = ANY(%s) AND embedding IS NOT NULL", (list(ids),))}
-
-
-def _like_escape(text: str) -> str:
-    """Text matched literally by LIKE."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _like_prefix(prefix: str) -> str:
-    """A LIKE pattern matching what starts with the text."""
-    return _like_escape(prefix) + "%"
-
-
-def _glob_regex(glob: str) -> str:
-    """A GLOB pattern (as SQLite reads it: * ? [...]) as an anchored regular expression."""
-    out, i = [], 0
-    while i < len(glob):
-        ch = glob[i]
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        elif ch == "[" and "]" in glob[i + 2:] + glob[i + 1:i + 2]:
-            end = glob.index("]", i + 2) if glob[i + 1] == "]" else glob.index("]", i + 1)
-            body = glob[i + 1:end]
-            out.append("[" + ("^" + body[1:] if body.startswith("^") else body).replace("\\", "\\\\") + "]")
-            i = end
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return "^" + "".join(out) + "$"
-
-
-def _filter_sql(globs: Iterable[str], exts: Iterable[str], files: Iterable[str] = ()) -> tuple[str, list[Any]]:
-    """A condition on documents `d` for path globs, file extensions and documents (their paths, and what is
-    inside them), with %(fN)s parameters; '' when there is no filter."""
-    globs, exts, files = list(globs), list(exts), list(files)
-    params: list[Any] = []
-    clauses = []
-
-    def param(value: Any) -> str:
-        params.append(value)
-        return f"%(f{len(params) - 1})s"
-
-    if files:
-        clauses.append("(d.path = ANY(" + param(files) + ") OR d.path LIKE ANY("
-                       + param([_like_prefix(f.rstrip(os.sep) + os.sep) for f in files]) + "))")
-    if globs:
-        clauses.append("(" + " OR ".join(f"d.path ~ {param(_glob_regex(g))}" for g in globs) + ")")
-    if exts:
-        clauses.append("(" + " OR ".join(f"lower(d.path) LIKE {param('%' + _like_escape(e))}"
-                                         for e in exts) + ")")
-    return " AND ".join(clauses), params

@@ -9,6 +9,7 @@ label...) are passed over, and each question comes from a different document, sp
 from __future__ import annotations
 
 import re
+from typing import Any
 
 HEADING_SEP = " > "
 GENERIC = frozenset("""abstract introduction references contents summary conclusion conclusions notes appendix
@@ -88,3 +89,15 @@ def example_questions(headings: list[tuple[str, str]], n: int = 3, paths: list[s
                 if q not in picked and len(picked) < n:
                     picked.append(q)
     return picked
+
+
+def library_overview(store: Any, sample: str) -> dict[str, Any]:
+    """What the first screen shows: the registered folders, counts, when the index last changed, whether it holds
+    only the bundled sample library (at `sample`), and three example questions from the library's headings."""
+    counts = store.counts()
+    roots = store.roots()
+    only_sample = all(r == sample for r in roots)
+    docs = [d.path for d in store.list_documents() if d.status == "ok" and d.container is None]
+    return {**counts, "roots": roots, "last_indexed": store.last_indexed(),
+            "sample_only": only_sample and bool(docs) and all(p.startswith(sample) for p in docs),
+            "questions": example_questions(store.headings(), paths=docs[:2000])}

@@ -11,6 +11,7 @@ import pytest
 from conftest import MODELS, run_cli, run_cli_json
 
 from assistant import Assistant, Settings
+from assistant.answer.model_files import pull_model
 from assistant.errors import AssistantError
 
 MODEL = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -61,24 +62,24 @@ def test_pull_resumes_an_interrupted_download_and_verifies_it(home: Path, tmp_pa
     try:
         server.drop_next = True
         with pytest.raises(AssistantError, match="run the same command again to resume"):
-            a.pull_model(server.url, expected)
+            pull_model(server.url, models, expected)
         part = models / ".tiny-chat.Q4_1.gguf.part"
         assert 0 < part.stat().st_size < MODEL.stat().st_size and not list(models.glob("*.gguf"))
-        info = a.pull_model(server.url, expected)
+        info = pull_model(server.url, models, expected)
         assert server.ranges[-1] == f"bytes={MODEL.stat().st_size // 2}-"  # resumed, not restarted
         assert info.name == "tiny-chat.Q4_1.gguf" and sha(models / info.name) == expected and not part.exists()
         assert [m.name for m in a.models()] == ["tiny-chat.Q4_1.gguf"]
 
         (models / info.name).unlink()
         with pytest.raises(AssistantError, match="Nothing was added"):
-            a.pull_model(server.url, "0" * 64)
+            pull_model(server.url, models, "0" * 64)
         assert list(models.iterdir()) == []  # a wrong checksum leaves nothing behind
     finally:
         server.httpd.shutdown()
     with pytest.raises(AssistantError, match="cannot reach"):
-        a.pull_model(server.url, expected)  # the server is gone: no network
+        pull_model(server.url, models, expected)  # the server is gone: no network
     with pytest.raises(AssistantError, match="needs --sha256|64 hexadecimal"):
-        a.pull_model(server.url, "abc")
+        pull_model(server.url, models, "abc")
 
 
 def test_add_copies_a_verified_gguf_and_refuses_anything_else(home: Path, tmp_path: Path, capsys,
