@@ -12,7 +12,6 @@ reader keeps the same signature.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import io
 import logging
@@ -45,7 +44,6 @@ class OcrOptions:
     skipped: int = 0  # pages left for a later pass (set by the reader)
 
 
-OPTIONS: contextvars.ContextVar[OcrOptions | None] = contextvars.ContextVar("ocr_options", default=None)
 _engine: Any = None
 _engine_lock = threading.Lock()
 
@@ -56,10 +54,6 @@ def available() -> bool:
 
     return importlib.util.find_spec("rapidocr_onnxruntime") is not None and \
         importlib.util.find_spec("pypdfium2") is not None
-
-
-def options() -> OcrOptions:
-    return OPTIONS.get() or OcrOptions()
 
 
 def _get_engine() -> Any:

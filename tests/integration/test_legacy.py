@@ -44,6 +44,7 @@ def test_damaged_legacy_files_get_a_clear_error() -> None:
     import pytest
 
     from assistant.errors import DocumentError
+    from assistant.ingest.readers.containers import ReadContext
     from assistant.ingest.readers.legacy import READERS as PARSERS
 
     for name, fmt in (("test2.doc", "doc"), ("basic_test_ppt_file.ppt", "ppt"), ("SimpleWithComments.xls", "xls"),
@@ -51,8 +52,8 @@ def test_damaged_legacy_files_get_a_clear_error() -> None:
         data = (FIXTURES / name).read_bytes()
         for cut in (len(data) // 2, 600):
             try:
-                PARSERS[fmt](data[:cut])
+                PARSERS[fmt](data[:cut], ReadContext())
             except DocumentError as exc:
                 assert "corrupt" in str(exc) or "not a" in str(exc), exc
         with pytest.raises(DocumentError):
-            PARSERS[fmt](b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+            PARSERS[fmt](b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ReadContext())

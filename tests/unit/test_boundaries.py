@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_core_import_pulls_in_no_ui_and_no_heavy_libraries() -> None:
@@ -67,3 +68,12 @@ def test_tui_reaches_the_core_only_through_public_methods() -> None:
             if isinstance(node, ast.Attribute) and "assistant" in ast.unparse(node.value):
                 where = f"{f.name}:{node.lineno}: {ast.unparse(node)}"
                 assert node.attr not in INTERNAL and not node.attr.startswith("_"), where
+
+
+def test_readers_are_given_what_they_need_explicitly() -> None:
+    """A reader gets the OCR options and the parser for the files inside its file in a ReadContext argument
+    (readers/containers.py), never through module-wide context variables."""
+    import assistant.ingest
+
+    root = Path(assistant.ingest.__file__).parent
+    assert not [p.name for p in root.rglob("*.py") if "ContextVar" in p.read_text(encoding="utf-8")]

@@ -21,7 +21,6 @@ readers, so nothing imports in a circle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path, PurePath, PurePosixPath
 
@@ -40,7 +39,7 @@ from assistant.ingest.readers import (
 )
 from assistant.ingest.readers.archives import read_archive
 from assistant.ingest.readers.common import decode_text, safe_text
-from assistant.ingest.readers.containers import ATTACHMENTS, PARSER, PAYLOADS
+from assistant.ingest.readers.containers import ReadContext, Reader, plain
 from assistant.ingest.readers.formats import (
     ARCHIVE_FORMATS,
     archive_format,
@@ -54,11 +53,10 @@ from assistant.types import Attachment, Block, Document
 __all__ = ["READERS", "ARCHIVE_FORMATS", "archive_format", "decode_text", "detect_format", "format_of",
            "member_bytes", "parse", "safe_text", "sniff_format"]
 
-Reader = Callable[[bytes], list[Block]]
-
 READERS: dict[str, Reader] = {
-    **text.READERS, **markup.READERS, **pdf.READERS, **images.READERS, **ooxml.READERS, **opendocument.READERS,
-    **ebooks.READERS, **mail.READERS, **legacy.READERS,
+    **{fmt: plain(read) for fmt, read in {**text.READERS, **markup.READERS, **ooxml.READERS, **opendocument.READERS,
+                                          **ebooks.READERS}.items()},
+    **pdf.READERS, **images.READERS, **mail.READERS, **legacy.READERS,
 }  # and each of ARCHIVE_FORMATS, read by archives.read_archive (which needs the archive's name)
 
 
@@ -70,6 +68,11 @@ def parse(path: PurePath, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | N
     Raises:
         DocumentError: the content is binary, corrupt, encrypted or holds no text.
     """
+    return _parse(path, data, fmt, ReadContext(ocr_options or ocr.OcrOptions()))
+
+
+def _parse(path: PurePath, data: bytes, fmt: str, ctx: ReadContext) -> Document:
+    """parse() with a ReadContext: the files found inside this one are read by this same function."""
     if not data:  # a 0-byte file (a PDF, a document, a text): nothing to read, and not an error
         raise NoTextError("the file is empty")
     if len(data) < 4096 and not data.strip():
@@ -77,19 +80,12 @@ def parse(path: PurePath, data: bytes, fmt: str, ocr_options: ocr.OcrOptions | N
     fmt = corrected_format(fmt, data)
     reader = READERS.get(fmt)
     if reader is None and fmt in ARCHIVE_FORMATS:
-        reader = lambda d: read_archive(fmt, d, path.name)  # noqa: E731
+        reader = lambda d, c: read_archive(fmt, d, path.name, c)  # noqa: E731
     if reader is None:
         raise DocumentError(f"no reader for the format {fmt!r}")
-    token = ocr.OPTIONS.set(ocr_options or ocr.OcrOptions())
     attached: list[Attachment] = []
-    found = ATTACHMENTS.set(attached)
-    parser = PARSER.set(parse)
-    try:
-        blocks = tuple(_safe_block(b) for b in reader(data) if b.text.strip())
-    finally:
-        PARSER.reset(parser)
-        ATTACHMENTS.reset(found)
-        ocr.OPTIONS.reset(token)
+    here = ReadContext(ctx.ocr, _parse, attached, ctx.payloads, ctx.depth)
+    blocks = tuple(_safe_block(b) for b in reader(data, here) if b.text.strip())
     if not blocks and not attached:
         raise NoTextError("no text found in the file (it is empty or holds only whitespace)")
     return Document(path=str(path), format=fmt, blocks=blocks, attachments=tuple(attached))
@@ -109,13 +105,10 @@ def member_bytes(container: Path, member: str) -> bytes:
 def _member_of(path: PurePath, data: bytes, member: str) -> bytes:
     fmt = format_of(path, data) or "text"
     payloads: dict[str, bytes] = {}
-    token = PAYLOADS.set(payloads)
     try:
-        parse(path, data, fmt, ocr.OcrOptions(enabled=False))
+        _parse(path, data, fmt, ReadContext(ocr.OcrOptions(enabled=False), payloads=payloads))
     except NoTextError:
         pass
-    finally:
-        PAYLOADS.reset(token)
     for name in sorted(payloads, key=len, reverse=True):
         if member == name:
             return payloads[name]

@@ -17,11 +17,11 @@ import io
 import lzma
 import tarfile
 import zipfile
-from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from assistant.errors import DocumentError
-from assistant.ingest.readers.containers import attach, attach_error
+from assistant.ingest.readers.containers import ReadContext
 from assistant.ingest.readers.formats import detect_format
 from assistant.types import Block
 
@@ -30,7 +30,6 @@ MAX_UNPACKED = 512 * 2**20  # bytes unpacked from one archive, all members toget
 MAX_MEMBER = 64 * 2**20  # bytes of one member (the size cap of a file on disk is 50 MB)
 MAX_RATIO = 200  # a member may unpack to at most this many times its compressed size
 MAX_DEPTH = 3  # archives inside archives
-_DEPTH: ContextVar[int] = ContextVar("archive_depth", default=0)
 
 def member_name(raw: str) -> str:
     """A member's name as it is shown and stored: "/", ".." and "." parts dropped, so it stays below the
@@ -66,37 +65,35 @@ class _Skip(Exception):
     """One member is left out (with this reason); the others are read."""
 
 
-def _read_members(fmt: str, data: bytes, outer: str) -> None:
-    """Hand every member whose format is readable to containers.attach (its own document)."""
-    depth = _DEPTH.get()
-    if depth >= MAX_DEPTH:
+def _read_members(fmt: str, data: bytes, outer: str, ctx: ReadContext) -> None:
+    """Hand every member whose format is readable to ReadContext.attach (its own document)."""
+    if ctx.depth >= MAX_DEPTH:
         raise DocumentError(f"archives nested more than {MAX_DEPTH} deep are not read (a zip that contains itself?)")
-    token = _DEPTH.set(depth + 1)
+    inside = replace(ctx, depth=ctx.depth + 1)  # the same attachments; its members one archive deeper
     budget = _Budget()
-    try:
-        for raw, size, packed, encrypted, read in _members(fmt, data, outer):
-            name = member_name(raw)
-            if not name:
-                continue
-            fmt_in = detect_format(PurePosixPath(name))
-            if fmt_in is None:
-                continue
-            label = f"{name} in {outer}"
-            if encrypted:
-                attach_error(name, label, fmt_in, size, "an encrypted member: it needs its password, so it is not read")
-                continue
-            try:
-                budget.take(size, packed, name)
-                payload = read()
-            except _Skip as exc:
-                attach_error(name, label, fmt_in, size, str(exc))
-                continue
-            except (*_UNPACK_ERRORS, NotImplementedError) as exc:
-                attach_error(name, label, fmt_in, size, f"cannot unpack this member ({type(exc).__name__}: {exc})")
-                continue
-            attach(name, label, fmt_in, payload)
-    finally:
-        _DEPTH.reset(token)
+    for raw, size, packed, encrypted, read in _members(fmt, data, outer):
+        name = member_name(raw)
+        if not name:
+            continue
+        fmt_in = detect_format(PurePosixPath(name))
+        if fmt_in is None:
+            continue
+        label = f"{name} in {outer}"
+        if encrypted:
+            inside.attach_error(name, label, fmt_in, size,
+                                "an encrypted member: it needs its password, so it is not read")
+            continue
+        try:
+            budget.take(size, packed, name)
+            payload = read()
+        except _Skip as exc:
+            inside.attach_error(name, label, fmt_in, size, str(exc))
+            continue
+        except (*_UNPACK_ERRORS, NotImplementedError) as exc:
+            inside.attach_error(name, label, fmt_in, size,
+                                f"cannot unpack this member ({type(exc).__name__}: {exc})")
+            continue
+        inside.attach(name, label, fmt_in, payload)
 
 
 def _members(fmt: str, data: bytes, outer: str):  # type: ignore[no-untyped-def]
@@ -198,11 +195,11 @@ def _capped(stream, name: str, rewind: bool = False) -> bytes:  # type: ignore[n
     return bytes(data)
 
 
-def read_archive(fmt: str, data: bytes, name: str) -> list[Block]:
+def read_archive(fmt: str, data: bytes, name: str, ctx: ReadContext) -> list[Block]:
     """Read an archive named `name`: it has no blocks of its own, only members (handed on as attachments).
 
     Raises:
         DocumentError: corrupt, a possible bomb, or nested too deep.
     """
-    _read_members(fmt, data, name)
+    _read_members(fmt, data, name, ctx)
     return []

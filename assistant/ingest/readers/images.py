@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from assistant.errors import DocumentError, NoTextError
 from assistant.ingest import ocr
+from assistant.ingest.readers.containers import ReadContext
 from assistant.types import Block
 
 
-def parse_image(data: bytes) -> list[Block]:
+def parse_image(data: bytes, ctx: ReadContext) -> list[Block]:
     """An image file (a scan, a photo of a receipt) read by OCR; a multi-page TIFF page by page (of an
     animated GIF or WebP, only the first frame: the others are the same picture moving)."""
     from PIL import ImageSequence
 
-    opts = ocr.options()
+    opts = ctx.ocr
     if not opts.enabled:
         raise DocumentError("an image, and OCR is off (setting ocr); set ocr = auto to read it")
     if not ocr.available():

@@ -21,7 +21,7 @@ from typing import Any
 
 from assistant.errors import DocumentError
 from assistant.ingest.readers.common import MAX_CELLS, sheet_blocks
-from assistant.ingest.readers.containers import attach
+from assistant.ingest.readers.containers import ReadContext, plain
 from assistant.ingest.readers.formats import detect_format
 from assistant.ingest.readers.markup import parse_html
 from assistant.types import Block
@@ -64,9 +64,9 @@ def _damaged(kind: str) -> Any:
     DocumentError that says so, instead of a traceback in the log."""
 
     def wrap(reader: Any) -> Any:
-        def read(data: bytes) -> list[Block]:
+        def read(data: bytes, *ctx: ReadContext) -> list[Block]:
             try:
-                return list(reader(data))
+                return list(reader(data, *ctx))
             except DocumentError:
                 raise
             except (struct.error, OSError, IndexError, ValueError, KeyError, UnicodeDecodeError) as exc:
@@ -363,13 +363,13 @@ def _ppt_blocks(stream: bytes) -> list[Block]:
 
 
 @_damaged("Outlook message")
-def parse_msg(data: bytes) -> list[Block]:
+def parse_msg(data: bytes, ctx: ReadContext) -> list[Block]:
     """An Outlook message: subject, sender, recipients and date as its heading, the body in paragraphs,
     attached messages inline; attached files are documents of their own (as a .eml's)."""
     ole = _ole(data, "Outlook message")
     if not any(e[0].startswith("__substg1.0_") for e in ole.listdir()):
         raise DocumentError("not an Outlook message (no message properties)")
-    return _message(ole, "", codepage=_codepage(ole, ""))
+    return _message(ole, "", _codepage(ole, ""), ctx)
 
 
 def _fixed(ole: Any, prefix: str, header: int) -> dict[int, bytes]:
@@ -448,7 +448,7 @@ def _recipients(ole: Any, prefix: str, codepage: str) -> dict[str, list[str]]:
     return out
 
 
-def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block]:
+def _message(ole: Any, prefix: str, codepage: str, ctx: ReadContext, depth: int = 0) -> list[Block]:
     subject = " ".join(_prop(ole, prefix, "0037", codepage).split()) or "(no subject)"
     sender = _prop(ole, prefix, "0C1A", codepage) or _prop(ole, prefix, "0042", codepage)
     address = next((a for a in (_prop(ole, prefix, t, codepage) for t in ("5D01", "5D02", "0C1F", "0065"))
@@ -486,12 +486,12 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
         inner = f"{base}__substg1.0_3701000D/"
         if ole.exists(inner.rstrip("/")) and depth < 3:  # an attached message: its text, inline
             blocks += [Block(b.text, "para", (f"attached message: {b.heading[0]}" if b.heading else name,))
-                       for b in _message(ole, inner, codepage, depth + 1)]
+                       for b in _message(ole, inner, codepage, ctx, depth + 1)]
             continue
         data_path = f"{base}__substg1.0_37010102"
         fmt = detect_format(PurePosixPath(name))
         if fmt is not None and ole.exists(data_path):
-            attach(name, f"attachment {name} of message {subject}", fmt, ole.openstream(data_path).read())
+            ctx.attach(name, f"attachment {name} of message {subject}", fmt, ole.openstream(data_path).read())
     if names:
         blocks.append(Block("Attached: " + ", ".join(names), "para", heading))
     if not blocks:
@@ -499,4 +499,4 @@ def _message(ole: Any, prefix: str, codepage: str, depth: int = 0) -> list[Block
     return blocks
 
 
-READERS = {"xls": parse_xls, "doc": parse_doc, "ppt": parse_ppt, "msg": parse_msg}
+READERS = {"xls": plain(parse_xls), "doc": plain(parse_doc), "ppt": plain(parse_ppt), "msg": parse_msg}

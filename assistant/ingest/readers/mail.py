@@ -12,17 +12,17 @@ from pathlib import PurePosixPath
 
 from assistant.errors import DocumentError
 from assistant.ingest.readers.common import clean, corrupt
-from assistant.ingest.readers.containers import attach
+from assistant.ingest.readers.containers import ReadContext
 from assistant.ingest.readers.formats import detect_format
 from assistant.ingest.readers.markup import parse_html
 from assistant.types import Block
 
 
-def parse_eml(data: bytes) -> list[Block]:
-    return _message_blocks(data, None, None, None)
+def parse_eml(data: bytes, ctx: ReadContext) -> list[Block]:
+    return _message_blocks(data, None, None, None, ctx)
 
 
-def parse_mbox(data: bytes) -> list[Block]:
+def parse_mbox(data: bytes, ctx: ReadContext) -> list[Block]:
     """Messages of an mbox file (split at its "From " lines), each cited by its line range."""
     lines = data.split(b"\n")
     starts = [i for i, line in enumerate(lines) if line.startswith(b"From ") and (i == 0 or not lines[i - 1].strip())]
@@ -32,11 +32,12 @@ def parse_mbox(data: bytes) -> list[Block]:
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         raw = b"\n".join(lines[start + 1 : end]).replace(b"\n>From ", b"\nFrom ")
-        blocks += _message_blocks(raw, n + 1, start + 1, end)
+        blocks += _message_blocks(raw, n + 1, start + 1, end, ctx)
     return blocks
 
 
-def _message_blocks(data: bytes, number: int | None, first: int | None, last: int | None) -> list[Block]:
+def _message_blocks(data: bytes, number: int | None, first: int | None, last: int | None, ctx: ReadContext
+                    ) -> list[Block]:
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as exc:  # the email package on malformed input
@@ -65,7 +66,7 @@ def _message_blocks(data: bytes, number: int | None, first: int | None, last: in
         fmt = detect_format(PurePosixPath(name))  # type: ignore[arg-type]
         payload = part.get_payload(decode=True)
         if fmt is not None and payload:
-            attach(f"message {number}/{name}" if number else name, f"attachment {name} of message {subject}",
+            ctx.attach(f"message {number}/{name}" if number else name, f"attachment {name} of message {subject}",
                     fmt, payload)
     if names:
         blocks.append(Block("Attached: " + ", ".join(names), "para", heading, None, first, last))

@@ -9,6 +9,7 @@ from typing import Any
 from assistant.errors import DocumentError, NoTextError
 from assistant.ingest import ocr
 from assistant.ingest.readers.common import paragraphs, table_runs
+from assistant.ingest.readers.containers import ReadContext
 from assistant.types import Block
 
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
@@ -93,7 +94,7 @@ def clean_pdf_pages(pages: list[str]) -> list[str]:
     return out
 
 
-def parse_pdf(data: bytes) -> list[Block]:
+def parse_pdf(data: bytes, ctx: ReadContext) -> list[Block]:
     """A PDF's text by page, extracted with pdfium (bench/pdf_text.py: as good as pypdf on two-column
     pages once cleaned, and 3-5x faster); pages without a text layer go to OCR."""
     import pypdfium2 as pdfium
@@ -133,20 +134,19 @@ def parse_pdf(data: bytes) -> list[Block]:
         if not has_text[number - 1]:
             scanned.append(number)
     if scanned:
-        _ocr_pages(data, scanned, pages)
+        _ocr_pages(data, scanned, pages, ctx.ocr)
     blocks = [b for page in pages for b in page]
     if not blocks:
-        why = "OCR is off (setting ocr)" if not ocr.options().enabled else \
+        why = "OCR is off (setting ocr)" if not ctx.ocr.enabled else \
             "no OCR engine is installed (rapidocr-onnxruntime)" if not ocr.available() else "OCR found no text"
         error = NoTextError if why == "OCR found no text" else DocumentError
         raise error(f"the PDF has no extractable text (scanned images?), and {why}")
     return blocks
 
 
-def _ocr_pages(data: bytes, numbers: list[int], pages: list[list[Block]]) -> None:
+def _ocr_pages(data: bytes, numbers: list[int], pages: list[list[Block]], opts: ocr.OcrOptions) -> None:
     """Read pages without a text layer by OCR, as far as the options allow (the rest is counted as
     skipped, for a later pass); pages read in an earlier pass come from the options' cache."""
-    opts = ocr.options()
     if not opts.enabled or not ocr.available():
         return
     budget = opts.max_pages
