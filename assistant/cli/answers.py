@@ -241,7 +241,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"  {c.name:20} {c.size_mb:7.0f} MB  {c.licence:10} {state:13}  {figures}")
         if c.notes:
             print(f"  {'':20} {c.notes}")
-    print("(docs/models.md has how these were measured; --model NAME or llm_model = \"NAME\" selects one)")
+    print("(docs/guide/models.md has how these were measured; --model NAME or llm_model = \"NAME\" selects one)")
     return 0
 
 
