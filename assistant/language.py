@@ -90,18 +90,15 @@ def _pairs(run: str) -> list[str]:
     return [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run]
 
 
-def analyze(text: str, lang: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)
+def analyze(text: str, lang: str) -> tuple[tuple[str, str], ...]:
     """(word, the form the keyword index holds) for each word of a text in language `lang`: English words as
     they are (FTS5's porter tokenizer stems them, in the index and in the question alike), another language's
-    words as its Snowball stems (folded), an unspaced run's character pairs as they are."""
-    stem = None if lang == "en" else _stemmer(STEMMERS.get(lang, ""))
-    out = []
-    for w in words(text):
-        if stem is None or UNSPACED.match(w) or len(w) < 3 or len(w) > 64:
-            out.append((w, w))
-        else:
-            out.append((w, fold(stem(w))))
-    return out
+    words as its Snowball stems (folded), an unspaced run's character pairs as they are. Remembered: a search
+    reads its question this way up to three times."""
+    stem = None if lang == "en" else stemmer(STEMMERS.get(lang, ""))
+    return tuple((w, w) if stem is None or UNSPACED.match(w) or len(w) < 3 or len(w) > 64 else (w, fold(stem(w)))
+                 for w in words(text))
 
 
 def index_text(text: str, lang: str) -> str:
@@ -127,7 +124,8 @@ def fold(text: str) -> str:
 
 
 @cache
-def _stemmer(algorithm: str):  # -> Callable[[str], str] | None
+def stemmer(algorithm: str):  # -> Callable[[str], str] | None
+    """PyStemmer's stemmer of that name as a function (None for ""), safe to call from several threads."""
     if not algorithm:
         return None
     import Stemmer
@@ -150,10 +148,10 @@ _identifier_lock = threading.Lock()
 def detect(text: str) -> str:
     """The language of a text, as an ISO 639-1 code: "en" when it is too short or too mixed to tell. Text in an
     unspaced script is told by its script: kana "ja", hangul "ko", Thai "th", else "zh"."""
-    letters = sum(ch.isalpha() for ch in text[:2000])
-    unspaced = len(UNSPACED.findall(text[:2000]))
+    sample = text[:2000]
+    letters = sum(ch.isalpha() for ch in sample)
+    unspaced = len(UNSPACED.findall(sample))
     if unspaced and unspaced * 3 >= letters:
-        sample = text[:2000]
         if re.search(r"[\u3040-\u30ff]", sample):
             return "ja"
         if re.search(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]", sample):
@@ -171,7 +169,7 @@ def detect(text: str) -> str:
             ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             ident.set_languages(LANGUAGES)
             _identifier = ident
-        lang, confidence = _identifier.classify(text[:2000])
+        lang, confidence = _identifier.classify(sample)
     return str(lang) if lang == "en" or confidence >= CONFIDENCE else "en"
 
 
@@ -180,15 +178,10 @@ def stopwords(lang: str) -> frozenset[str]:
     return STOPWORDS.get(lang, frozenset())
 
 
-@lru_cache(maxsize=64)
-def _passage_language(text: str) -> str:  # a trigger asks twice for the same passage
-    return detect(text)
-
-
 def register(conn: Any) -> None:
     """The SQL functions the keyword index's triggers call (store/schema.py, migration 13): language(text), a
     passage's language, and keywords(text, lang), the text the keyword index is fed."""
-    conn.create_function("language", 1, lambda t: _passage_language(t or ""), deterministic=True)
+    conn.create_function("language", 1, lambda t: detect(t or ""), deterministic=True)  # cached: asked twice
     conn.create_function("keywords", 2, lambda t, lang: index_text(t or "", lang or "en"), deterministic=True)
 
 

@@ -135,19 +135,17 @@ def _system_user() -> pwd.struct_passwd:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """The process runs (it exists and is not a zombie waiting to be reaped)."""
+    if not _exists(pid):
         return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not running
+    try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return True
 
 
 def _exists(pid: int) -> bool:
+    """The process exists, running or a zombie."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -48,8 +48,6 @@ WEAK_PASSAGE = 4.0  # ...unless it read one of their passages as answering at le
 WEAK_FOCUS = 1.0  # ...or a sentence holds this share of the question's focus words (all of them: it is about them)
 STRONG = 4.0  # at or above it the evidence is believed even when the model says the documents do not say
 CONTEXT_SHARE = 0.05  # a name this share of a quoted document's passages say is its context (see judge)
-NAMES_SCOPE = "sentence"  # where the question's names must stand: one quoted "sentence", any of the "quotes", or
-# any quote or its "passages"
 SMALL_NUMBERS = 12  # numbers up to this count the thing asked for ("which two teams"), not a fact to find
 
 # "How do I see how many documents there are?", "Where do I change the settings?": how to do something, whatever
@@ -154,12 +152,6 @@ class _Window:
         acronym = re.fullmatch(r"([A-Z]{2,6})s?", fact)
         return bool(acronym) and acronym.group(1).lower() in self.initials
 
-    def in_passage(self, fact: str) -> bool:
-        """Whether every word of the fact is somewhere in the sentence's whole passage."""
-        words = [w for w in WORD.findall(fold(fact)) if w not in STOPWORDS]
-        have = set(WORD.findall(self.passage))
-        return all(_word_in(w, have, numbers(self.passage), exact=True) for w in words)
-
 
 def _word_in(word: str, words: set[str], nums: set[str], exact: bool = False) -> bool:
     """Whether a (folded) word of the question is among a sentence's words. Content words match by their
@@ -222,18 +214,11 @@ def judge(
         paths = list(dict.fromkeys(sources[e.source - 1].path for e in evidence))
         facts = [f for f in facts if share(f, paths) < CONTEXT_SHARE]
     windows = [(e, _Window(sources[e.source - 1], e.text)) for e in evidence]
-    if NAMES_SCOPE == "sentence":
-        held = [(e, w) for e, w in windows if all(w.holds(f) for f in facts)]
-        if not held:
-            # The facts no single sentence holds, by the sentence that holds most of them.
-            best = max(windows, key=lambda ew: sum(ew[1].holds(f) for f in facts))[1]
-            return Judgement(False, "names", tuple(f for f in facts if not best.holds(f)))
-    else:
-        missing = tuple(f for f in facts if not any(w.holds(f) for _, w in windows)
-                        and not (NAMES_SCOPE == "passages" and any(w.in_passage(f) for _, w in windows)))
-        if missing:
-            return Judgement(False, "names", missing)
-        held = windows
+    held = [(e, w) for e, w in windows if all(w.holds(f) for f in facts)]
+    if not held:
+        # The facts no single sentence holds, by the sentence that holds most of them.
+        best = max(windows, key=lambda ew: sum(ew[1].holds(f) for f in facts))[1]
+        return Judgement(False, "names", tuple(f for f in facts if not best.holds(f)))
     if not english:
         return Judgement(True)
     kind = None if _PROCEDURAL.search(question) else question_kind(question)
@@ -243,17 +228,17 @@ def judge(
             return Judgement(False, "kind", kind=kind.kind)
     details: dict[str, float] = {}
     focus = _focus(question, rarity)
-    share = 1.0
+    focus_share = 1.0
     if focus:
-        share = max(sum(weight for word, weight in focus.items() if _word_in(word, w.words, w.numbers))
+        focus_share = max(sum(weight for word, weight in focus.items() if _word_in(word, w.words, w.numbers))
                     for _, w in held) / sum(focus.values())
-        details["focus"] = round(share, 3)
+        details["focus"] = round(focus_share, 3)
     score = None
     typed = kind is not None and (kind.kind != "thing" or bool(kind.focus))
     if support is not None and typed:  # a how or why question's answer spans sentences: not read
         score = max(support(question, [e.text for e, _ in held]))
         details["support"] = round(score, 3)
-        if score < WEAK and share < WEAK_FOCUS:
+        if score < WEAK and focus_share < WEAK_FOCUS:
             # The passages read whole, with this question (a follow-up's were ranked with the question before it
             # too, so their scores from the search say nothing here).
             passages = list(dict.fromkeys(e.source for e, _ in held))

@@ -46,8 +46,9 @@ SourcesFn = Callable[[list[Hit], list[Evidence], "DirectAnswer | None"], None]
 SupportFn = Callable[[str, list[str]], list[float]]
 """The cross-encoder: (question, sentences) -> one relevance logit each."""
 RarityFn = Callable[[list[str]], dict[str, float]]
-ShareFn = Callable[[str, list[str]], float]  # (a name, the quoted files) -> the share of their passages saying it
 """Words -> how rare each is in the library (higher: rarer)."""
+ShareFn = Callable[[str, list[str]], float]
+"""(a name, the quoted files) -> the share of their passages that say it."""
 
 
 def not_covered_text(hits: list[Hit]) -> str:

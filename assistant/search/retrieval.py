@@ -39,6 +39,7 @@ COMMON_SHARE, COMMON_MIN = 0.01, 2000
 # passages that share only such words with the question); NFCorpus and 30k chunks unchanged (README "Scale").
 FREQUENT_SHARE, FREQUENT_MIN = 0.001, 1000
 MODES = ("hybrid", "bm25", "dense")
+LIBRARY_LANGUAGE = 0.1  # a language this share of the library is in: a question is also read in it
 CROSS_LINGUAL = frozenset({"multilingual-e5-small"})  # embedding models trained to match meaning across languages
 DOCUMENT_POOL = 4  # candidate passages per list for each document asked for
 # Chunks from which a hybrid search runs FTS5 in a thread beside the vector scan (SQLite and ONNX Runtime
@@ -95,10 +96,7 @@ def fts_query(text: str, common: Collection[str] = (), languages: Sequence[str] 
     """
     terms: list[str] = []
     pairs: list[str] = []
-    for lang in languages:
-        toks = language.analyze(text, lang)
-        stop = STOPWORDS | language.stopwords(languages[0]) | language.stopwords(lang)
-        content = [f for w, f in toks if w not in stop] or [f for _, f in toks]
+    for toks, stop, content in _readings(text, languages):
         terms += [f'"{f}"' for f in content if f not in common]
         pairs += [f'"{fa} {fb}"' for (a, fa), (b, fb) in zip(toks, toks[1:], strict=False)
                   if a not in stop and b not in stop and not (fa in common and fb in common)]
@@ -107,12 +105,20 @@ def fts_query(text: str, common: Collection[str] = (), languages: Sequence[str] 
 
 def keyword_forms(text: str, languages: Sequence[str] = ("en",)) -> list[str]:
     """The forms of a text's content words fts_query looks for (for common_words)."""
-    out: list[str] = []
+    return list(dict.fromkeys(f for _, _, content in _readings(text, languages) for f in content))
+
+
+def _readings(text: str, languages: Sequence[str]
+              ) -> list[tuple[tuple[tuple[str, str], ...], frozenset[str], list[str]]]:
+    """Each language's reading of a text: its (word, form) pairs (language.analyze), the stop words it leaves
+    out (English's, the first language's and its own), and the forms of its content words (all of them when
+    the text holds only stop words)."""
+    out = []
     for lang in languages:
         toks = language.analyze(text, lang)
         stop = STOPWORDS | language.stopwords(languages[0]) | language.stopwords(lang)
-        out += [f for w, f in toks if w not in stop] or [f for _, f in toks]
-    return list(dict.fromkeys(out))
+        out.append((toks, stop, [f for w, f in toks if w not in stop] or [f for _, f in toks]))
+    return out
 
 
 def common_words(
@@ -251,9 +257,11 @@ class Retriever:
         cands: dict[int, Candidate] = {}
         self.vectors.sync(self.store)
         span, match, scored = 0, None, None
+        shares = self.store.language_shares() if mode != "dense" else {}  # what each language holds of the library
         if mode in ("hybrid", "bm25"):
             span = self.store.chunk_id_span()
-            langs = language.question_languages(query, self.store.languages())
+            main = [lang for lang, share in shares.items() if share >= LIBRARY_LANGUAGE]
+            langs = language.question_languages(query, main)
             words = keyword_forms(query, langs)
 
             def frequencies(ws: list[str]) -> dict[str, int]:
@@ -283,7 +291,7 @@ class Retriever:
                 c.bm25_rank, c.bm25 = rank, -score
         if not cands:
             return [], {}
-        weight = self._weight(query) if mode == "hybrid" else self.weight
+        weight = self._weight(query, shares) if mode == "hybrid" else self.weight
         ranked, rows = self._fused(cands, vector, mode, weight=weight)
         if feedback > 0 and mode in ("hybrid", "dense"):
             moved = self._moved_query(vector, ranked, rows, feedback)
@@ -301,16 +309,13 @@ class Retriever:
             c.relevance = (c.cosine or 0.0) + self.coverage_weight * covered(f"{r['heading'] or ''} {r['text']}")
         return ranked, rows
 
-    def _weight(self, query: str) -> float:
+    def _weight(self, query: str, shares: dict[str, float]) -> float:
         """The cosine's weight in the fusion for this question. With an embedder that matches meaning across
         languages (CROSS_LINGUAL), keywords count by the share of the library written in the question's
         language: an English question over German documents shares only names and numbers with them, and on
         XQuAD those matches put the wrong passage first (English questions over the German articles: hit@1
         0.67 with keywords at their usual weight, 0.86 without; docs/benchmarks/languages.md)."""
-        if self.store.meta("embedding_model") not in CROSS_LINGUAL:
-            return self.weight
-        shares = self.store.language_shares()
-        if not shares:
+        if not shares or self.store.meta("embedding_model") not in CROSS_LINGUAL:
             return self.weight
         return 1.0 - (1.0 - self.weight) * shares.get(language.detect(query), 0.0)
 

@@ -116,15 +116,16 @@ class Searcher:
                 seen = {h.chunk_id for h in inside}
                 hits = (inside + [h for h in hits if h.chunk_id not in seen])[:n]
                 first = len(inside)
-        if (top or (ties and near_tie(hits))) and not language.english(query, *(h.text for h in hits[:top or ties])):
-            return hits  # the cross-encoder was trained on English alone (docs/benchmarks/languages.md)
-        if not top and ties and near_tie(hits):
-            try:
-                encoder = self._reranker()
-            except ModelNotFoundError:
-                return hits  # an optional refinement: `assistant doctor` reports the missing model
-            return reorder(encoder, asked if first else query, hits, ties, first)
-        return reorder(self._reranker(), asked if first else query, hits, top, first) if top else hits
+        reordered = top or (ties if ties and near_tie(hits) else 0)
+        if not reordered or not language.english(query, *(h.text for h in hits[:reordered])):
+            return hits  # (the cross-encoder was trained on English alone: docs/benchmarks/languages.md)
+        if top:
+            return reorder(self._reranker(), asked if first else query, hits, top, first)
+        try:
+            encoder = self._reranker()
+        except ModelNotFoundError:
+            return hits  # an optional refinement: `assistant doctor` reports the missing model
+        return reorder(encoder, asked if first else query, hits, ties, first)
 
     def named_documents(self, question: str) -> list[str]:
         """The paths of the documents the question names by their file names (names.py), or [] (also when

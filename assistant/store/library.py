@@ -284,10 +284,6 @@ class LibraryTables(Database):
         total = sum(n for _, n in counts)
         return {lang: n / total for lang, n in counts}
 
-    def languages(self, share: float = 0.1) -> list[str]:
-        """The languages of at least `share` of the library's passages, most first."""
-        return [lang for lang, s in self.language_shares().items() if s >= share]
-
     def chunk_id_span(self) -> int:
         """The highest chunk id: about the number of chunks (at most, after deletions), at no cost."""
         row = self.conn.execute("SELECT max(id) FROM chunks").fetchone()

@@ -359,13 +359,9 @@ class PgLibrary:
 
     # --- keywords -----------------------------------------------------------------------------------
 
-    def languages(self, share: float = 0.1) -> list[str]:
-        """The library's main languages: not counted on the server (a question's keywords are analyzed in its
-        own language and English)."""
-        return []
-
     def language_shares(self) -> dict[str, float]:
-        """Not counted on the server: {} (keywords keep their weight whatever the question's language)."""
+        """Not counted on the server: {} (a question's keywords are analyzed in its own language and English,
+        and keep their weight whatever its language)."""
         return {}
 
     def chunk_id_span(self) -> int:

@@ -367,7 +367,7 @@ class TeamStore:
 
 _SERVER_READS = frozenset({
     "container_of", "document_chunks", "headings", "last_indexed", "documents_named", "counts", "chunk_rows",
-    "chunk_id_span", "languages", "language_shares", "keyword_frequencies", "rarity", "allowed_chunk_ids",
+    "chunk_id_span", "language_shares", "keyword_frequencies", "rarity", "allowed_chunk_ids",
     "keyword_search", "phrase_share", "vector_count", "vector_epoch", "iter_vectors", "disk", "compact", "check"})
 _LOCAL = frozenset({
     "create_chat", "chat", "add_question", "add_answer", "chat_messages", "list_chats", "rename_chat", "rate_answer",

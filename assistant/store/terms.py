@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections import Counter
-from functools import lru_cache
 
 from assistant import language
 from assistant.text import STOPWORDS
@@ -27,35 +25,11 @@ STEM_MIN, STEM_MAX = 3, 64  # FTS5's porter tokenizer leaves shorter and longer 
 PHRASE = re.compile(r'"((?:[^"]|"")*)"')
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> object:
-    import Stemmer
-
-    return Stemmer.Stemmer("porter")
-
-
-def fold(text: str) -> str:
-    """Lower-cased, Latin letters without their diacritics (remove_diacritics 2)."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    out = []
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch) and out and ord(out[-1]) < 0x250:
-            continue  # a mark on a Latin letter
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
-
-
 def tokens(text: str) -> list[tuple[str, str]]:
     """(folded token, its stem) for each token of the text, in order."""
-    raw = TOKEN.findall(fold(text))
-    stemmer = _stemmer()
-    out = []
-    for t in raw:
-        stemmed = stemmer.stemWord(t) if STEM_MIN <= len(t) <= STEM_MAX and t.isascii() else t  # type: ignore[attr-defined]
-        out.append((t, stemmed))
-    return out
+    raw = TOKEN.findall(language.fold(text.lower()))  # lower-cased, Latin letters without their diacritics
+    porter = language.stemmer("porter")
+    return [(t, porter(t) if STEM_MIN <= len(t) <= STEM_MAX and t.isascii() else t) for t in raw]
 
 
 def term_id(term: str) -> int:
