@@ -195,6 +195,10 @@ class AnswerSettings(_Group):
     sources: int = Field(2, ge=1, le=20)
     """Most passages (the best relevant ones) the chat model reads for an answer. Fewer is faster, and the 135M
     default model answers more accurately from two than from five."""
+    reads: Literal["auto", "passages", "quotes"] = "auto"
+    """What the chat model reads: passages (the best `sources` relevant passages, whole), quotes (only the quoted
+    sentences, under their passages' numbers), or auto (quotes for chat models under 1 GB, which copy a wrong
+    fact from a whole passage more often; passages for larger ones, which read them well)."""
     tokens: int = Field(384, ge=1, le=8192)
     """Most tokens an answer may have; this much of the context window is kept free for it."""
     temperature: float = Field(0.0, ge=0.0, le=2.0)

@@ -59,7 +59,8 @@ _COMMON_ACRONYMS = frozenset("AI OK PC TV ID FAQ PDF CSV URL API CPU GPU USB IT 
 _QUESTION_WORDS = frozenset("what which who whom whose when where why how many much name list give tell describe "
                             "explain define".split())
 # A capitalised run: words that start with a capital (or are numbers inside it), joined by a few small words.
-_RUN_WORD = r"(?:[A-Z][\w'’&-]*|\d+(?:[.,]\d+)*)"
+# A score or a record ("0-4", "24–10") is one number of it: "Denver 0-4" is not "Denver 0".
+_RUN_WORD = r"(?:[A-Z][\w'’&-]*|\d+(?:[.,]\d+)*(?:[-–]\d+(?:[.,]\d+)*)?)"
 _NAME_RUN = re.compile(rf"(?<![\w'’-]){_RUN_WORD}(?:\s(?:(?:of|the|de|del|da|van|von|for|and|&)\s)?{_RUN_WORD})*")
 _SMALL_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve".split())
 # Words that open a question with a capital and are no names: "Upon Chopin's bicentenary, who ...".
@@ -120,6 +121,10 @@ def question_facts(question: str) -> list[str]:
                 digits = run.replace(",", "")
                 if digits.isdigit() and int(digits) <= SMALL_NUMBERS:
                     continue
+            record = re.search(r"\s(\d+[-–]\d+)$", run)
+            if record:  # "Denver 0-4": the team, and its record, each a fact of its own (the team may be the context)
+                out += [run[:record.start()], record.group(1)]
+                continue
             out.append(run)
     out += [w for w in re.findall(r"[a-z]+", question) if w in _NUMBER_WORDS]
     return list(dict.fromkeys(out))

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from assistant import language
 from assistant.answer.answerable import STRONG, Judgement, judge
-from assistant.answer.direct import direct_answer, direct_answer_block, question_kind, span_answer
+from assistant.answer.direct import agrees, direct_answer, direct_answer_block, question_kind, span_answer
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
 from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
 from assistant.answer.prompts import (
@@ -19,6 +19,7 @@ from assistant.answer.prompts import (
     answer_prefix,
     build_prompt,
     direct_messages,
+    quoted_passages,
     source_label,
     system_message,
 )
@@ -122,6 +123,7 @@ def what_is_asked(question: str) -> str:
 
 
 CUT_OFF = "cut off before its end (answer_tokens reached, or stopped)"
+DISAGREES = "does not give the answer the quoted evidence gives"
 FALLBACK_NOTE = ("The model's own sentences were not supported by the sources, so the answer is the sources' "
                  "own words.")
 
@@ -205,8 +207,14 @@ def answer_question(
             direct = picked
             if direct and style != "generate":  # the model's pick, under the quotes shown (the final text leads)
                 emit(f"\n\nAnswer: {direct_answer_block(direct)}")
-    prompt = build_prompt(generator, question, relevant[:settings.sources], history, settings.tokens, system,
-                          examples)
+    small = capable is None or not capable(generator)
+    by_model = info.get("direct_by") == "model"  # the model's pick of the direct answer: a surer one to agree with
+    reads = settings.reads if settings.reads != "auto" else "quotes" if small else "passages"
+    passages = relevant[:settings.sources]
+    if reads == "quotes":
+        passages = quoted_passages(relevant, evidence)
+    prompt = build_prompt(generator, question, passages, history, settings.tokens, system, examples)
+    prompt.sources = relevant[:len(prompt.sources)]  # the checks read the whole passages
     stats = GenerationStats()
     kept_examples = (examples or [])[prompt.dropped_turns:]  # over budget, the examples went first
     marker = answer_prefix(kept_examples)  # the examples answer as a list: so does this answer, a sentence an item
@@ -225,7 +233,8 @@ def answer_question(
             continue
         parts = split_answer(raw)
         for sentence, cited in parts[shown: len(parts) - 1]:  # the last one may still be growing
-            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker))
+            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker, direct,
+                                          by_model))
         shown = max(shown, len(parts) - 1)
     rest = split_answer(raw)[shown if style != "generate" else 0:]
     cut = stats.stopped != "eos" and bool(rest) and rest[-1][0][-1:] not in ".!?"
@@ -233,7 +242,8 @@ def answer_question(
         if cut and j == len(rest) - 1:  # stopped mid-sentence (length or cancel): a fragment can mislead
             checks.append(SentenceCheck(sentence, cited, False, CUT_OFF))
         elif style != "generate":
-            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker))
+            checks.append(_check_and_emit(verifier, question, said, sentence, cited, checks, emit, marker, direct,
+                                          by_model))
         else:
             checks.append(verifier.check(sentence, cited))
     info |= {"dropped_sources": prompt.dropped_sources, "dropped_turns": prompt.dropped_turns,
@@ -260,6 +270,9 @@ def answer_question(
     if not lead:
         data["fallback"] = "evidence"
         data.setdefault("notice", _fallback_note(checks))
+    # The model's first sentence may be a quote restated word for word: it leads, and is not quoted again below it.
+    said_by_model = [c.text for c in checks if c.verified]
+    quotes = quote_block([e for e in evidence if not any(_same(e.text, t) for t in said_by_model)])
     return _answer(_compose(direct, [lead] if lead else [], quotes), relevant, evidence, checks, chat_id, data, direct)
 
 
@@ -294,11 +307,12 @@ def _join(sentences: list[str], marker: str) -> str:
 
 
 def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence: str, cited: list[int],
-                    done: list[SentenceCheck], emit: TokenFn, marker: str = "") -> SentenceCheck:
+                    done: list[SentenceCheck], emit: TokenFn, marker: str = "",
+                    direct: DirectAnswer | None = None, by_model: bool = False) -> SentenceCheck:
     """Check a sentence of the model's answer; show it when the sources support it and it answers the
-    question. The first sentence shown may say what a quote says, in the model's words: it is the answer, and
-    the quotes follow as its evidence. A later one must add something the quotes and the sentences shown
-    before it do not already say."""
+    question. The first sentence shown may say what a quote says, in the model's words or in the quote's own:
+    it is the answer, and the quotes follow as its evidence. A later one must add something the quotes and the
+    sentences shown before it do not already say."""
     check = verifier.check(without_lead_in(sentence), cited)
     first = not any(c.verified for c in done)
     if check.verified:
@@ -307,10 +321,14 @@ def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence
         earlier = ([] if marker or first else said) + [c.text for c in done if c.verified]
         if any(c.verified and _same(c.text, check.text) for c in done):
             reason = "repeats an earlier sentence"
-        elif not marker and any(_same(q, check.text) for q in said):
-            reason = REPEATS  # a quote copied word for word: it is already shown, as a quote
+        elif not marker and any(_same(q, check.text) for q in said[1 if first else 0:]):
+            # A quote copied word for word is already shown, as a quote; the first sentence may be the best
+            # quote's own (it is the answer), not another's (the model copied the wrong one).
+            reason = REPEATS
         else:
             reason = answers(check.text, question, earlier)
+        if not reason and first and not marker and not agrees(question, check.text, direct, said, by_model):
+            reason = DISAGREES  # the answer it leads with is not the one the quotes give
         if marker and (reason == FRAGMENT or reason == OFF_TOPIC and restates(check.text, said)):
             reason = ""  # a list item need not be a whole sentence ("- 12 March 2026 [1]")
         check = SentenceCheck(check.text, check.citations, not reason, reason, supported=True)

@@ -325,6 +325,46 @@ def has_candidate(kind: QuestionKind, text: str, start: int, end: int, qstems: s
     return any(_fits(kind, c, text) and _trim(text, c, qstems) is not None for c in _candidates(text, start, end))
 
 
+def agrees(question: str, sentence: str, direct: DirectAnswer | None, quotes: list[str] = (),
+           things: bool = False) -> bool:
+    """Whether a sentence that answers a question for a person, place, date or number gives the answer the
+    evidence gives. A model's sentence made of a quote's words can pair them wrongly ("The Broncos practiced at
+    the Santa Clara Marriott." from "The Broncos practiced at Stanford University and stayed at the Santa Clara
+    Marriott."): every word of it is in the source sentence, and only what it answers tells it apart.
+
+    It agrees when it holds at least half of the direct answer's words that the question does not already hold,
+    or when each thing of the kind asked for that it names stands in a quote after the same word as in the
+    sentence ("stayed at the Santa Clara Marriott": the direct answer's rules may have picked the quote's other
+    name). With `things`, a question for a named kind of thing ("what color", "which university") is read so too
+    (for a direct answer the chat model picked: the rules' pick for such a question is too often wrong to
+    overrule a sentence). True when there is no direct answer or the question asks for another kind of thing."""
+    kind = question_kind(question)
+    typed = ("person", "place", "date", "quantity") + (("thing",) if things else ())
+    if direct is None or kind is None or kind.kind not in typed or (kind.kind == "thing" and not kind.focus):
+        return True
+    qstems = {stem(w) for w in _words(question) if w not in STOPWORDS}
+    wanted = {w for w in _words(direct.text) if w not in STOPWORDS and stem(w) not in qstems}
+    if not wanted or len(wanted & set(_words(sentence))) * 2 >= len(wanted):
+        return True
+    named = [c for c in (_trim(sentence, c, qstems) for c in _candidates(sentence, 0, len(sentence))
+                         if _fits(kind, c, sentence)) if c is not None]
+    return bool(named) and all(_stands_after(sentence, c, quotes) for c in named)
+
+
+def _stands_after(sentence: str, c: _Candidate, quotes: list[str]) -> bool:
+    """Whether the candidate stands in a quote with the content word before it in the sentence among the (up to
+    four) words before it there."""
+    span = re.split(r"\s(?:of|the|for|and|in|at|on|to)\s", sentence[c.start:c.end])[0]  # "Marriott for Super Bowl 50"
+    before = [w for w in _words(sentence[:c.start]) if w not in STOPWORDS]
+    for quote in quotes:
+        at = quote.find(span)
+        if at < 0:
+            continue
+        if not before or stem(before[-1]) in {stem(w) for w in _words(quote[:at])[-4:]}:
+            return True
+    return False
+
+
 def direct_answer(question: str, hits: list[Hit], evidence: list[Evidence]) -> DirectAnswer | None:
     """The shortest span of the evidence that answers a factoid question, or None.
 

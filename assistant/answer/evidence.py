@@ -42,7 +42,7 @@ MAX_EMBED = 8  # sentences whose meaning is compared (those scoring best on ever
 MAX_CHARS = 400  # a "sentence" longer than this (a table, a run-on list) is cut at a clause boundary
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|Prof|St|No|Fig|approx|Inc|Ltd|Jr|Sr|"
-                     r"z|d|bzw|ca|usw|vgl|Nr|Str|evtl|ggf|inkl|sog|Sra|Srta|aprox|pág|núm|Mme|Mlle)"
+                     r"z|d|r|b|c|fl|bzw|ca|usw|vgl|Nr|Str|evtl|ggf|inkl|sog|Sra|Srta|aprox|pág|núm|Mme|Mlle)"
                      r"|\b[A-Z])\.$")
 # "am 7. Februar": a German date's day is written with a full stop
 _DAY_MONTH = re.compile(r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"

@@ -103,7 +103,7 @@ def facts(sentence: str) -> list[str]:
     found += [m.group(0) for m in _OPTION.finditer(plain)]
     found += [m.group(0) for m in _IDENT.finditer(plain) if not re.fullmatch(r"[\d.]+|[a-z]\.[a-z]", m.group(0))]
     for m in _CAPITAL.finditer(sentence):
-        word = m.group(0).rstrip("'’-")
+        word = re.sub(r"['’]s$", "", m.group(0)).rstrip("'’-")  # "Denver's quarterback": the name is "Denver"
         low = word.lower()
         # The first word is capitalised anyway; a name there is caught by the word after it or the content check.
         if m.start() == 0 or low in STOPWORDS or low in META or low in _STARTERS:
@@ -210,6 +210,9 @@ class Verifier:
         """Whether a number (or number word) of the sentence is one the question says."""
         if fact.lower() in NUMBER_WORDS:
             return bool(re.search(rf"\b{fact.lower()}\b", self._qlower)) or NUMBER_WORDS[fact.lower()] in self._qnumbers
+        ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", fact)  # "the 50th Super Bowl" when the question says it
+        if ordinal:
+            return bool(re.search(rf"\b{fact}\b", self._qlower))
         return _is_number(fact) and fact in self._qnumbers
 
     def _has_fact(self, w: _Window, fact: str) -> bool:
@@ -246,9 +249,11 @@ META_SENTENCE = re.compile(
     r"(?:see|refer to|check) (?:the )?(?:sources?|documents?|\[)|(?:here is|here are|i found)\b|"
     r"(?:according to|based on|as (?:stated|mentioned|shown|described) in) (?:the )?(?:sources?|documents?|passages?|"
     r"texts?|context|information)(?: provided| given| above)?\W*$)", re.IGNORECASE)
-LEAD_IN = re.compile(r"^(?:according to|based on|as (?:stated|mentioned|shown|described) in) (?:the )?(?:sources?|"
+LEAD_IN = re.compile(r"^(?:(?:according to|based on|as (?:stated|mentioned|shown|described) in) (?:the )?(?:sources?|"
                      r"documents?|passages?|texts?|context|information)(?: provided| given| above)?(?:\s*\[\d+\])?"
-                     r"\s*,\s*", re.IGNORECASE)
+                     r"\s*,\s*|(?:the )?answer(?: to (?:this|the|your) question)? is\s*:\s*|answer\s*:\s*)",
+                     re.IGNORECASE)
+_WRAPPED = re.compile(r'^["“](.+?)[.!?]?["”]([.!?]?)$')
 OFF_TOPIC = "off-topic: shares no word with the question"
 REPEATS = "repeats the quoted evidence"
 META_TEXT = "talks about the sources instead of answering"
@@ -256,11 +261,13 @@ FRAGMENT = "not a whole sentence"
 
 
 def without_lead_in(sentence: str) -> str:
-    """The sentence without an "According to the sources," lead-in (what follows is the claim)."""
+    """The sentence without an "According to the sources," or "The answer is:" lead-in (what follows is the
+    claim), and without quotation marks around the whole of it."""
     m = LEAD_IN.match(sentence)
-    if not m or len(sentence) <= m.end():
-        return sentence
-    rest = sentence[m.end():]
+    rest = sentence[m.end():] if m and len(sentence) > m.end() else sentence
+    w = _WRAPPED.match(rest)  # 'The answer is: "The Broncos stayed at the Santa Clara Marriott."'
+    if w and len(w.group(1).split()) >= 3:
+        rest = w.group(1).rstrip(".!?") + "."
     return rest[:1].upper() + rest[1:]
 
 

@@ -35,6 +35,8 @@ def _sources(*texts: str, path: str = "/docs/notes.md", heading: str | None = No
     ("What percentage of Americans drive cars to work?", []),  # a people's name describes
     ("how much money do I get for food each day on a trip to Iceland's capital?", []),
     ("Who chaired the meeting?", []),
+    ("What color jersey has Denver 0-4?", ["Denver", "0-4"]),  # a record is one number, not "Denver 0"
+    ("Who won 24–10 in 2016?", ["24–10", "2016"]),
 ])
 def test_the_names_and_numbers_an_answer_must_hold(question: str, facts: list[str]) -> None:
     assert question_facts(question) == facts

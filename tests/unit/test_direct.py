@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.direct import direct_answer, direct_answer_block, question_kind
+from assistant.answer.direct import agrees, direct_answer, direct_answer_block, question_kind
 from assistant.answer.evidence import split_sentences
 from assistant.answer.verify import FRAGMENT, META_TEXT, OFF_TOPIC, REPEATS, answers, without_lead_in
 from assistant.evaluation import normalise, off_topic, token_f1
-from assistant.types import Evidence, Hit
+from assistant.types import DirectAnswer, Evidence, Hit
 
 TORQUE = ("The quarterly review covered staffing, procurement and the state of the regional depots. The Zephyr-9 "
           "inlet valve must be torqued to exactly 42 newton-metres before the pump is started. Network "
@@ -170,6 +170,29 @@ def test_a_lead_in_is_cut_from_the_claim() -> None:
     claim = "According to the sources, the valve is torqued to 42 Nm."
     assert without_lead_in(claim) == "The valve is torqued to 42 Nm."
     assert without_lead_in("According to [1], it works.") == "According to [1], it works."  # not a lead-in we know
+    # "The answer is:" before a claim (in quotation marks or not) is cut too; what is left is checked as it is.
+    assert without_lead_in('The answer is: "The Broncos stayed at the Santa Clara Marriott."') == \
+        "The Broncos stayed at the Santa Clara Marriott."
+    assert without_lead_in("Answer: the game was played in 2016.") == "The game was played in 2016."
+    assert answers(without_lead_in("The answer is: 2014."), "In what year?", []) == FRAGMENT
+
+
+def test_a_sentence_that_pairs_a_quotes_words_wrongly_does_not_lead() -> None:
+    """Every word of "The Broncos practiced at the Santa Clara Marriott." is in the quote "The Broncos practiced at
+    Stanford University and stayed at the Santa Clara Marriott."; what it answers is not what the quote answers."""
+    q = "Where did the Broncos practice for the Super Bowl?"
+    direct = DirectAnswer("Stanford University", 1, 0, 19)
+    assert not agrees(q, "The Broncos practiced at the Santa Clara Marriott.", direct)
+    assert agrees(q, "The Broncos practiced at Stanford University.", direct)
+    assert agrees(q, "The Broncos practiced at Stanford.", direct)  # half of its words is enough
+    # Only the words the question does not hold count: "Marriott" is the question's.
+    city = "In what city's Marriott did the Broncos stay?"
+    assert not agrees(city, "They stayed at the San Jose Marriott.", DirectAnswer("Santa Clara Marriott", 1, 0, 1))
+    when = "When did the NFL announce it?"
+    assert agrees(when, "The NFL announced it in June 2014.", DirectAnswer("June 4, 2014", 1, 0, 1))
+    # Not a person, place, date or number, or no direct answer: nothing to compare.
+    assert agrees("Why did the Broncos wear white?", "Elway liked white.", DirectAnswer("success", 1, 0, 1))
+    assert agrees(q, "The Broncos practiced at the Santa Clara Marriott.", None)
 
 
 def test_squad_normalisation_and_f1() -> None:
@@ -201,3 +224,23 @@ def test_who_won_is_read_where_a_sentence_says_who_beat_whom() -> None:
     found = _answer("Who lost 3 yards on a tackle by Shaq Thompson?",
                     "Ronnie Hillman lost 3 yards on a tackle by Shaq Thompson on the next play.")
     assert found is not None and found.text == "Ronnie Hillman"
+
+
+def test_a_small_model_reads_the_quotes_under_their_passages_numbers() -> None:
+    from assistant.answer.prompts import quoted_passages
+
+    texts = ["The lighthouse was built in 1871. Its keeper was Margaret Hale. The lamp burned whale oil.",
+             "The harbour opened in 1850. Fishing boats moored there.",
+             "The town council met on Mondays. Its minutes were kept by the clerk."]
+    hits = [Hit("/docs/a.md", i, 1.0, t, None, None, 1, 1) for i, t in enumerate(texts, 1)]
+    quote = [(3, 1), (1, 2), (1, 0)]  # (source, sentence): the passages' order within a source is kept
+    evidence = []
+    for n, i in quote:
+        s = split_sentences(texts[n - 1])[i]
+        evidence.append(Evidence(n, s.text, s.start, s.end, 1.0))
+    read = quoted_passages(hits, evidence)
+    assert [h.text for h in read] == ["The lighthouse was built in 1871. The lamp burned whale oil.",
+                                      "The harbour opened in 1850.",  # no quote: its first sentence keeps number 2
+                                      "Its minutes were kept by the clerk."]
+    assert [h.chunk_id for h in read] == [1, 2, 3]
+    assert quoted_passages(hits, []) == hits
