@@ -262,9 +262,11 @@ _KIND_NOUNS = frozenset("""year years date day month time decade century season 
     name names person people city country place location kind type sort""".split())
 
 
-def _focus(question: str, rarity: Callable[[list[str]], dict[str, float]] | None) -> dict[str, float]:
+def _focus(question: str, rarity: Callable[[list[str]], dict[str, float]] | None,
+           asked_too: bool = False) -> dict[str, float]:
     """The question's plain content words, each with its weight; question words, stop words, names, numbers and
-    the nouns that name the kind of answer ("In which year was it built?" -> built) set aside."""
+    the nouns that name the kind of answer ("In which year was it built?" -> built) set aside; with `asked_too`
+    the noun of the thing asked for is kept ("how many employees" -> employees), not the kind nouns (year, date)."""
     kind = question_kind(question)
     asked = {kind.focus} if kind and kind.focus else set()
     m = _ASKED.search(fold(question))
@@ -276,8 +278,25 @@ def _focus(question: str, rarity: Callable[[list[str]], dict[str, float]] | None
     names = {fold(w) for i, w in enumerate(WORD.findall(question)) if i and w[:1].isupper()}
     words = [re.sub(r"[^\w]", "", w) for w in dict.fromkeys(fold(question).split())]
     words = [w for w in words if w and w not in STOPWORDS and w not in _QUESTION_WORDS and not w.isdigit()
-             and w not in _KIND_NOUNS and w not in asked and w not in names]
+             and w not in _KIND_NOUNS and (asked_too or w not in asked) and w not in names]
     if not words:
         return {}
     weights = rarity(words) if rarity else {}
     return {w: weights.get(w, 1.0) for w in words}
+
+
+def borrowed(question: str, sentence: str, source: Hit) -> list[str]:
+    """The question's focus words (its plain content words: what it asks about) that a sentence states and its
+    source does not say, when they are more than half of those it states (else none). "The chief executive of
+    Alfresco is Paul Holmes-Higgin." passes every word check over an e-mail that names him and Alfresco: "chief"
+    and "executive" are the question's own words, which the checker does not hold against a sentence, and the
+    e-mail says neither. A sentence that answers states mostly words its source says ("The Broncos practiced at
+    Stanford University"), even when it keeps one of the question's ("The Panthers chose the San Jose Marriott
+    hotel": the source says "stayed at"). The noun of the thing asked for counts: "The University of Chicago has
+    543 employees." over a table whose 543 counts students."""
+    said = set(WORD.findall(fold(sentence)))
+    words = set(WORD.findall(fold(source.text))) | _Window(source, "").words
+    nums = numbers(source.text)
+    stated = [w for w in _focus(question, None, asked_too=True) if _word_in(w, said, set())]
+    missing = [w for w in stated if not _word_in(w, words, nums)]
+    return missing if len(missing) * 2 > len(stated) else []

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from assistant import language
-from assistant.answer.answerable import STRONG, Judgement, judge
+from assistant.answer.answerable import STRONG, Judgement, borrowed, judge
 from assistant.answer.direct import agrees, direct_answer, direct_answer_block, question_kind, span_answer
 from assistant.answer.evidence import Evidence, quote_block, select_evidence
 from assistant.answer.generation import GenerationRequest, GenerationStats, Generator
@@ -124,6 +124,7 @@ def what_is_asked(question: str) -> str:
 
 CUT_OFF = "cut off before its end (answer_tokens reached, or stopped)"
 DISAGREES = "does not give the answer the quoted evidence gives"
+BORROWED = "states the question's own words as a fact its source does not say"
 FALLBACK_NOTE = ("The model's own sentences were not supported by the sources, so the answer is the sources' "
                  "own words.")
 
@@ -144,7 +145,8 @@ def answer_question(
     - The direct answer (a factoid's short span of the evidence, in bold) and the evidence (sentences quoted
       from the sources) are streamed at once, and on_sources gets the numbered sources with them. With a model
       that `capable` accepts, the model picks the direct answer's words from the best sentence.
-    - auto: the model reads the best `settings.sources` relevant passages; each sentence it writes is streamed
+    - auto: the model reads the quotes (settings.reads; by default for models `capable` refuses) or the best
+      `settings.sources` relevant passages; each sentence it writes is streamed
       once verified (and cited by the checker); the verified sentences lead the final text and the quotes follow
       as its evidence. When none is left, the evidence is the answer. A `capable` model that says the documents do
       not say is believed unless the evidence is strongly supported (answerable.STRONG).
@@ -329,6 +331,9 @@ def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence
             reason = answers(check.text, question, earlier)
         if not reason and first and not marker and not agrees(question, check.text, direct, said, by_model):
             reason = DISAGREES  # the answer it leads with is not the one the quotes give
+        if not reason and first and not marker and check.citations and borrowed(
+                question, check.text, verifier.sources[check.citations[0] - 1]):
+            reason = BORROWED  # its claim is the question's words, which its source does not say
         if marker and (reason == FRAGMENT or reason == OFF_TOPIC and restates(check.text, said)):
             reason = ""  # a list item need not be a whole sentence ("- 12 March 2026 [1]")
         check = SentenceCheck(check.text, check.citations, not reason, reason, supported=True)

@@ -145,3 +145,20 @@ def test_the_models_pick_of_the_direct_answer_is_a_verbatim_span_of_the_right_ki
     assert (da.text if da else None) == expected
     if da:
         assert hits[0].text[da.start:da.end] == da.text
+
+
+def test_a_sentence_that_states_the_questions_words_its_source_does_not_say_is_found() -> None:
+    """Qwen2.5-Coder-0.5B over an e-mail that names Paul Holmes-Higgin and Alfresco: "The chief executive of Alfresco
+    is Paul Holmes-Higgin." Its words are the question's and the source's; the relation is nobody's."""
+    from assistant.answer.answerable import borrowed
+
+    mail = Hit("/mail/records.msg", 1, 1.0, "From: Mike Farman To: 'Ashutosh Dandavate' <ad@alfresco.com>; 'Paul "
+               "Holmes-Higgin' <paul.hh@alfresco.com> Subject: Records management", None, None, 1, 1)
+    assert borrowed("Who is the chief executive of Alfresco?", "The chief executive of Alfresco is Paul Holmes-Higgin.",
+                    mail) == ["chief", "executive"]
+    camp = Hit("/docs/sb50.md", 2, 1.0, "The Broncos practiced at Stanford University and stayed at the Santa Clara "
+               "Marriott.", "Super Bowl 50", None, 1, 1)
+    where = "Where did the Broncos practice for the Super Bowl?"
+    assert borrowed(where, "The Broncos practiced at Stanford University.", camp) == []
+    # A focus word the sentence does not state is not held against it.
+    assert borrowed("Who is the chief executive of Alfresco?", "Paul Holmes-Higgin works at Alfresco.", mail) == []
