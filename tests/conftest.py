@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = Path(os.environ.get("ASSISTANT_MODELS_DIR", REPO / "models"))
+SMALLEST_CHAT = "SmolLM2-135M-Instruct.Q4_1.gguf"  # the chat model the suite answers with (see home)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,6 +26,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith("ASSISTANT_") and var not in ("ASSISTANT_HOME", "ASSISTANT_MODELS_DIR"):
             monkeypatch.delenv(var)
+    # The suite answers with the smallest chat model (SmolLM2-135M): the default (Qwen2.5-Coder-0.5B) is tested
+    # as the default where a test says so (test_answers.py), with this variable removed.
+    monkeypatch.setenv("ASSISTANT_MODELS_CHAT", SMALLEST_CHAT)
     return h
 
 
@@ -83,12 +87,13 @@ def run_cli_json(*args: str, capsys: pytest.CaptureFixture[str]):
 
 @pytest.fixture(scope="session")
 def generator():
-    """The real default chat model (SmolLM2-135M-Instruct Q4_1), loaded once per test session."""
+    """The real smallest chat model (SmolLM2-135M-Instruct Q4_1, which the suite answers with), loaded once per
+    test session."""
     from assistant.answer.generation import LlamaCppGenerator
 
-    path = MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = MODELS / SMALLEST_CHAT
     if not path.exists():
-        pytest.fail(f"default chat model missing at {path}: run ./install.sh")
+        pytest.fail(f"the smallest chat model missing at {path}: run ./install.sh")
     return LlamaCppGenerator(path, n_ctx=4096, threads=2)
 
 

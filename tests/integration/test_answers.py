@@ -49,6 +49,21 @@ def test_grounded_answer_cites_the_document(answering: Assistant, lib: Path) -> 
     assert answering.chats()[0]["id"] == answer.chat_id
 
 
+def test_the_default_model_states_the_answer_in_its_own_checked_sentence(home: Path, embedder, lib: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default chat model (Qwen2.5-Coder-0.5B, not the suite's smallest): it reads the quotes, and its own
+    sentence, checked against the passage, leads the answer with the fact."""
+    monkeypatch.delenv("ASSISTANT_MODELS_CHAT")  # the suite's choice of chat model (conftest.home)
+    a = Assistant(Settings.load(), embedder=embedder)
+    assert a.generator.model_id == "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M.gguf"
+    answer = a.ask("Who built the lighthouse on Skerry Island?")
+    lead = [c for c in answer.checks if c.verified]
+    assert answer.grounded and lead and "Margaret Hale" in lead[0].text, answer.answer
+    assert answer.answer.split("\n\n")[1].startswith(lead[0].text[:-1])  # under the bold answer, above the quotes
+    assert answer.direct_answer is not None and answer.direct_answer.text == "Margaret Hale"
+    a.close()
+
+
 def test_off_topic_question_is_refused_without_generation(home: Path, embedder, lib: Path) -> None:
     fresh = Assistant(Settings.load(), embedder=embedder)  # no chat model loaded yet
     streamed: list[str] = []

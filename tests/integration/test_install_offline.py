@@ -25,7 +25,8 @@ def test_bundle_then_offline_install_with_no_network(tmp_path: Path) -> None:
                        timeout=1800)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert list(bundle.glob("llama_cpp_python-*.whl")) and list(bundle.glob("torch-*.whl"))
-    assert len(list((bundle / "models").glob("*.whl"))) == 3  # chat model, embedder, cross-encoder
+    # The smallest chat model, the embedder, the cross-encoder, and the default chat model's six parts.
+    assert len(list((bundle / "models").glob("*.whl"))) == 9
 
     # A fresh copy of the project as git tracks it (no .venv, no models).
     copy = tmp_path / "project"
@@ -46,6 +47,7 @@ def test_bundle_then_offline_install_with_no_network(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert "All checks passed." in p.stdout
     assert (copy / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf").stat().st_size > 90e6
+    assert (copy / "models" / "Qwen2.5-Coder-0.5B-Instruct-Q4_K_M.gguf").stat().st_size == 491400064  # joined, checked
     assert '"path"' in p.stdout
     assert (copy / "models" / "ms-marco-MiniLM-L-12-v2" / "model.onnx").stat().st_size > 30e6
     assert '"rerank_score"' in p.stdout  # the answer's sources were reordered by the cross-encoder

@@ -28,6 +28,7 @@ def test_precedence_defaults_file_env_flags(home: Path, monkeypatch: pytest.Monk
 
 def test_old_flat_names_are_still_read_with_a_note(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A config file of an earlier version keeps working: each flat key is read as the setting it became."""
+    monkeypatch.delenv("ASSISTANT_MODELS_CHAT")  # the suite's choice of chat model (conftest.home)
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text('search_k = 7\nllm_model = "other.gguf"\nanswer_style = "quote"\n')
     s = Settings.load()
@@ -89,7 +90,8 @@ def test_unknown_names_say_what_there_is(home: Path) -> None:
         Settings.load()
 
 
-def test_save_round_trips_under_groups(home: Path) -> None:
+def test_save_round_trips_under_groups(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ASSISTANT_MODELS_CHAT")  # the suite's choice of chat model (conftest.home)
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text("temperature = 0.5\n")  # an old flat key: rewritten under its group
     s = Settings.load()
