@@ -229,18 +229,23 @@ def test_who_won_is_read_where_a_sentence_says_who_beat_whom() -> None:
 def test_a_small_model_reads_the_quotes_under_their_passages_numbers() -> None:
     from assistant.answer.prompts import quoted_passages
 
-    texts = ["The lighthouse was built in 1871. Its keeper was Margaret Hale. The lamp burned whale oil.",
+    texts = ["The lighthouse on the island was built in 1871 by the harbour board. Its keeper was Margaret Hale. "
+             "The lamp of the lighthouse burned whale oil until 1920.",
              "The harbour opened in 1850. Fishing boats moored there.",
-             "The town council met on Mondays. Its minutes were kept by the clerk."]
+             "The town council met on Mondays. Its minutes were kept by the clerk of the town council.",
+             "This is page two. (16 point font) The end."]
     hits = [Hit("/docs/a.md", i, 1.0, t, None, None, 1, 1) for i, t in enumerate(texts, 1)]
-    quote = [(3, 1), (1, 2), (1, 0)]  # (source, sentence): the passages' order within a source is kept
+    quote = [(3, 1), (1, 2), (1, 0), (4, 0)]  # (source, sentence): the passages' order within a source is kept
     evidence = []
     for n, i in quote:
         s = split_sentences(texts[n - 1])[i]
         evidence.append(Evidence(n, s.text, s.start, s.end, 1.0))
     read = quoted_passages(hits, evidence)
-    assert [h.text for h in read] == ["The lighthouse was built in 1871. The lamp burned whale oil.",
-                                      "The harbour opened in 1850.",  # no quote: its first sentence keeps number 2
-                                      "Its minutes were kept by the clerk."]
-    assert [h.chunk_id for h in read] == [1, 2, 3]
+    assert [h.text for h in read] == [
+        "The lighthouse on the island was built in 1871 by the harbour board. The lamp of the lighthouse burned "
+        "whale oil until 1920.",
+        "The harbour opened in 1850.",  # no quote: its first sentence keeps number 2
+        "Its minutes were kept by the clerk of the town council.",
+        "This is page two. (16 point font) The end."]  # a short quote is read with the sentence after it
+    assert [h.chunk_id for h in read] == [1, 2, 3, 4]
     assert quoted_passages(hits, []) == hits
