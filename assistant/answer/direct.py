@@ -243,6 +243,10 @@ def _candidates(text: str, start: int, end: int) -> list[_Candidate]:
         if score:  # "Carolina Panthers 24–10": a score or a range, not the name's number (any space before it)
             span = span[:score.start()]
             e = s + len(span)
+        cut = re.search(r"\s\d+$", span) if re.match(r"[.,:]\d", part[e:e + 2]) else None
+        if cut:  # "Versions 3.3": the name's run stopped inside a number, which is no part of it
+            span = span[:cut.start()]
+            e = s + len(span)
         if " " not in span and _DEMONYM.search(span) and re.match(r"\s[a-z]", part[e:e + 2]):
             continue  # "an American football game", "the British rock band": a modifier, not a name
         if m.start() == 0 or part[:m.start()].rstrip()[-1:] in ".:;!?\"“(":  # sentence-initial: maybe no name
