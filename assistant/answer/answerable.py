@@ -295,7 +295,8 @@ def borrowed(question: str, sentence: str, source: Hit) -> list[str]:
     hotel": the source says "stayed at"). The noun of the thing asked for counts: "The University of Chicago has
     543 employees." over a table whose 543 counts students."""
     said = set(WORD.findall(fold(sentence)))
-    words = set(WORD.findall(fold(source.text))) | _Window(source, "").words
+    window = _Window(source, "")  # the source's heading and file name, and its whole passage
+    words = set(WORD.findall(window.passage)) | window.words
     nums = numbers(source.text)
     stated = [w for w in _focus(question, None, asked_too=True) if _word_in(w, said, set())]
     missing = [w for w in stated if not _word_in(w, words, nums)]

@@ -19,7 +19,7 @@ from assistant.answer.prompts import (
     answer_prefix,
     build_prompt,
     direct_messages,
-    quoted_passages,
+    quoted_texts,
     source_label,
     system_message,
 )
@@ -202,21 +202,21 @@ def answer_question(
     asked_in = language.detect(question)
     if asked_in != "en" and asked_in in language.NAMES:
         system += f" Answer in {language.NAMES[asked_in]}, the language of the question."
-    if english and capable is not None and capable(generator) and question_kind(question) is not None:
+    # A model that picks the direct answer itself, and is believed when it says the documents do not say; the
+    # smaller ones read the quotes (settings.reads "auto").
+    able = capable is not None and capable(generator)
+    if english and able and question_kind(question) is not None:
         picked = _model_direct(generator, system, question, relevant, evidence, stop)
         info["direct_by"] = "model"
         if picked != direct:
             direct = picked
             if direct and style != "generate":  # the model's pick, under the quotes shown (the final text leads)
                 emit(f"\n\nAnswer: {direct_answer_block(direct)}")
-    small = capable is None or not capable(generator)
     by_model = info.get("direct_by") == "model"  # the model's pick of the direct answer: a surer one to agree with
-    reads = settings.reads if settings.reads != "auto" else "quotes" if small else "passages"
-    passages = relevant[:settings.sources]
-    if reads == "quotes":
-        passages = quoted_passages(relevant, evidence)
-    prompt = build_prompt(generator, question, passages, history, settings.tokens, system, examples)
-    prompt.sources = relevant[:len(prompt.sources)]  # the checks read the whole passages
+    reads = settings.reads if settings.reads != "auto" else "passages" if able else "quotes"
+    texts = quoted_texts(relevant, evidence) if reads == "quotes" else None
+    prompt = build_prompt(generator, question, relevant[:len(texts) if texts else settings.sources], history,
+                          settings.tokens, system, examples, texts)
     stats = GenerationStats()
     kept_examples = (examples or [])[prompt.dropped_turns:]  # over budget, the examples went first
     marker = answer_prefix(kept_examples)  # the examples answer as a list: so does this answer, a sentence an item
@@ -260,8 +260,8 @@ def answer_question(
     lead = _join([c.shown() for c in checks if c.verified], marker)
     if any(c.reason == REFUSED for c in checks):
         data["model_refused"] = True
-        believed = capable is not None and capable(generator)  # small models say it of answerable questions too
-        if believed and not lead and (judgement.support is None or judgement.support < STRONG):
+        # Believed from a capable model only: the smaller ones say it of answerable questions too.
+        if able and not lead and (judgement.support is None or judgement.support < STRONG):
             # The model read the passages and found no answer in them, and the evidence is not strong enough to
             # say otherwise: the quotes shown were the closest passages, not an answer.
             judged = Judgement(False, "model", support=judgement.support, details=judgement.details)
@@ -329,11 +329,11 @@ def _check_and_emit(verifier: Verifier, question: str, said: list[str], sentence
             reason = REPEATS
         else:
             reason = answers(check.text, question, earlier)
-        if not reason and first and not marker and not agrees(question, check.text, direct, said, by_model):
-            reason = DISAGREES  # the answer it leads with is not the one the quotes give
-        if not reason and first and not marker and check.citations and borrowed(
-                question, check.text, verifier.sources[check.citations[0] - 1]):
-            reason = BORROWED  # its claim is the question's words, which its source does not say
+        if not reason and first and not marker:  # the sentence that leads the answer
+            if not agrees(question, check.text, direct, said, by_model):
+                reason = DISAGREES  # the answer it leads with is not the one the quotes give
+            elif check.citations and borrowed(question, check.text, verifier.sources[check.citations[0] - 1]):
+                reason = BORROWED  # its claim is the question's words, which its source does not say
         if marker and (reason == FRAGMENT or reason == OFF_TOPIC and restates(check.text, said)):
             reason = ""  # a list item need not be a whole sentence ("- 12 March 2026 [1]")
         check = SentenceCheck(check.text, check.citations, not reason, reason, supported=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.answer.evidence import split_sentences
@@ -126,14 +126,14 @@ def _turn_message(question: str, sources: list[Hit], texts: list[str], form: str
 SHORT_QUOTE = 8  # a quote of fewer words (a heading, a table cell, "This is page two") is read with the next sentence
 
 
-def quoted_passages(hits: list[Hit], evidence: list[Evidence]) -> list[Hit]:
-    """The passages as a small model reads them: each only its quoted sentences, in the passage's order, under
-    its own number (source n is still hits[n - 1]; a passage with no quote before the last one that has one keeps
-    its first sentence, so the numbers stay); a short quote comes with the sentence after it. Measured on
-    superbowl50's held-out questions (SmolLM2-135M): its raw text held the gold answer 0.425 of the time from two
-    whole passages, 0.525 from their quotes."""
+def quoted_texts(hits: list[Hit], evidence: list[Evidence]) -> list[str]:
+    """The passages as a small model reads them (build_prompt's `texts` for hits[:len(result)]): each only its
+    quoted sentences, in the passage's order, under its own number (source n is still hits[n - 1]; a passage with
+    no quote before the last one that has one keeps its first sentence, so the numbers stay); a short quote comes
+    with the sentence after it. Measured on superbowl50's held-out questions (SmolLM2-135M): its raw text held the
+    gold answer 0.425 of the time from two whole passages, 0.525 from their quotes."""
     if not evidence:
-        return hits
+        return [h.text for h in hits]
     last = min(max(e.source for e in evidence), len(hits))
     out = []
     for n, hit in enumerate(hits[:last], 1):
@@ -142,11 +142,8 @@ def quoted_passages(hits: list[Hit], evidence: list[Evidence]) -> list[Hit]:
         for e in sorted((e for e in evidence if e.source == n), key=lambda e: e.start):
             keep.append(e.text)
             if len(e.text.split()) < SHORT_QUOTE:  # "This is page two": what it is about follows it
-                after = next((s.text for s in sentences if s.start >= e.end), None)
-                if after and after not in keep:
-                    keep.append(after)
-        text = " ".join(dict.fromkeys(keep)) if keep else (sentences[0].text if sentences else hit.text)
-        out.append(replace(hit, text=text))
+                keep += [s.text for s in sentences if s.start >= e.end][:1]
+        out.append(" ".join(dict.fromkeys(keep)) if keep else (sentences[0].text if sentences else hit.text))
     return out
 
 
@@ -159,9 +156,12 @@ def direct_messages(system: str, question: str, sentence: str) -> list[dict[str,
 
 def build_prompt(
     generator: Generator, question: str, hits: list[Hit], history: list[tuple[str, str]], answer_tokens: int,
-    system: str = SYSTEM, examples: list[Example] | None = None,
+    system: str = SYSTEM, examples: list[Example] | None = None, texts: list[str] | None = None,
 ) -> Prompt:
     """Fit instructions, sources, history and question into the context window with room for the answer.
+
+    `texts`: what the model reads of each hit (its quotes, quoted_texts), when not the hit's whole text; the
+    Prompt's sources are the hits themselves either way, which the checks read whole.
 
     Over budget, the oldest turns go first (down to the last one), then the least relevant sources (down
     to one), then the remaining turns, then the last source is shortened, and finally the question
@@ -169,7 +169,7 @@ def build_prompt(
     """
     limit = generator.n_ctx - answer_tokens - SAFETY_MARGIN
     sources = list(hits)
-    texts = [h.text for h in sources]
+    texts = list(texts) if texts is not None else [h.text for h in sources]
     turns = [e.turn() for e in examples or []] + list(history)
     dropped_sources = dropped_turns = 0
     truncated: list[str] = []

@@ -210,8 +210,7 @@ class Verifier:
         """Whether a number (or number word) of the sentence is one the question says."""
         if fact.lower() in NUMBER_WORDS:
             return bool(re.search(rf"\b{fact.lower()}\b", self._qlower)) or NUMBER_WORDS[fact.lower()] in self._qnumbers
-        ordinal = re.fullmatch(r"(\d+)(?:st|nd|rd|th)", fact)  # "the 50th Super Bowl" when the question says it
-        if ordinal:
+        if re.fullmatch(r"\d+(?:st|nd|rd|th)", fact):  # "the 50th Super Bowl" when the question says it
             return bool(re.search(rf"\b{fact}\b", self._qlower))
         return _is_number(fact) and fact in self._qnumbers
 
